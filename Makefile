@@ -1,0 +1,26 @@
+# Two commands do everything on a fresh clone: `make plan` and `make test`. Each creates .venv itself.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+FORMAT ?= text
+
+.PHONY: plan test bench venv clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## The offline plan of a stack (STACK=dev|prod|..., FORMAT=text|json): no Azure, no Pulumi CLI.
+plan: $(VENV)/.installed
+	@$(PY) -m tests.harness.offline_plan --stack $(STACK) --format $(FORMAT)
+
+## The whole test suite, including conformance to Azure's published ARM types (../shared/azure-schema).
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,44 @@
+from tests.graph import one, resources
+from tests.harness.offline_plan import plan
+
+GALLERY = "azure-native:compute:Gallery"
+DEFINITION = "azure-native:compute:GalleryImage"
+RG = "azure-native:resources:ResourceGroup"
+
+
+def test_every_image_gets_a_trusted_launch_capable_windows_definition(stack_plan):
+    for d in resources(stack_plan, DEFINITION):
+        i = d["inputs"]
+        assert (i["osType"], i["osState"], i["hyperVGeneration"], i["architecture"]) == (
+            "Windows", "Generalized", "V2", "x64")
+        assert {"name": "SecurityType", "value": "TrustedLaunchSupported"} in i["features"]
+        assert set(i["identifier"]) == {"publisher", "offer", "sku"}
+        assert i["galleryName"] == one(stack_plan, GALLERY)["inputs"]["galleryName"]
+
+
+def test_definition_carries_identifier_recommendation_and_end_of_life_from_config():
+    prod = plan("prod")
+    base = one(prod, DEFINITION, "def-win2025-base")["inputs"]
+    assert base["identifier"] == {"publisher": "ContosoFinance", "offer": "WindowsServer2025",
+                                  "sku": "datacenter-azure-edition-base"}
+    assert base["recommended"] == {"vCPUs": {"min": 2, "max": 32}, "memory": {"min": 8, "max": 256}}
+    assert base["endOfLifeDate"] == "2034-10-10T00:00:00Z"
+    assert "endOfLifeDate" not in one(prod, DEFINITION, "def-win2025-app")["inputs"]
+
+
+def test_prod_protects_what_fleets_boot_from_and_dev_protects_nothing(plans):
+    for type_ in (RG, GALLERY, DEFINITION):
+        assert all(r["options"]["protect"] for r in resources(plans["prod"], type_)), type_
+    assert not any(r["options"]["protect"] for r in plans["dev"]["resources"])
+
+
+def test_names_follow_the_convention_per_stack(plans):
+    assert one(plans["dev"], GALLERY)["inputs"]["galleryName"] == "gal_imgfactory_dev_uks"
+    assert one(plans["prod"], RG)["inputs"]["resourceGroupName"] == "rg-imgfactory-prod-uks"
+    assert plans["prod"]["outputs"]["galleryId"].endswith(
+        "/resourceGroups/rg-imgfactory-prod-uks/providers/Microsoft.Compute/galleries/gal_imgfactory_prod_uks")
+
+
+def test_configured_gallery_name_wins():
+    doc = plan("dev", overrides={"image-factory:gallery": {"name": "gal_finance_golden"}})
+    assert one(doc, GALLERY)["inputs"]["galleryName"] == "gal_finance_golden"

@@ -1,0 +1,105 @@
+import copy
+
+import yaml
+
+from components.image_builder import BUILDER_ACTIONS
+from tests.graph import counts, depends_on, one, resources
+from tests.harness.offline_plan import ROOT, plan
+
+TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+ROLE = "azure-native:authorization:RoleDefinition"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+DEFINITION = "azure-native:compute:GalleryImage"
+
+
+def dev_images() -> dict:
+    return copy.deepcopy(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]["image-factory:images"])
+
+
+def template_name(doc: dict, image: str = "win2025-base") -> str:
+    return one(doc, TEMPLATE, f"template-{image}")["inputs"]["imageTemplateName"]
+
+
+def test_resource_counts_per_stack(plans):
+    expected_dev = {"azure-native:resources:ResourceGroup": 1, "azure-native:compute:Gallery": 1,
+                    DEFINITION: 1, IDENTITY: 1, ROLE: 1, ASSIGNMENT: 1, TEMPLATE: 1}
+    assert {t: n for t, n in counts(plans["dev"]).items() if t.startswith("azure-native:")} == expected_dev
+    prod = counts(plans["prod"])
+    assert (prod[DEFINITION], prod[TEMPLATE], prod[IDENTITY], prod[ASSIGNMENT]) == (2, 2, 1, 1)
+
+
+def test_template_waits_for_role_assignment_which_waits_for_identity_and_role(stack_plan):
+    assignment = one(stack_plan, ASSIGNMENT)
+    assert [r["name"] for r in depends_on(stack_plan, assignment, IDENTITY)] == ["identity"]
+    assert [r["name"] for r in depends_on(stack_plan, assignment, ROLE)] == ["role"]
+    for template in resources(stack_plan, TEMPLATE):
+        assert depends_on(stack_plan, template, ASSIGNMENT) == [assignment]
+
+
+def test_distribution_targets_the_image_definition_it_depends_on(stack_plan):
+    for template in resources(stack_plan, TEMPLATE):
+        image = template["name"].removeprefix("template-")
+        definition = one(stack_plan, DEFINITION, f"def-{image}")
+        [shared] = template["inputs"]["distribute"]
+        assert shared["type"] == "SharedImage"
+        assert shared["galleryImageId"].endswith(f"/images/{image}")
+        assert definition in depends_on(stack_plan, template, DEFINITION)
+
+
+def test_assignment_is_a_service_principal_on_the_gallery_group_with_only_builder_actions(stack_plan):
+    assignment = one(stack_plan, ASSIGNMENT)["inputs"]
+    role = one(stack_plan, ROLE)["inputs"]
+    rg_id = stack_plan["outputs"]["galleryId"].split("/providers/")[0]
+    assert assignment["principalType"] == "ServicePrincipal"
+    assert assignment["scope"] == role["scope"] == rg_id
+    assert role["assignableScopes"] == [rg_id]
+    assert role["permissions"] == [{"actions": BUILDER_ACTIONS, "notActions": []}]
+    assert not any(a.endswith("/*") or a == "*" for a in BUILDER_ACTIONS)
+
+
+def test_prod_replicates_zone_redundant_to_london_and_new_york(plans):
+    for template in resources(plans["prod"], TEMPLATE):
+        regions = template["inputs"]["distribute"][0]["targetRegions"]
+        assert [(r["name"], r["storageAccountType"]) for r in regions] == [
+            ("uksouth", "Standard_ZRS"), ("eastus", "Standard_ZRS")]
+    [dev] = resources(plans["dev"], TEMPLATE)
+    assert [r["name"] for r in dev["inputs"]["distribute"][0]["targetRegions"]] == ["uksouth"]
+
+
+def test_template_runs_only_through_image_build_and_stages_in_its_own_group(stack_plan):
+    for template in resources(stack_plan, TEMPLATE):
+        inputs = template["inputs"]
+        assert inputs["autoRun"] == {"state": "Disabled"}
+        assert inputs["stagingResourceGroup"].endswith(f"/resourceGroups/rg-aib-staging-{inputs['imageTemplateName']}")
+        assert inputs["identity"]["type"] == "UserAssigned"
+
+
+def test_template_name_is_stable_for_the_same_config(plans):
+    again = plan("dev")
+    assert template_name(again) == template_name(plans["dev"])
+    assert [r["inputs"] for r in resources(again, TEMPLATE)] == [r["inputs"] for r in resources(plans["dev"], TEMPLATE)]
+
+
+def test_changed_customizer_means_a_new_template(plans):
+    images = dev_images()
+    images["win2025-base"]["customize"][0]["inline"].append("Write-Output 'one more step'")
+    changed = plan("dev", overrides={"image-factory:images": images})
+    assert template_name(changed) != template_name(plans["dev"])
+
+
+def test_in_place_fields_keep_the_template_name(plans):
+    # vmProfile may change on an existing template (API 2024-02-01), so it must not rename it.
+    images = dev_images()
+    images["win2025-base"]["build"]["vmSize"] = "Standard_D8ds_v5"
+    images["win2025-base"]["build"]["osDiskSizeGB"] = 256
+    changed = plan("dev", overrides={"image-factory:images": images})
+    assert template_name(changed) == template_name(plans["dev"])
+    assert one(changed, TEMPLATE)["inputs"]["vmProfile"] == {"vmSize": "Standard_D8ds_v5", "osDiskSizeGB": 256}
+
+
+def test_changed_distribution_means_a_new_template(plans):
+    images = dev_images()
+    images["win2025-base"]["regions"][0]["replicaCount"] = 3
+    changed = plan("dev", overrides={"image-factory:images": images})
+    assert template_name(changed) != template_name(plans["dev"])
