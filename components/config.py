@@ -10,64 +10,14 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 
 from . import azure_rules as rules
+from .config_fleets import Capture, Fleet, RegionNetwork, check_fleets
+from .config_types import (ComputerNamePrefix, GalleryName, HttpsUri, ImageName, Model, Region,
+                           ResourceGroupName, Sha256, SourceVersion, TemplateName, Version)
 
 NAMESPACE = "image-factory"
-
-
-def _matches(pattern: re.Pattern, rule: str):
-    def check(value: str) -> str:
-        if not pattern.fullmatch(value):
-            raise ValueError(f"must be {rule}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _region(value: str) -> str:
-    if value not in rules.REGIONS:
-        close = sorted(r for r in rules.REGIONS if r[:4] == value.lower()[:4])
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ValueError(f"must be an Azure region name such as uksouth or eastus{hint}")
-    return value
-
-
-def _version(value: str) -> str:
-    if not rules.VERSION.fullmatch(value) or any(int(p) > rules.INT32_MAX for p in value.split(".")):
-        raise ValueError(f"must be {rules.VERSION_RULE}")
-    return value
-
-
-def _source_version(value: str) -> str:
-    if value != "latest" and not re.fullmatch(r"\d+\.\d+\.\d+", value):
-        raise ValueError("must be 'latest' or a marketplace version such as 26100.2894.250113")
-    return value
-
-
-def _https_uri(value: str) -> str:
-    if not value.startswith("https://"):
-        raise ValueError("must be an https:// URI")
-    return value
-
-
-Region = Annotated[str, AfterValidator(_region)]
-Version = Annotated[str, AfterValidator(_version)]
-TemplateName = Annotated[str, _matches(rules.TEMPLATE_NAME, rules.TEMPLATE_NAME_RULE)]
-ImageName = Annotated[str, _matches(rules.IMAGE_DEFINITION_NAME, rules.IMAGE_DEFINITION_NAME_RULE)]
-GalleryName = Annotated[str, _matches(rules.GALLERY_NAME, rules.GALLERY_NAME_RULE)]
-ResourceGroupName = Annotated[str, _matches(rules.RESOURCE_GROUP_NAME, rules.RESOURCE_GROUP_NAME_RULE)]
-Sha256 = Annotated[str, _matches(rules.SHA256, "64 hexadecimal characters (a SHA-256 digest)")]
-HttpsUri = Annotated[str, AfterValidator(_https_uri)]
-ComputerNamePrefix = Annotated[str, _matches(rules.COMPUTER_NAME_PREFIX, rules.COMPUTER_NAME_PREFIX_RULE)]
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True, strict=False
-    )
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -153,7 +103,7 @@ class PlatformSource(Model):
     publisher: str = "MicrosoftWindowsServer"
     offer: str = "WindowsServer"
     sku: str = "2025-datacenter-azure-edition"
-    version: Annotated[str, AfterValidator(_source_version)] = "latest"
+    version: SourceVersion = "latest"
 
 
 class Identifier(Model):
@@ -187,7 +137,8 @@ class Build(Model):
 
 class TargetRegion(Model):
     name: Region
-    replica_count: int = Field(default=1, ge=1, le=rules.MAX_REPLICAS_PER_REGION)
+    # None: derived from the fleets that deploy from this image in this region (see replicas.py).
+    replica_count: Optional[int] = Field(default=None, ge=1, le=rules.MAX_REPLICAS_PER_REGION)
     storage_account_type: Literal[rules.REPLICA_STORAGE_TYPES] = "Standard_LRS"  # type: ignore[valid-type]
 
 
@@ -195,6 +146,14 @@ class Versioning(Model):
     """Image Builder names each new version `major.x.y` ('Latest' scheme)."""
 
     major: int = Field(default=1, ge=0, le=rules.INT32_MAX)
+
+
+class Pinned(Model):
+    """Consume an existing version instead of building: prod pins what dev built and promoted."""
+
+    version: Version
+    # The definition the version lives in; default: this stack's own definition of the image.
+    definition_id: Optional[Annotated[str, Field(pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+$")]] = None
 
 
 class Image(Model):
@@ -211,6 +170,11 @@ class Image(Model):
     exclude_from_latest: bool = False
     recommended: Recommended = Recommended()
     end_of_life: Optional[dt.date] = None
+    pinned: Optional[Pinned] = None
+    # A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image.
+    rebuild_on_new_base_image: bool = False
+    # Also distribute the build as a managed image (for consumers that cannot use a gallery).
+    managed_image: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -232,18 +196,6 @@ class Image(Model):
         return self
 
 
-# --- Fleets (consumed by the fleet issue; validated now so stacks can declare them) ------------
-
-
-class Fleet(Model):
-    region: Region
-    image: str
-    count: int = Field(ge=1, le=1000)
-    size: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
-    zones: list[Literal["1", "2", "3"]] = []
-    computer_name_prefix: Optional[ComputerNamePrefix] = None
-
-
 class Gallery(Model):
     name: Optional[GalleryName] = None
     description: str = "Golden Windows Server images built by image-factory"
@@ -258,17 +210,12 @@ class StackConfig(Model):
     gallery: Gallery = Gallery()
     images: dict[ImageName, Image] = Field(min_length=1)
     fleets: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")], Fleet] = {}
+    captures: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")], Capture] = {}
+    network: dict[Region, RegionNetwork] = {}
+    # Private-only Azure Bastion per fleet region: RDP from the corporate network, no public IP.
+    bastion: bool = False
+    admin_username: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,19}$")] = "ifadmin"
     tags: dict[str, str] = {}
-
-
-def index_width(fleet: Fleet) -> int:
-    return max(2, len(str(fleet.count - 1)))
-
-
-def computer_name_prefix(fleet_name: str, fleet: Fleet) -> str:
-    """Each VM's Windows computer name is this prefix followed by a zero-padded index."""
-    room = rules.WINDOWS_COMPUTER_NAME_MAX - index_width(fleet)
-    return fleet.computer_name_prefix or re.sub(r"[^a-z0-9]", "", fleet_name)[:room]
 
 
 def cross_check(config: StackConfig) -> list[tuple[str, Any, str]]:
@@ -282,16 +229,7 @@ def cross_check(config: StackConfig) -> list[tuple[str, Any, str]]:
                 f"must include the stack location {config.location}: a gallery image version keeps a "
                 "replica in the gallery's own region",
             ))
-    for fleet_name, fleet in config.fleets.items():
-        if fleet.image not in config.images:
-            problems.append((f"fleets.{fleet_name}.image", fleet.image,
-                             f"must be one of the images: {', '.join(sorted(config.images))}"))
-        prefix = computer_name_prefix(fleet_name, fleet)
-        room = rules.WINDOWS_COMPUTER_NAME_MAX - index_width(fleet)
-        if len(prefix) > room:
-            problems.append((
-                f"fleets.{fleet_name}.computerNamePrefix", prefix,
-                f"must be at most {room} characters, so that it and a {index_width(fleet)}-digit index "
-                f"fit Windows' {rules.WINDOWS_COMPUTER_NAME_MAX}-character computer name",
-            ))
-    return problems
+        if image.rebuild_on_new_base_image and (image.pinned or image.source.version != "latest"):
+            problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
+                             "needs a built image whose source.version is 'latest'"))
+    return problems + check_fleets(config)

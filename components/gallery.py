@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi_azure_native import compute, resources
+from pulumi_azure_native import authorization, compute, resources
 
 from .config import Image, StackConfig
 from .naming import Names
@@ -19,6 +19,8 @@ class ImageGallery(pulumi.ComponentResource):
         # In prod the gallery and its definitions hold what every fleet boots from: `pulumi destroy`
         # or a refactor must not be able to delete them without an explicit unprotect.
         keep = pulumi.ResourceOptions(parent=self, protect=config.protect)
+        self.subscription_id = authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)).subscription_id
 
         self.resource_group = resources.ResourceGroup(
             "rg",

@@ -1,81 +1,48 @@
-"""ImageBuilder: the build identity, its least-privilege role, and one Image Builder template per image.
+"""ImageBuilder: the identity Azure Image Builder builds as, and its least-privilege role.
 
-Image templates are immutable: since API 2024-02-01 only vmProfile, tags and identity change in place.
-So each template is named after a hash of everything else in it. A changed recipe is a new template
-(created before the old one is deleted), never a failing update; an unchanged recipe keeps its name.
+The templates themselves (one per built image) are ImageTemplate components (image_template.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
-from pulumi_azure_native import authorization, managedidentity, virtualmachineimages as vmi
+from pulumi_azure_native import authorization, managedidentity
 
-from .config import Image, StackConfig
+from .config import StackConfig
 from .gallery import ImageGallery
-from .naming import Names, content_hash, stable_guid
+from .naming import Names, stable_guid
 
-# Only what distribution into this gallery needs (Microsoft's "Image Creation" role, minus nothing
-# more): read the gallery and definitions, write versions, and write managed images in this group.
-BUILDER_ACTIONS = [
+# Only what distribution needs (Microsoft's "Image Creation" role): read the gallery and its
+# definitions and write versions; the managed-image actions only when an image is distributed there.
+GALLERY_ACTIONS = [
     "Microsoft.Compute/galleries/read",
     "Microsoft.Compute/galleries/images/read",
     "Microsoft.Compute/galleries/images/versions/read",
     "Microsoft.Compute/galleries/images/versions/write",
+]
+MANAGED_IMAGE_ACTIONS = [
     "Microsoft.Compute/images/read",
     "Microsoft.Compute/images/write",
     "Microsoft.Compute/images/delete",
 ]
 
-# Fields of the template that may change in place; everything else names the template.
-MUTABLE_FIELDS = ("vm_profile", "tags", "identity")
 
-
-def template_body(image_name: str, image: Image, names: Names, gallery_image_id: Any) -> dict[str, Any]:
-    """The template's inputs that shape the image, in azure-native's snake_case input form."""
-    distribute = {
-        "type": "SharedImage",
-        "gallery_image_id": gallery_image_id,
-        "run_output_name": names.run_output(image_name, "gallery"),
-        "target_regions": [r.model_dump() for r in image.regions],
-        "versioning": {"scheme": "Latest", "major": image.versioning.major},
-        "exclude_from_latest": image.exclude_from_latest,
-        "artifact_tags": {"image": image_name, "source-sku": image.source.sku},
-    }
-    body: dict[str, Any] = {
-        "source": {"type": "PlatformImage", **image.source.model_dump()},
-        "customize": [c.model_dump(exclude_none=True) for c in image.customize],
-        "error_handling": image.error_handling.model_dump(),
-        "build_timeout_in_minutes": image.build.timeout_minutes,
-        "distribute": [distribute],
-        "managed_resource_tags": names.tags(image=image_name, purpose="image-build"),
-    }
-    if image.validate_:
-        body["validate"] = image.validate_.model_dump(exclude_none=True)
-    if image.optimize_vm_boot:
-        body["optimize"] = {"vm_boot": {"state": "Enabled"}}
-    return body
-
-
-def template_name(image_name: str, image: Image, names: Names) -> str:
-    # The definition's names stand in for its ARM ID, which is not known before it exists.
-    definition = f"{names.resource_group}/{names.gallery}/{image_name}"
-    return names.template(image_name, content_hash(template_body(image_name, image, names, definition)))
+def builder_actions(config: StackConfig) -> list[str]:
+    built = [i for i in config.images.values() if not i.pinned]
+    return GALLERY_ACTIONS + (MANAGED_IMAGE_ACTIONS if any(i.managed_image for i in built) else [])
 
 
 class ImageBuilder(pulumi.ComponentResource):
     identity: managedidentity.UserAssignedIdentity
     role: authorization.RoleDefinition
     role_assignment: authorization.RoleAssignment
-    templates: dict[str, vmi.VirtualMachineImageTemplate]
 
     def __init__(self, name: str, config: StackConfig, names: Names, gallery: ImageGallery,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("image-factory:image_builder:ImageBuilder", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg = gallery.resource_group
-        subscription_id = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).subscription_id
+        subscription_id = gallery.subscription_id
 
         self.identity = managedidentity.UserAssignedIdentity(
             "identity",
@@ -95,7 +62,7 @@ class ImageBuilder(pulumi.ComponentResource):
             role_type="CustomRole",
             scope=rg.id,
             assignable_scopes=[rg.id],
-            permissions=[{"actions": BUILDER_ACTIONS, "not_actions": []}],
+            permissions=[{"actions": builder_actions(config), "not_actions": []}],
             opts=child,
         )
         self.role_assignment = authorization.RoleAssignment(
@@ -111,27 +78,5 @@ class ImageBuilder(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.templates = {}
-        for image_name, image in config.images.items():
-            tname = template_name(image_name, image, names)
-            body = template_body(image_name, image, names, gallery.definitions[image_name].id)
-            self.templates[image_name] = vmi.VirtualMachineImageTemplate(
-                f"template-{image_name}",
-                image_template_name=tname,
-                resource_group_name=rg.name,
-                location=config.location,
-                identity={"type": "UserAssigned", "user_assigned_identities": [self.identity.id]},
-                vm_profile={"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb},
-                staging_resource_group=subscription_id.apply(
-                    lambda sub, t=tname: f"/subscriptions/{sub}/resourceGroups/{names.staging_resource_group(t)}"),
-                # Off: the build is started by ImageBuild, the one place that waits for it.
-                auto_run={"state": "Disabled"},
-                tags=names.tags(image=image_name),
-                **body,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_assignment]),
-            )
-
-        self.register_outputs({
-            "identityId": self.identity.id,
-            "templateNames": {k: t.name for k, t in self.templates.items()},
-        })
+        self.subscription_id = subscription_id
+        self.register_outputs({"identityId": self.identity.id, "roleAssignmentId": self.role_assignment.id})

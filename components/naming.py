@@ -61,6 +61,10 @@ class Names:
         assert rules.TEMPLATE_NAME.fullmatch(name), name
         return name
 
+    def managed_image(self, image: str, spec_hash: str) -> str:
+        # Image Builder refuses to overwrite a managed image: each template gets its own name.
+        return f"img-{image[:60]}-{spec_hash}"
+
     def run_output(self, image: str, target: str) -> str:
         return f"{image[:50]}-{target}"
 

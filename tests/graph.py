@@ -27,3 +27,15 @@ def counts(doc: dict) -> dict[str, int]:
     for r in doc["resources"]:
         out[r["type"]] = out.get(r["type"], 0) + 1
     return out
+
+
+def parent_name(resource: dict) -> str:
+    """The name of the component a resource belongs to (e.g. the image of a template)."""
+    return resource["parent"].rsplit("::", 1)[-1]
+
+
+def under(doc: dict, type_: str, parent: str) -> dict:
+    """The one resource of type_ whose component is named parent."""
+    found = [r for r in resources(doc, type_) if parent_name(r) == parent]
+    assert len(found) == 1, f"expected one {type_} under {parent}, found {len(found)}"
+    return found[0]

@@ -1,4 +1,4 @@
-from tests.graph import one, resources
+from tests.graph import one, resources, under
 from tests.harness.offline_plan import plan
 
 GALLERY = "azure-native:compute:Gallery"
@@ -27,14 +27,16 @@ def test_definition_carries_identifier_recommendation_and_end_of_life_from_confi
 
 
 def test_prod_protects_what_fleets_boot_from_and_dev_protects_nothing(plans):
-    for type_ in (RG, GALLERY, DEFINITION):
-        assert all(r["options"]["protect"] for r in resources(plans["prod"], type_)), type_
+    prod = plans["prod"]
+    assert under(prod, RG, "gallery")["options"]["protect"]
+    for type_ in (GALLERY, DEFINITION):
+        assert all(r["options"]["protect"] for r in resources(prod, type_)), type_
     assert not any(r["options"]["protect"] for r in plans["dev"]["resources"])
 
 
 def test_names_follow_the_convention_per_stack(plans):
     assert one(plans["dev"], GALLERY)["inputs"]["galleryName"] == "gal_imgfactory_dev_uks"
-    assert one(plans["prod"], RG)["inputs"]["resourceGroupName"] == "rg-imgfactory-prod-uks"
+    assert under(plans["prod"], RG, "gallery")["inputs"]["resourceGroupName"] == "rg-imgfactory-prod-uks"
     assert plans["prod"]["outputs"]["galleryId"].endswith(
         "/resourceGroups/rg-imgfactory-prod-uks/providers/Microsoft.Compute/galleries/gal_imgfactory_prod_uks")
 

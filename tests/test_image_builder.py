@@ -2,8 +2,8 @@ import copy
 
 import yaml
 
-from components.image_builder import BUILDER_ACTIONS
-from tests.graph import counts, depends_on, one, resources
+from components.image_builder import GALLERY_ACTIONS, MANAGED_IMAGE_ACTIONS
+from tests.graph import counts, depends_on, one, parent_name, resources, under
 from tests.harness.offline_plan import ROOT, plan
 
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
@@ -11,6 +11,7 @@ IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 ROLE = "azure-native:authorization:RoleDefinition"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 DEFINITION = "azure-native:compute:GalleryImage"
+BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
 
 
 def dev_images() -> dict:
@@ -18,15 +19,14 @@ def dev_images() -> dict:
 
 
 def template_name(doc: dict, image: str = "win2025-base") -> str:
-    return one(doc, TEMPLATE, f"template-{image}")["inputs"]["imageTemplateName"]
+    return under(doc, TEMPLATE, image)["inputs"]["imageTemplateName"]
 
 
-def test_resource_counts_per_stack(plans):
-    expected_dev = {"azure-native:resources:ResourceGroup": 1, "azure-native:compute:Gallery": 1,
-                    DEFINITION: 1, IDENTITY: 1, ROLE: 1, ASSIGNMENT: 1, TEMPLATE: 1}
-    assert {t: n for t, n in counts(plans["dev"]).items() if t.startswith("azure-native:")} == expected_dev
-    prod = counts(plans["prod"])
-    assert (prod[DEFINITION], prod[TEMPLATE], prod[IDENTITY], prod[ASSIGNMENT]) == (2, 2, 1, 1)
+def test_image_side_resource_counts_per_stack(plans):
+    image_side = ("azure-native:compute:Gallery", DEFINITION, IDENTITY, ROLE, ASSIGNMENT, TEMPLATE, BUILD)
+    by_stack = {stack: tuple(counts(doc).get(t, 0) for t in image_side) for stack, doc in plans.items()}
+    assert by_stack["dev"] == (1, 1, 1, 1, 1, 1, 1)
+    assert by_stack["prod"] == (1, 2, 1, 1, 1, 2, 2)
 
 
 def test_template_waits_for_role_assignment_which_waits_for_identity_and_role(stack_plan):
@@ -39,10 +39,9 @@ def test_template_waits_for_role_assignment_which_waits_for_identity_and_role(st
 
 def test_distribution_targets_the_image_definition_it_depends_on(stack_plan):
     for template in resources(stack_plan, TEMPLATE):
-        image = template["name"].removeprefix("template-")
+        image = parent_name(template)
         definition = one(stack_plan, DEFINITION, f"def-{image}")
-        [shared] = template["inputs"]["distribute"]
-        assert shared["type"] == "SharedImage"
+        [shared] = [d for d in template["inputs"]["distribute"] if d["type"] == "SharedImage"]
         assert shared["galleryImageId"].endswith(f"/images/{image}")
         assert definition in depends_on(stack_plan, template, DEFINITION)
 
@@ -54,8 +53,10 @@ def test_assignment_is_a_service_principal_on_the_gallery_group_with_only_builde
     assert assignment["principalType"] == "ServicePrincipal"
     assert assignment["scope"] == role["scope"] == rg_id
     assert role["assignableScopes"] == [rg_id]
-    assert role["permissions"] == [{"actions": BUILDER_ACTIONS, "notActions": []}]
-    assert not any(a.endswith("/*") or a == "*" for a in BUILDER_ACTIONS)
+    managed = any(d["type"] == "ManagedImage" for t in resources(stack_plan, TEMPLATE) for d in t["inputs"]["distribute"])
+    assert role["permissions"] == [{"actions": GALLERY_ACTIONS + (MANAGED_IMAGE_ACTIONS if managed else []),
+                                    "notActions": []}]
+    assert not any(a.endswith("/*") or a == "*" for a in role["permissions"][0]["actions"])
 
 
 def test_prod_replicates_zone_redundant_to_london_and_new_york(plans):

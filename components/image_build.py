@@ -1,0 +1,322 @@
+"""ImageBuild: run an Azure Image Builder template once and return the gallery image version it made.
+
+The template is content-addressed (its name hashes everything that shapes the image), so a build runs
+exactly when the template name changes: that is a replacement here. Poll interval, timeout, API
+version and endpoint are tuning and update in place, keeping the built artifact. Deleting an
+ImageBuild does nothing in Azure: the image version stays (retention is a separate policy).
+
+Operational notes:
+- All Python dynamic resources of a program share one provider process with 4 worker threads. A build
+  holds a thread for its whole run (often 30-90 min for Windows), so at most 4 builds wait at once and
+  any fifth dynamic-resource operation, even a diff, queues behind them. Keep concurrent builds <= 4.
+- `custom_timeouts` are not enforced for dynamic resources; the wait is bounded here by the build
+  timeout plus a margin. Interrupting `pulumi up` twice leaves Azure building: the next `up` adopts the
+  run still in progress instead of starting another.
+- Credentials: DefaultAzureCredential (AZURE_* variables, not azure-native's ARM_*; see components/arm.py).
+  `pulumi.Config()` is empty inside a provider, so everything arrives as inputs and is copied to outputs
+  (delete and read only see outputs).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, fields
+from typing import Any, Optional
+
+import pulumi
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.mgmt.imagebuilder import ImageBuilderClient
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.output import contains_unknowns
+from pulumi.runtime import rpc
+
+from components.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error,
+                            lro_polling, management_client)
+
+API_VERSION = "2024-02-01"  # azure-mgmt-imagebuilder 2.0.0 would send 2025-10-01
+DEFAULT_BUILD_TIMEOUT_MINUTES = 240  # what Image Builder uses when buildTimeoutInMinutes is 0
+REPLACE_KEYS = ("subscription_id", "resource_group_name", "template_name", "run_output_name")
+TUNING_KEYS = ("build_timeout_minutes", "poll_interval_seconds", "api_version", "arm_endpoint")
+INPUT_KEYS = REPLACE_KEYS + TUNING_KEYS
+OUTPUT_KEYS = ("artifact_id", "version_name", "run_started", "run_ended")
+DEFAULTS = {"build_timeout_minutes": 0, "poll_interval_seconds": 30, "api_version": API_VERSION,
+            "arm_endpoint": DEFAULT_ARM_ENDPOINT}
+IN_PROGRESS = frozenset({"Running", "Canceling"})
+_NAME = re.compile(r"^[A-Za-z0-9-_.]{1,64}$")
+_ADOPTED = object()
+
+
+class ImageBuildError(Exception):
+    """The build did not produce an image; the message is the whole explanation."""
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The template's lastRunStatus: the source of truth for how a run went."""
+    state: Optional[str] = None
+    sub_state: Optional[str] = None
+    message: Optional[str] = None
+    start: Optional[str] = None
+    end: Optional[str] = None
+
+
+def _unknown(value: Any) -> bool:
+    return value == rpc.UNKNOWN or contains_unknowns(value)
+
+
+def _with_defaults(props: dict) -> dict:
+    return {**DEFAULTS, **{k: v for k, v in props.items() if v is not None}}
+
+
+def _human(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f}s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m"
+
+
+class ImageBuildProvider(ResourceProvider):
+    """Constructor arguments exist for tests (fake ARM server); production uses the defaults. The
+    instance is pickled into state, so it must never hold a live credential or client in production."""
+
+    # Class-level defaults: an instance unpickled from older state still finds attributes added later.
+    _credential: Any = None
+    _client_kwargs: dict = {}
+    _retry: Optional[ArmRetry] = None
+    _wait_margin_seconds: float = 1800.0  # queueing, staging and distribution beyond buildTimeoutInMinutes
+
+    def __init__(self, *, credential: Any = None, client_kwargs: Optional[dict] = None,
+                 retry: Optional[ArmRetry] = None, wait_margin_seconds: float = 1800.0) -> None:
+        super().__init__()
+        self._credential = credential
+        self._client_kwargs = dict(client_kwargs or {})
+        self._retry = retry
+        self._wait_margin_seconds = float(wait_margin_seconds)
+
+    # -- Pulumi contract ---------------------------------------------------------------------------
+
+    def check(self, _olds: dict, news: dict) -> CheckResult:
+        inputs, failures = _with_defaults(news), []
+        for key in INPUT_KEYS:
+            value = inputs.get(key)
+            if _unknown(value):  # preview: decided when known
+                continue
+            if key in ("build_timeout_minutes", "poll_interval_seconds"):
+                low, high = (0, 960) if key == "build_timeout_minutes" else (0.001, 3600)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                    failures.append(CheckFailure(key, f"{key} must be a number from {low} to {high}, got {value!r}"))
+            elif not isinstance(value, str) or not value:
+                failures.append(CheckFailure(key, f"{key} must be a non-empty string, got {value!r}"))
+            elif key in ("template_name", "run_output_name") and not _NAME.match(value):
+                failures.append(CheckFailure(key, f"{value!r} is not a valid Image Builder name (1-64 of A-Za-z0-9-_.)"))
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
+        # `olds` are stored outputs (they carry the inputs); `__provider` is ignored on purpose: it
+        # changes with unrelated code edits and must not trigger a new build.
+        old, new = _with_defaults(olds), _with_defaults(news)
+        changed = [k for k in INPUT_KEYS if _unknown(new.get(k)) or old.get(k) != new.get(k)]
+        return DiffResult(changes=bool(changed), replaces=[k for k in changed if k in REPLACE_KEYS],
+                          delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
+        # Only tuning inputs reach update (diff replaces on the rest): keep the artifact we built.
+        new = _with_defaults(news)
+        outs = {k: v for k, v in olds.items() if not k.startswith("__")}
+        return UpdateResult({**outs, **{k: new[k] for k in TUNING_KEYS}})
+
+    def delete(self, _id: str, _props: dict) -> None:
+        # Nothing to undo in Azure: the image version outlives its build (retention is separate), and the
+        # template belongs to its own resource.
+        return None
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        # A build is a past event: nothing in Azure describes it better than what we recorded. The run
+        # output can later point at another run (someone re-running the template); adopting that on
+        # refresh would silently move fleets to an image this stack did not build.
+        return ReadResult(id_, props)
+
+    def create(self, props: dict) -> CreateResult:
+        a = _with_defaults(props)
+        where = f"template '{a['template_name']}' (resource group '{a['resource_group_name']}')"
+        started = time.monotonic()
+        deadline = started + self._budget_seconds(a)
+        try:
+            with self._client(a) as client:
+                ops = client.virtual_machine_image_templates
+                run, staging = self._run_to_end(ops, a, started, deadline)
+                if run.state != "Succeeded":
+                    raise ImageBuildError(self._failure_message(a, run, staging))
+                artifact_id = self._artifact_id(ops, a)
+        except (AzureError, ArmCallFailed) as exc:
+            raise ImageBuildError(f"ImageBuild for {where}: {describe_error(exc)}") from exc
+        return CreateResult(artifact_id, {
+            **{k: a[k] for k in INPUT_KEYS},
+            "artifact_id": artifact_id,
+            "version_name": artifact_id.rstrip("/").rsplit("/", 1)[-1],
+            "run_started": run.start,
+            "run_ended": run.end,
+        })
+
+    # -- the build ---------------------------------------------------------------------------------
+
+    # autoRun: the template is created with autoRun Disabled and this resource is the single starter.
+    # autoRun's run is invisible to Pulumi (template creation does not wait for it), and a provider
+    # that also POSTs /run would start a second build or get a 409. We still adopt a run that is already
+    # in progress (autoRun enabled by someone, or our own POST whose answer was lost).
+    def _run_to_end(self, ops: Any, a: dict, started: float, deadline: float) -> tuple[_Run, Optional[str]]:
+        baseline, staging = self._read_run(ops, a)
+        if baseline.state == "Succeeded":
+            # Same template = same image, already built (e.g. our create was interrupted after the run).
+            return baseline, staging
+        stale = None
+        if baseline.state not in IN_PROGRESS:
+            stale = baseline
+            poller = self._start(ops, a, baseline)
+            if poller is not None:
+                try:
+                    # Returns None when time is up, done() or not. The poller's thread stops when the
+                    # client closes at the end of create, so nothing polls on in the background.
+                    poller.result(timeout=max(0.0, deadline - time.monotonic()))
+                except AzureError:
+                    # Failed/Canceled runs raise thin errors, and polling can give up on an ARM hiccup
+                    # while the build goes on: lastRunStatus below says which it was.
+                    pass
+        return self._await_end(ops, a, stale, started, deadline)
+
+    def _start(self, ops: Any, a: dict, baseline: _Run) -> Any:
+        """POST /run; returns its poller, or None when a run turned out to be going already."""
+        def started_already(run: _Run) -> bool:
+            return run.state in IN_PROGRESS or (run.state is not None and run.start != baseline.start)
+
+        def post() -> Any:
+            try:
+                # retry_total=0: azure-core would re-POST on 500/503/504 without checking whether the
+                # run started; call_with_retry checks lastRunStatus first.
+                return ops.begin_run(a["resource_group_name"], a["template_name"], retry_total=0,
+                                     polling=lro_polling(float(a["poll_interval_seconds"]), a["arm_endpoint"]))
+            except ResourceExistsError:
+                if started_already(self._read_run(ops, a)[0]):
+                    return _ADOPTED
+                raise
+
+        result = call_with_retry(post, what=f"POST imageTemplates/{a['template_name']}/run",
+                                 retry=self._retry or ArmRetry(),
+                                 settled=lambda _exc: _ADOPTED if started_already(self._read_run(ops, a)[0]) else None)
+        return None if result is _ADOPTED else result
+
+    def _await_end(self, ops: Any, a: dict, stale: Optional[_Run], started: float,
+                   deadline: float) -> tuple[_Run, Optional[str]]:
+        while True:
+            run, staging = self._read_run(ops, a)
+            # `stale` is the previous run: lastRunStatus can lag behind the run we just started.
+            if run.state not in IN_PROGRESS and run.state is not None and (stale is None or run.start != stale.start):
+                return run, staging
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ImageBuildError(self._timeout_message(a, run, time.monotonic() - started))
+            time.sleep(min(float(a["poll_interval_seconds"]), remaining))
+
+    def _read_run(self, ops: Any, a: dict) -> tuple[_Run, Optional[str]]:
+        template = call_with_retry(lambda: ops.get(a["resource_group_name"], a["template_name"]),
+                                   what=f"GET imageTemplates/{a['template_name']}", retry=self._retry or ArmRetry())
+        p = template.properties
+        s = p.last_run_status if p is not None else None
+        staging = p.exact_staging_resource_group.rstrip("/").rsplit("/", 1)[-1] \
+            if p is not None and p.exact_staging_resource_group else None
+        if s is None:
+            return _Run(), staging
+        # The model is a mapping over the wire JSON: plain strings, and timestamps exactly as Azure wrote them.
+        return _Run(*(s.get(k) for k in ("runState", "runSubState", "message", "startTime", "endTime"))), staging
+
+    def _artifact_id(self, ops: Any, a: dict) -> str:
+        rg, name, output = a["resource_group_name"], a["template_name"], a["run_output_name"]
+        try:
+            properties = ops.get_run_output(rg, name, output).properties
+        except ResourceNotFoundError:
+            known = [o.name for o in ops.list_run_outputs(rg, name)]
+            raise ImageBuildError(
+                f"Image Builder run of template '{name}' succeeded but has no run output '{output}' "
+                f"(it has: {', '.join(known) or 'none'}). run_output_name must equal the distributor's "
+                f"runOutputName.") from None
+        artifact = properties.artifact_id if properties is not None else None
+        if not artifact:
+            raise ImageBuildError(f"Run output '{output}' of template '{name}' has no artifactId.")
+        return artifact
+
+    # -- messages ----------------------------------------------------------------------------------
+
+    def _failure_message(self, a: dict, run: _Run, staging: Optional[str]) -> str:
+        rg, name = a["resource_group_name"], a["template_name"]
+        verdict = {
+            "Failed": "failed",
+            "Canceled": "was canceled (az image builder cancel, the portal, or Image Builder itself)",
+            "PartiallySucceeded": "ended PartiallySucceeded, which ImageBuild treats as a failure "
+                                  "(the image did not reach every distribution target)",
+        }.get(run.state or "", f"ended in unexpected state {run.state!r}")
+        return "\n".join([
+            f"Image Builder run of template '{name}' (resource group '{rg}') {verdict}.",
+            f"  runState: {run.state}, runSubState: {run.sub_state}",
+            f"  message: {run.message or '(empty)'}",
+            f"  customization log: customization.log in container 'packerlogs' of the storage account in "
+            f"staging resource group '{staging or f'IT_{rg}_{name}_<id>'}'",
+            f"  details: az image builder show -g {rg} -n {name} --query lastRunStatus",
+            "Running `pulumi up` again runs the same template again.",
+        ])
+
+    def _timeout_message(self, a: dict, run: _Run, waited: float) -> str:
+        rg, name = a["resource_group_name"], a["template_name"]
+        return (
+            f"Image Builder run of template '{name}' (resource group '{rg}') timed out: gave up waiting after "
+            f"{_human(waited)} (build timeout {a['build_timeout_minutes']} min + {_human(self._wait_margin_seconds)} "
+            f"margin); last seen runState: {run.state}, runSubState: {run.sub_state}. The build may still be "
+            f"running in Azure: check with `az image builder show -g {rg} -n {name} --query lastRunStatus`, "
+            f"stop it with `az image builder cancel -g {rg} -n {name}`. The next `pulumi up` adopts a run "
+            f"still in progress instead of starting another.")
+
+    def _budget_seconds(self, a: dict) -> float:
+        minutes = float(a["build_timeout_minutes"]) or DEFAULT_BUILD_TIMEOUT_MINUTES
+        return minutes * 60 + self._wait_margin_seconds
+
+    def _client(self, a: dict) -> Any:
+        return management_client(ImageBuilderClient, subscription_id=a["subscription_id"],
+                                 api_version=a["api_version"], arm_endpoint=a["arm_endpoint"],
+                                 polling_interval=float(a["poll_interval_seconds"]),
+                                 credential_override=self._credential, **self._client_kwargs)
+
+
+@dataclass
+class ImageBuildArgs:
+    subscription_id: pulumi.Input[str]
+    resource_group_name: pulumi.Input[str]
+    template_name: pulumi.Input[str]  # pass template.name so the build depends on the template
+    run_output_name: pulumi.Input[str]  # the distributor's runOutputName
+    build_timeout_minutes: pulumi.Input[float] = 0  # the template's buildTimeoutInMinutes (0 = 240)
+    poll_interval_seconds: pulumi.Input[float] = 30
+    api_version: pulumi.Input[str] = API_VERSION
+    arm_endpoint: pulumi.Input[str] = DEFAULT_ARM_ENDPOINT
+
+
+class ImageBuild(pulumi.dynamic.Resource, module="image_build", name="ImageBuild"):
+    """One Image Builder run of one template. Type token: pulumi-python:dynamic/image_build:ImageBuild."""
+
+    artifact_id: pulumi.Output[str]  # gallery image version ID
+    version_name: pulumi.Output[str]
+    run_started: pulumi.Output[str]
+    run_ended: pulumi.Output[str]
+    subscription_id: pulumi.Output[str]
+    resource_group_name: pulumi.Output[str]
+    template_name: pulumi.Output[str]
+    run_output_name: pulumi.Output[str]
+    build_timeout_minutes: pulumi.Output[float]
+    poll_interval_seconds: pulumi.Output[float]
+    api_version: pulumi.Output[str]
+    arm_endpoint: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: ImageBuildArgs,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        # A fresh dict each time: the SDK mutates it. Output keys must be present (as None) to exist.
+        props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
+        props.update({k: None for k in OUTPUT_KEYS})
+        super().__init__(ImageBuildProvider(), resource_name, props, opts)

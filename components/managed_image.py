@@ -1,0 +1,112 @@
+"""ManagedImageCapture: the manual path to a managed image, as the course teaches it, inside the graph.
+
+reference VM (marketplace Windows Server 2025) -> Generalize (sysprep, stopped, deallocated, marked
+generalized) -> compute.Image from the VM -> optionally a gallery version of that image.
+
+Azure cannot capture a managed image from a Trusted Launch VM, so the reference VM runs with
+securityType Standard; fleets booted from the managed image are Standard as well, because Trusted
+Launch VMs cannot boot from managed images either. Publish to the gallery for Trusted Launch.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_azure_native import compute, network
+
+from .config import StackConfig
+from .config_fleets import Capture
+from .credentials import AdminCredentials
+from .gallery import ImageGallery
+from .generalize import Generalize, GeneralizeArgs
+from .naming import Names
+from .network import FleetNetwork
+from .windows_profile import BOOT_DIAGNOSTICS, security_profile, windows_configuration
+
+# Replicating a version to several regions can take hours; azure-native's default is 120 minutes.
+REPLICATION_TIMEOUTS = pulumi.CustomTimeouts(create="6h", update="6h", delete="2h")
+
+
+class ManagedImageCapture(pulumi.ComponentResource):
+    image_id: pulumi.Output[str]
+    version_id: pulumi.Output[str] | None
+
+    def __init__(self, capture_name: str, capture: Capture, config: StackConfig, names: Names,
+                 net: FleetNetwork, credentials: AdminCredentials, subscription_id: pulumi.Output[str],
+                 gallery: ImageGallery, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("image-factory:managed_image:ManagedImageCapture", capture_name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        rg = net.resource_group.name
+        vm_name = f"vm-ref-{capture_name}"[:64]
+
+        nic = network.NetworkInterface(
+            "nic", network_interface_name=f"nic-ref-{capture_name}", resource_group_name=rg,
+            location=capture.region,
+            ip_configurations=[{"name": "ipconfig1", "subnet": {"id": net.subnet_id},
+                                "private_ip_allocation_method": "Dynamic"}],
+            tags=names.tags(purpose="capture-reference"), opts=child)
+        vm = compute.VirtualMachine(
+            "reference-vm",
+            vm_name=vm_name,
+            resource_group_name=rg,
+            location=capture.region,
+            hardware_profile={"vm_size": capture.size},
+            storage_profile={
+                "image_reference": {"publisher": capture.publisher, "offer": capture.offer,
+                                    "sku": capture.sku, "version": capture.version},
+                "os_disk": {"create_option": "FromImage", "caching": "ReadWrite", "delete_option": "Delete",
+                            "managed_disk": {"storage_account_type": "Premium_LRS"}},
+            },
+            os_profile={"computer_name": f"ref{capture_name.replace('-', '')}"[:15],
+                        "admin_username": config.admin_username, "admin_password": credentials.password,
+                        "windows_configuration": windows_configuration()},
+            network_profile={"network_interfaces": [{"id": nic.id, "primary": True, "delete_option": "Delete"}]},
+            # Standard, not Trusted Launch: Azure refuses to capture a managed image from a TL VM.
+            security_profile=security_profile(trusted_launch=False, encryption_at_host=False),
+            diagnostics_profile=BOOT_DIAGNOSTICS,
+            tags=names.tags(purpose="capture-reference"),
+            # Once generalized the VM cannot start again: nothing about it may be updated in place.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["osProfile", "storageProfile"]),
+        )
+        generalized = Generalize(
+            "generalize",
+            GeneralizeArgs(subscription_id=subscription_id, resource_group_name=rg, vm_name=vm.name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[vm]),
+        )
+        image = compute.Image(
+            "image",
+            image_name=f"img-captured-{capture_name}",
+            resource_group_name=rg,
+            location=capture.region,
+            hyper_v_generation="V2",
+            source_virtual_machine={"id": generalized.vm_id},
+            tags=names.tags(purpose="captured-image"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[generalized]),
+        )
+        self.image_id = image.id
+        self.version_id = None
+        if capture.publish:
+            self.version_id = self._publish(capture_name, capture, config, names, gallery, image).id
+        self.register_outputs({"imageId": self.image_id, "versionId": self.version_id})
+
+    def _publish(self, capture_name: str, capture: Capture, config: StackConfig, names: Names, gallery: ImageGallery,
+                 image: compute.Image) -> compute.GalleryImageVersion:
+        target = config.images[capture.publish.image]
+        return compute.GalleryImageVersion(
+            "gallery-version",
+            gallery_image_version_name=capture.publish.version,
+            gallery_image_name=gallery.definitions[capture.publish.image].name,
+            gallery_name=gallery.gallery.name,
+            resource_group_name=gallery.resource_group.name,
+            location=config.location,
+            storage_profile={"source": {"id": image.id}},
+            publishing_profile={
+                "target_regions": [{"name": r.name, "regional_replica_count": r.replica_count or 1,
+                                    "storage_account_type": r.storage_account_type} for r in target.regions],
+                # Shallow replication is quick and cheap for test images; production needs Full.
+                "replication_mode": "Full" if config.protect else "Shallow",
+                "exclude_from_latest": target.exclude_from_latest,
+            },
+            safety_profile={"allow_deletion_of_replicated_locations": not config.protect},
+            tags=names.tags(image=capture.publish.image, source=f"capture:{capture_name}"),
+            opts=pulumi.ResourceOptions(parent=self, protect=config.protect, custom_timeouts=REPLICATION_TIMEOUTS),
+        )
