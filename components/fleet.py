@@ -52,8 +52,9 @@ class VmFleet(pulumi.ComponentResource):
         self._fleet, self._config, self._image, self._credentials = fleet, config, image, credentials
         self._rg = net.resource_group.name
         self._subnet_id = pulumi.Output.from_input(fleet.subnet_id) if fleet.subnet_id else net.subnet_id
-        self._tags = image.id.apply(lambda ref: names.tags(
-            fleet=fleet_name, image=image.label, **{"image-version": ref.rsplit("/", 1)[-1]}))
+        # Only the version is unknown until the build has run; the other tags stay readable in a preview.
+        self._tags = {**names.tags(fleet=fleet_name, image=image.label),
+                      "image-version": image.id.apply(lambda ref: ref.rsplit("/", 1)[-1])}
         if fleet.domain_join and credentials.domain_join_password is None:
             raise pulumi.RunError(
                 f"fleets.{fleet_name}.domainJoin needs the join password: "

@@ -70,7 +70,8 @@ class ManagedImageCapture(pulumi.ComponentResource):
         generalized = Generalize(
             "generalize",
             GeneralizeArgs(subscription_id=subscription_id, resource_group_name=rg, vm_name=vm.name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[vm]),
+            # A recreated reference VM keeps its name and ARM ID, yet is a new, un-sysprepped machine.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[vm], replace_with=[vm]),
         )
         image = compute.Image(
             "image",
@@ -80,7 +81,9 @@ class ManagedImageCapture(pulumi.ComponentResource):
             hyper_v_generation="V2",
             source_virtual_machine={"id": generalized.vm_id},
             tags=names.tags(purpose="captured-image"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[generalized]),
+            # Re-captured whenever the VM is generalized anew; the name is fixed, so delete first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[generalized], replace_with=[generalized],
+                                        delete_before_replace=True),
         )
         self.image_id = image.id
         self.version_id = None

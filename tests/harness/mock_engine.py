@@ -128,6 +128,8 @@ class RecordingMonitor(MockMonitor):
                 "ignoreChanges": list(request.ignoreChanges),
                 "customTimeouts": _timeouts(request),
                 "retainOnDelete": bool(request.retainOnDelete),
+                # Beyond the documented set (kept stable): the resources whose replacement replaces this.
+                "replaceWith": list(request.replace_with),
             },
         ))
         return response
