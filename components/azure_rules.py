@@ -34,8 +34,9 @@ RESOURCE_GROUP_NAME_RULE = "1-90 letters, digits, '_', '-', '.', '(' or ')', not
 WINDOWS_COMPUTER_NAME_MAX = 15
 # Scale sets append a 6-character instance suffix to computerNamePrefix.
 SCALE_SET_SUFFIX_LENGTH = 6
-COMPUTER_NAME_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-COMPUTER_NAME_PREFIX_RULE = "letters, digits and '-', starting with a letter or digit"
+# A letter first: with an index appended, an all-digit prefix would give an all-digit name.
+COMPUTER_NAME_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+COMPUTER_NAME_PREFIX_RULE = "letters, digits and '-', starting with a letter"
 
 BUILD_TIMEOUT_MAX_MINUTES = 960  # 0 means Image Builder's default of 240
 MAX_REPLICAS_PER_REGION = 100

@@ -59,11 +59,6 @@ SourceVersion = Annotated[str, AfterValidator(_source_version)]
 ComputerNamePrefix = Annotated[str, _matches(rules.COMPUTER_NAME_PREFIX, rules.COMPUTER_NAME_PREFIX_RULE)]
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True, strict=False
-    )
-
 
 def _cidr(value: str) -> str:
     try:

@@ -194,11 +194,12 @@ def test_computer_name_prefix_room_for_a_scale_set_suffix():
         "must be at most 9 characters, so that the scale set instance suffix fits Windows' 15-character computer name")]
 
 
-def test_computer_name_prefix_characters():
-    raw = with_("fleets", {"lon-app": fleet(computerNamePrefix="lon.app")})
+@pytest.mark.parametrize("prefix", ["lon.app", "123"])  # '.' is not allowed; all digits + index = all digits
+def test_computer_name_prefix_characters(prefix):
+    raw = with_("fleets", {"lon-app": fleet(computerNamePrefix=prefix)})
     assert problems(raw) == [line(
-        "fleets.lon-app.computerNamePrefix", "'lon.app'",
-        "must be letters, digits and '-', starting with a letter or digit")]
+        "fleets.lon-app.computerNamePrefix", repr(prefix),
+        "must be letters, digits and '-', starting with a letter")]
 
 
 def test_default_computer_name_prefix_always_fits():
