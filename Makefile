@@ -22,5 +22,9 @@ plan: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest
 
+## Offline-plan timings as ratios (cold `make plan` per stack; scale set and VM fleets of growing size).
+bench: $(VENV)/.installed
+	@$(PY) -m tests.harness.bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

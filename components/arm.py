@@ -32,7 +32,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ArmRetry:
-    """Our retry budget for calls azure-core will not retry safely by itself (POSTs)."""
+    """Our retry budget: the only retries of a POST (sent with retry_total=0, because azure-core would
+    re-POST without asking whether the first one took effect), and an outer layer around GETs that
+    must survive an ARM hiccup longer than azure-core's ~6 s of retries during an hour-long wait."""
 
     attempts: int = 6
     backoff_seconds: float = 2.0  # doubles each attempt

@@ -1,7 +1,8 @@
 """ImageBuild: run an Azure Image Builder template once and return the gallery image version it made.
 
 The template is content-addressed (its name hashes everything that shapes the image), so a build runs
-exactly when the template name changes: that is a replacement here. Poll interval, timeout, API
+exactly when the template name changes: that is a replacement here. A template whose last run already
+succeeded is not built again (to rebuild, change the template). Poll interval, timeout, API
 version and endpoint are tuning and update in place, keeping the built artifact. Deleting an
 ImageBuild does nothing in Azure: the image version stays (retention is a separate policy).
 
@@ -27,7 +28,8 @@ from typing import Any, Optional
 import pulumi
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.imagebuilder import ImageBuilderClient
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
+                            UpdateResult)
 from pulumi.output import contains_unknowns
 from pulumi.runtime import rpc
 
@@ -109,7 +111,8 @@ class ImageBuildProvider(ResourceProvider):
             elif not isinstance(value, str) or not value:
                 failures.append(CheckFailure(key, f"{key} must be a non-empty string, got {value!r}"))
             elif key in ("template_name", "run_output_name") and not _NAME.match(value):
-                failures.append(CheckFailure(key, f"{value!r} is not a valid Image Builder name (1-64 of A-Za-z0-9-_.)"))
+                failures.append(CheckFailure(key, f"{value!r} is not a valid Image Builder name "
+                                                  "(1-64 of A-Za-z0-9-_.)"))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
@@ -176,14 +179,20 @@ class ImageBuildProvider(ResourceProvider):
             poller = self._start(ops, a, baseline)
             if poller is not None:
                 try:
-                    # Returns None when time is up, done() or not. The poller's thread stops when the
-                    # client closes at the end of create, so nothing polls on in the background.
+                    # Returns None, without raising, when time is up; instead of poller.done(),
+                    # _await_end re-reads lastRunStatus and enforces the deadline. The poller's thread
+                    # dies when the client closes at the end of create: nothing polls on afterwards.
                     poller.result(timeout=max(0.0, deadline - time.monotonic()))
                 except AzureError:
                     # Failed/Canceled runs raise thin errors, and polling can give up on an ARM hiccup
                     # while the build goes on: lastRunStatus below says which it was.
                     pass
-        return self._await_end(ops, a, stale, started, deadline)
+        try:
+            return self._await_end(ops, a, stale, started, deadline)
+        except (AzureError, ArmCallFailed) as exc:
+            raise ImageBuildError(
+                f"Lost track of the Image Builder run of template '{a['template_name']}': {describe_error(exc)}. "
+                f"{self._still_running_hint(a)}") from exc
 
     def _start(self, ops: Any, a: dict, baseline: _Run) -> Any:
         """POST /run; returns its poller, or None when a run turned out to be going already."""
@@ -233,16 +242,14 @@ class ImageBuildProvider(ResourceProvider):
     def _artifact_id(self, ops: Any, a: dict) -> str:
         rg, name, output = a["resource_group_name"], a["template_name"], a["run_output_name"]
         try:
-            properties = ops.get_run_output(rg, name, output).properties
+            artifact = (ops.get_run_output(rg, name, output).properties or {}).get("artifactId")
         except ResourceNotFoundError:
-            known = [o.name for o in ops.list_run_outputs(rg, name)]
-            raise ImageBuildError(
-                f"Image Builder run of template '{name}' succeeded but has no run output '{output}' "
-                f"(it has: {', '.join(known) or 'none'}). run_output_name must equal the distributor's "
-                f"runOutputName.") from None
-        artifact = properties.artifact_id if properties is not None else None
+            artifact = None
         if not artifact:
-            raise ImageBuildError(f"Run output '{output}' of template '{name}' has no artifactId.")
+            known = ", ".join(o.name for o in ops.list_run_outputs(rg, name)) or "none"
+            raise ImageBuildError(f"Image Builder run of template '{name}' succeeded but has no run output "
+                                  f"'{output}' with an artifactId (it has: {known}). run_output_name must equal "
+                                  f"the distributor's runOutputName.")
         return artifact
 
     # -- messages ----------------------------------------------------------------------------------
@@ -269,11 +276,16 @@ class ImageBuildProvider(ResourceProvider):
         rg, name = a["resource_group_name"], a["template_name"]
         return (
             f"Image Builder run of template '{name}' (resource group '{rg}') timed out: gave up waiting after "
-            f"{_human(waited)} (build timeout {a['build_timeout_minutes']} min + {_human(self._wait_margin_seconds)} "
-            f"margin); last seen runState: {run.state}, runSubState: {run.sub_state}. The build may still be "
-            f"running in Azure: check with `az image builder show -g {rg} -n {name} --query lastRunStatus`, "
-            f"stop it with `az image builder cancel -g {rg} -n {name}`. The next `pulumi up` adopts a run "
-            f"still in progress instead of starting another.")
+            f"{_human(waited)} (build timeout {float(a['build_timeout_minutes']):g} min + "
+            f"{_human(self._wait_margin_seconds)} margin); last seen runState: {run.state}, runSubState: "
+            f"{run.sub_state}. {self._still_running_hint(a)}")
+
+    @staticmethod
+    def _still_running_hint(a: dict) -> str:
+        rg, name = a["resource_group_name"], a["template_name"]
+        return (f"The build may still be running in Azure: check with `az image builder show -g {rg} -n {name} "
+                f"--query lastRunStatus`, stop it with `az image builder cancel -g {rg} -n {name}`. The next "
+                f"`pulumi up` adopts a run still in progress instead of starting another.")
 
     def _budget_seconds(self, a: dict) -> float:
         minutes = float(a["build_timeout_minutes"]) or DEFAULT_BUILD_TIMEOUT_MINUTES

@@ -28,7 +28,7 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -68,7 +68,6 @@ RESET = object()  # drop the connection (TCP RST) without processing the request
 LOST_RESPONSE = object()  # process the request (side effects happen), then RST instead of answering
 
 Handler = Callable[[FakeRequest, "re.Match[str]"], Reply]
-Action = Union[Reply, object, Callable[[FakeRequest, "re.Match[str]"], Any]]
 
 
 class StaticTokenCredential:
@@ -117,7 +116,7 @@ class FakeArm:
         pattern = re.compile(path_regex, re.IGNORECASE)
         self._routes.append((method.upper(), pattern, handler, frozenset(api_versions) if api_versions else None))
 
-    def inject(self, method: str, path_regex: str, *actions: Action) -> None:
+    def inject(self, method: str, path_regex: str, *actions: Any) -> None:
         """The next matching requests get these actions in order, then the routes answer again.
         An action is a Reply, RESET, LOST_RESPONSE, or a callable(req, match) returning one of them
         (or None to let the route answer)."""
@@ -133,43 +132,31 @@ class FakeArm:
     def _dispatch(self, req: FakeRequest) -> Any:
         with self._lock:
             self.log.append(req)
-            action = None
-            for method, pattern, actions in self._injected:
-                if actions and method == req.method and pattern.fullmatch(req.path):
-                    action = actions.pop(0)
-                    break
-        if action is RESET:
-            return RESET
+            queue = next((q for method, pattern, q in self._injected
+                          if q and method == req.method and pattern.fullmatch(req.path)), None)
+            action = queue.pop(0) if queue else None
+        route = next(((h, m, v) for method, pattern, h, v in self._routes
+                      if method == req.method and (m := pattern.fullmatch(req.path))), None)
         if callable(action):
-            action = action(req, self._match(req)[1])
-        if isinstance(action, Reply):
+            action = action(req, route and route[1])
+        if action is RESET or isinstance(action, Reply):
             return action
-        reply = self._answer(req)
-        return LOST_RESPONSE if action is LOST_RESPONSE else reply
-
-    def _match(self, req: FakeRequest):
-        for method, pattern, handler, versions in self._routes:
-            m = pattern.fullmatch(req.path)
-            if m and method == req.method:
-                return (handler, m, versions)
-        return (None, None, None)
-
-    def _answer(self, req: FakeRequest) -> Reply:
         if req.headers.get("authorization") != f"Bearer {self.credential.token}":
-            return arm_error(401, "AuthenticationFailed", "missing or wrong bearer token")
-        handler, m, versions = self._match(req)
-        if handler is None:
+            reply = arm_error(401, "AuthenticationFailed", "missing or wrong bearer token")
+        elif route is None:
             self.errors.append(f"no route for {req.method} {req.path}")
-            return arm_error(404, "NoRoute", f"fake ARM has no route for {req.method} {req.path}")
-        if versions is not None and req.query.get("api-version") not in versions:
-            return arm_error(400, "NoRegisteredProviderFound",
-                             f"No registered resource provider found for API version '{req.query.get('api-version')}'. "
-                             f"The supported api-versions are '{', '.join(sorted(versions))}'.")
-        try:
-            return handler(req, m)
-        except Exception:  # a harness bug must fail the test, not look like an Azure outage
-            self.errors.append(traceback.format_exc())
-            return arm_error(500, "FakeArmHandlerCrashed", "see fake.errors")
+            reply = arm_error(404, "NoRoute", f"fake ARM has no route for {req.method} {req.path}")
+        elif route[2] is not None and req.query.get("api-version") not in route[2]:
+            reply = arm_error(400, "NoRegisteredProviderFound", "No registered resource provider found for API "
+                              f"version '{req.query.get('api-version')}'. The supported api-versions are "
+                              f"'{', '.join(sorted(route[2]))}'.")
+        else:
+            try:
+                reply = route[0](req, route[1])
+            except Exception:  # a harness bug must fail the test, not look like an Azure outage
+                self.errors.append(traceback.format_exc())
+                reply = arm_error(500, "FakeArmHandlerCrashed", "see fake.errors")
+        return LOST_RESPONSE if action is LOST_RESPONSE else reply
 
 
 class _Server(ThreadingHTTPServer):
@@ -353,7 +340,9 @@ class ImageBuilderFake:
         props = {"provisioningState": "Succeeded", "buildTimeoutInMinutes": 120, "autoRun": {"state": "Disabled"},
                  "exactStagingResourceGroup": f"/subscriptions/{m['sub']}/resourceGroups/{t.staging_resource_group}",
                  "distribute": [{"type": "SharedImage", "galleryImageId": t.gallery_image_id,
-                                 "runOutputName": t.run_output_name}]} | ({"lastRunStatus": run.status()} if run else {})
+                                 "runOutputName": t.run_output_name}]}
+        if run:
+            props["lastRunStatus"] = run.status()
         return Reply(200, {"id": req.path, "name": t.name, "location": self.location,
                            "type": "Microsoft.VirtualMachineImages/imageTemplates", "properties": props})
 
