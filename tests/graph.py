@@ -2,6 +2,38 @@
 
 from __future__ import annotations
 
+import copy
+
+import yaml
+
+from tests.harness.offline_plan import ROOT
+
+# Type tokens as they appear in the plan.
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+BASTION = "azure-native:network:BastionHost"
+BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
+DEFINITION = "azure-native:compute:GalleryImage"
+EXTENSION = "azure-native:compute:VirtualMachineExtension"
+FLEET = "image-factory:fleet:VmFleet"
+GALLERY = "azure-native:compute:Gallery"
+GENERALIZE = "pulumi-python:dynamic/generalize:Generalize"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+IMAGE = "azure-native:compute:Image"
+NIC = "azure-native:network:NetworkInterface"
+NSG = "azure-native:network:NetworkSecurityGroup"
+RG = "azure-native:resources:ResourceGroup"
+ROLE = "azure-native:authorization:RoleDefinition"
+SUBNET = "azure-native:network:Subnet"
+TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+VERSION = "azure-native:compute:GalleryImageVersion"
+VM = "azure-native:compute:VirtualMachine"
+VMSS = "azure-native:compute:VirtualMachineScaleSet"
+
+
+def stack_value(stack: str, key: str):
+    """A fresh copy of one config value from a shipped stack file, for tests to modify."""
+    return copy.deepcopy(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][key])
+
 
 def resources(doc: dict, type_: str) -> list[dict]:
     return [r for r in doc["resources"] if r["type"] == type_]

@@ -1,13 +1,7 @@
 import json
 
-from tests.graph import depends_on, resources, under
+from tests.graph import EXTENSION, FLEET, NIC, VM, VMSS, depends_on, resources, under
 from tests.harness.offline_plan import plan
-
-VM = "azure-native:compute:VirtualMachine"
-VMSS = "azure-native:compute:VirtualMachineScaleSet"
-NIC = "azure-native:network:NetworkInterface"
-EXTENSION = "azure-native:compute:VirtualMachineExtension"
-FLEET = "image-factory:fleet:VmFleet"
 
 
 def fleet_vms(doc: dict, fleet: str) -> list[dict]:

@@ -1,9 +1,5 @@
-from tests.graph import one, resources, under
+from tests.graph import DEFINITION, GALLERY, RG, one, resources, under
 from tests.harness.offline_plan import plan
-
-GALLERY = "azure-native:compute:Gallery"
-DEFINITION = "azure-native:compute:GalleryImage"
-RG = "azure-native:resources:ResourceGroup"
 
 
 def test_every_image_gets_a_trusted_launch_capable_windows_definition(stack_plan):

@@ -1,21 +1,6 @@
-import copy
-
-import yaml
-
 from components.image_builder import GALLERY_ACTIONS, MANAGED_IMAGE_ACTIONS
-from tests.graph import counts, depends_on, one, parent_name, resources, under
-from tests.harness.offline_plan import ROOT, plan
-
-TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-ROLE = "azure-native:authorization:RoleDefinition"
-ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-DEFINITION = "azure-native:compute:GalleryImage"
-BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
-
-
-def dev_images() -> dict:
-    return copy.deepcopy(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]["image-factory:images"])
+from tests.graph import ASSIGNMENT, BUILD, DEFINITION, IDENTITY, ROLE, TEMPLATE, counts, depends_on, one, parent_name, resources, stack_value, under
+from tests.harness.offline_plan import plan
 
 
 def template_name(doc: dict, image: str = "win2025-base") -> str:
@@ -83,7 +68,7 @@ def test_template_name_is_stable_for_the_same_config(plans):
 
 
 def test_changed_customizer_means_a_new_template(plans):
-    images = dev_images()
+    images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["customize"][0]["inline"].append("Write-Output 'one more step'")
     changed = plan("dev", overrides={"image-factory:images": images})
     assert template_name(changed) != template_name(plans["dev"])
@@ -91,7 +76,7 @@ def test_changed_customizer_means_a_new_template(plans):
 
 def test_in_place_fields_keep_the_template_name(plans):
     # vmProfile may change on an existing template (API 2024-02-01), so it must not rename it.
-    images = dev_images()
+    images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["build"]["vmSize"] = "Standard_D8ds_v5"
     images["win2025-base"]["build"]["osDiskSizeGB"] = 256
     changed = plan("dev", overrides={"image-factory:images": images})
@@ -100,7 +85,7 @@ def test_in_place_fields_keep_the_template_name(plans):
 
 
 def test_changed_distribution_means_a_new_template(plans):
-    images = dev_images()
+    images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["regions"][0]["replicaCount"] = 3
     changed = plan("dev", overrides={"image-factory:images": images})
     assert template_name(changed) != template_name(plans["dev"])

@@ -1,21 +1,7 @@
 """Each way a fleet can get its image, and that consumers take versions from what produced them."""
 
-import copy
-
-import yaml
-
-from tests.graph import by_urn, depends_on, resources, under
-from tests.harness.offline_plan import ROOT, plan
-
-VM = "azure-native:compute:VirtualMachine"
-VMSS = "azure-native:compute:VirtualMachineScaleSet"
-BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
-TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
-IMAGE = "azure-native:compute:Image"
-
-
-def prod_images() -> dict:
-    return copy.deepcopy(yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["image-factory:images"])
+from tests.graph import BUILD, IMAGE, TEMPLATE, VM, VMSS, by_urn, depends_on, resources, stack_value, under
+from tests.harness.offline_plan import plan
 
 
 def test_build_sits_between_template_and_consumers(plans):
@@ -39,7 +25,7 @@ def test_build_waits_no_longer_than_the_template_allows(plans):
 
 
 def test_pinned_image_has_no_template_and_no_build():
-    images = prod_images()
+    images = stack_value("prod", "image-factory:images")
     for image in images.values():
         image["pinned"] = {"version": "1.0.42"}
     doc = plan("prod", overrides={"image-factory:images": images})
@@ -54,7 +40,7 @@ def test_pinned_image_has_no_template_and_no_build():
 def test_pinned_version_from_another_gallery_is_consumed_as_given():
     dev_definition = ("/subscriptions/99999999-0000-0000-0000-000000000000/resourceGroups/rg-imgfactory-dev-uks"
                       "/providers/Microsoft.Compute/galleries/gal_imgfactory_dev_uks/images/win2025-base")
-    images = prod_images()
+    images = stack_value("prod", "image-factory:images")
     images["win2025-base"]["pinned"] = {"version": "1.0.7", "definitionId": dev_definition}
     doc = plan("prod", overrides={"image-factory:images": images})
     assert doc["outputs"]["imageVersions"]["win2025-base"] == f"{dev_definition}/versions/1.0.7"
@@ -62,7 +48,7 @@ def test_pinned_version_from_another_gallery_is_consumed_as_given():
 
 
 def test_fleet_image_version_pins_that_fleet_only():
-    fleets = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["image-factory:fleets"]
+    fleets = stack_value("prod", "image-factory:fleets")
     fleets["nyc-web"]["imageVersion"] = "1.0.3"
     doc = plan("prod", overrides={"image-factory:fleets": fleets})
     nyc = under(doc, VMSS, "nyc-web")

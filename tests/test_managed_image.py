@@ -1,11 +1,6 @@
 """The course's capture path: reference VM -> sysprep/generalize -> managed image -> fleet, in order."""
 
-from tests.graph import depends_on, one, resources, under
-
-VM = "azure-native:compute:VirtualMachine"
-GENERALIZE = "pulumi-python:dynamic/generalize:Generalize"
-IMAGE = "azure-native:compute:Image"
-VERSION = "azure-native:compute:GalleryImageVersion"
+from tests.graph import GENERALIZE, IMAGE, VERSION, VM, depends_on, one, resources, under
 
 
 def test_capture_chain_runs_in_order(plans):

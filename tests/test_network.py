@@ -1,8 +1,4 @@
-from tests.graph import depends_on, resources, under
-
-NSG = "azure-native:network:NetworkSecurityGroup"
-SUBNET = "azure-native:network:Subnet"
-BASTION = "azure-native:network:BastionHost"
+from tests.graph import BASTION, NSG, SUBNET, depends_on, resources, under
 
 
 def test_every_fleet_region_has_a_subnet_behind_an_nsg_that_denies_the_internet(stack_plan):

@@ -1,9 +1,7 @@
 import pytest
 
 from components.replicas import derived_replicas
-from tests.graph import resources
-
-TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+from tests.graph import TEMPLATE, resources
 
 
 @pytest.mark.parametrize("vms, replicas", [(0, 1), (1, 1), (50, 1), (51, 2), (120, 3), (4999, 100), (20000, 100)])
