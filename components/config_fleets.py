@@ -102,7 +102,8 @@ def computer_name_prefix(fleet_name: str, fleet: Fleet) -> str:
 
 def check_fleets(config) -> list[tuple[str, object, str]]:
     problems: list[tuple[str, object, str]] = []
-    managed = sorted([*config.captures, *(n for n, i in config.images.items() if i.managed_image)])
+    # A pinned image is not built here, so Image Builder writes no managed image for it.
+    managed = sorted([*config.captures, *(n for n, i in config.images.items() if i.managed_image and not i.pinned)])
     for name, fleet in config.fleets.items():
         key = f"fleets.{name}"
         if fleet.image and fleet.image not in config.images:

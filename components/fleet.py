@@ -25,6 +25,7 @@ from .network import FleetNetwork
 from .windows_profile import BOOT_DIAGNOSTICS, domain_join_extension, os_disk, security_profile, windows_configuration
 
 IMAGE_REFERENCE = "storageProfile.imageReference"
+SCALE_SET_TIMEOUTS = pulumi.CustomTimeouts(create="3h", update="6h", delete="2h")
 # Rolling upgrades for Flexible scale sets judge instance health with this extension.
 HEALTH_EXTENSION = {
     "name": "health",
@@ -55,10 +56,6 @@ class VmFleet(pulumi.ComponentResource):
         # Only the version is unknown until the build has run; the other tags stay readable in a preview.
         self._tags = {**names.tags(fleet=fleet_name, image=image.label),
                       "image-version": image.id.apply(lambda ref: ref.rsplit("/", 1)[-1])}
-        if fleet.domain_join and credentials.domain_join_password is None:
-            raise pulumi.RunError(
-                f"fleets.{fleet_name}.domainJoin needs the join password: "
-                "pulumi config set --secret image-factory:domainJoinPassword <password>")
         self._join_password = credentials.domain_join_password
         prefix = computer_name_prefix(fleet_name, fleet)
 
@@ -166,5 +163,7 @@ class VmFleet(pulumi.ComponentResource):
                 **({"license_type": fleet.license_type} if fleet.license_type else {}),
             },
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # A 1,000-instance create, or a rolling image update in 20% batches, outlasts the
+            # provider's 120-minute default.
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SCALE_SET_TIMEOUTS),
         )

@@ -40,3 +40,11 @@ def test_names_follow_the_convention_per_stack(plans):
 def test_configured_gallery_name_wins():
     doc = plan("dev", overrides={"image-factory:gallery": {"name": "gal_finance_golden"}})
     assert one(doc, GALLERY)["inputs"]["galleryName"] == "gal_finance_golden"
+
+
+def test_prod_locks_the_gallery_so_built_versions_cannot_be_deleted(plans):
+    [lock] = resources(plans["prod"], "azure-native:authorization:ManagementLockAtResourceLevel")
+    assert (lock["inputs"]["level"], lock["inputs"]["resourceType"], lock["inputs"]["resourceName"]) == (
+        "CanNotDelete", "galleries", "gal_imgfactory_prod_uks")
+    assert lock["options"]["protect"]
+    assert not resources(plans["dev"], "azure-native:authorization:ManagementLockAtResourceLevel")

@@ -89,3 +89,14 @@ def test_changed_distribution_means_a_new_template(plans):
     images["win2025-base"]["regions"][0]["replicaCount"] = 3
     changed = plan("dev", overrides={"image-factory:images": images})
     assert template_name(changed) != template_name(plans["dev"])
+
+
+def test_new_base_image_trigger_is_optional_and_watches_the_template():
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["rebuildOnNewBaseImage"] = True
+    doc = plan("dev", overrides={"image-factory:images": images})
+    [trigger] = resources(doc, "azure-native:virtualmachineimages:Trigger")
+    template = under(doc, TEMPLATE, "win2025-base")
+    assert (trigger["inputs"]["kind"], trigger["inputs"]["triggerName"]) == ("SourceImage", "new-base-image")
+    assert trigger["inputs"]["imageTemplateName"] == template["inputs"]["imageTemplateName"]
+    assert depends_on(doc, trigger, TEMPLATE) == [template]
