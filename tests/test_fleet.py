@@ -64,6 +64,7 @@ def test_vms_are_replaced_when_the_image_changes_and_scale_sets_roll(plans):
     for ss in resources(plans["prod"], VMSS):
         inputs = ss["inputs"]
         assert ss["options"]["replaceOnChanges"] == []
+        assert ss["options"]["customTimeouts"] == {"create": "3h", "update": "6h", "delete": "2h"}
         assert inputs["orchestrationMode"] == "Flexible"
         assert inputs["upgradePolicy"]["mode"] == "Rolling"
         assert inputs["upgradePolicy"]["rollingUpgradePolicy"]["maxBatchInstancePercent"] == 20
