@@ -1,4 +1,4 @@
-"""Shared ARM plumbing for our dynamic providers (ImageBuild; Generalize later).
+"""Shared ARM plumbing for our dynamic providers (ImageBuild, Generalize; their common base is in dynamic.py).
 
 Everything here is built per call, never stored on a provider: a provider instance is pickled into the
 Pulumi state, and a credential or client on it would take secrets and sockets with it.
@@ -128,8 +128,12 @@ def management_client(
     credential_override: Any = None,
     **client_kwargs: Any,
 ) -> Iterator[T]:
-    """A management client (ImageBuilderClient, ComputeManagementClient, ...) bound to one endpoint and
-    an explicit API version: the SDKs default to versions newer than the ones we test against."""
+    """A management client (ImageBuilderClient, ComputeManagementClient, ...) bound to one endpoint.
+
+    `api_version` is passed to the client, which pins it only for SDKs that read a client-level version:
+    azure-mgmt-imagebuilder 2.0.0 does. azure-mgmt-compute 39 does not: it accepts and ignores it, and each
+    operation sends its own default (2026-04-01) unless called with `api_version=`; Generalize therefore
+    passes the version on every call. The SDKs default to versions newer than the ones we test against."""
     endpoint = arm_endpoint.rstrip("/")
     with credential(credential_override) as cred:
         # The token audience follows the endpoint, so sovereign clouds work without a cloud setting.
@@ -156,9 +160,14 @@ def describe_error(exc: BaseException) -> str:
                 f"a managed identity, or `az login`.")
     if isinstance(exc, HttpResponseError):
         error = exc.error
-        code = getattr(error, "code", None) or exc.reason or "error"
+        code = getattr(error, "code", None)
         message = getattr(error, "message", None) or (exc.message or "").splitlines()[0]
-        return f"HTTP {exc.status_code} {code}: {message}".rstrip(": ")
+        if exc.status_code is not None and exc.status_code < 400:
+            # A failed long-running operation: raised from its last status poll, which was answered 200.
+            head = f"operation failed: {code}" if code else "operation failed"
+        else:
+            head = f"HTTP {exc.status_code} {code or exc.reason or 'error'}"
+        return f"{head}: {message}".rstrip(": ")
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return f"connection error ({type(exc).__name__}): {exc.message}"
     return f"{type(exc).__name__}: {exc}"

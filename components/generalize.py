@@ -22,20 +22,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import pulumi
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError
 from azure.mgmt.compute import ComputeManagementClient
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
-from pulumi.output import contains_unknowns
-from pulumi.runtime import rpc
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 
-from components.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error,
-                            lro_polling, management_client)
+from components.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
+from components.dynamic import ArmDynamicProvider, ArmDynamicResource, human_duration, is_number, resource_props
 
-API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01, and only per call (see _client)
+API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01; it takes the version per call only
 SYSPREP_EXE = r"C:\Windows\System32\Sysprep\sysprep.exe"
 # /quiet on top of the documented command line: run as SYSTEM in session 0, a failing sysprep would
 # otherwise sit behind an error dialog nobody can see, and we would only learn it at the timeout.
@@ -75,87 +73,44 @@ class GeneralizeError(Exception):
     """The VM was not generalized; the message is the whole explanation."""
 
 
-def _unknown(value: Any) -> bool:
-    return value == rpc.UNKNOWN or contains_unknowns(value)
-
-
-def _with_defaults(props: dict) -> dict:
-    return {**DEFAULTS, **{k: v for k, v in props.items() if v is not None}}
-
-
-def _human(seconds: float) -> str:
-    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
-
-
 @dataclass(frozen=True)
 class _View:
     power: Optional[str]  # e.g. "PowerState/running"; None when Azure shows no power state
     codes: tuple[str, ...]
 
 
-class GeneralizeProvider(ResourceProvider):
-    """Constructor arguments exist for tests (fake ARM server); production uses the defaults. The
-    instance is pickled into state, so it must never hold a live credential or client in production."""
+class GeneralizeProvider(ArmDynamicProvider):
+    """check/diff/update/delete/read: see components/dynamic.py. read keeps what we recorded: generalizing
+    is a past event, and the VM's own resource refreshes the VM."""
 
-    _credential: Any = None  # class-level: an instance unpickled from older state finds later attributes
-    _client_kwargs: dict = {}
-    _retry: Optional[ArmRetry] = None
+    REPLACE_KEYS, TUNING_KEYS, DEFAULTS, CLIENT = REPLACE_KEYS, TUNING_KEYS, DEFAULTS, ComputeManagementClient
 
-    def __init__(self, *, credential: Any = None, client_kwargs: Optional[dict] = None,
-                 retry: Optional[ArmRetry] = None) -> None:
-        super().__init__()
-        self._credential, self._client_kwargs, self._retry = credential, dict(client_kwargs or {}), retry
-
-    def check(self, _olds: dict, news: dict) -> CheckResult:
-        inputs, failures = _with_defaults(news), []
-        for key in INPUT_KEYS:
-            value, high = inputs.get(key), {"timeout_minutes": 1440, "poll_interval_seconds": 3600}.get(key)
-            if _unknown(value) or (key == "vm_id" and value is None):
-                continue
-            if high and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high):
-                failures.append(CheckFailure(key, f"{key} must be a number above 0 and at most {high}, got {value!r}"))
-            elif not high and (not isinstance(value, str) or not value):
-                failures.append(CheckFailure(key, f"{key} must be a non-empty string, got {value!r}"))
-        vm_id, name = inputs.get("vm_id"), inputs.get("vm_name")
+    def check(self, olds: dict, news: dict) -> CheckResult:
+        result = super().check(olds, news)
+        vm_id, name = result.inputs.get("vm_id"), result.inputs.get("vm_name")
         if isinstance(vm_id, str) and isinstance(name, str) and \
                 not vm_id.lower().endswith(f"/providers/microsoft.compute/virtualmachines/{name.lower()}"):
-            failures.append(CheckFailure("vm_id", f"vm_id {vm_id!r} is not the ARM ID of VM {name!r}"))
-        return CheckResult(inputs, failures)
+            result.failures.append(CheckFailure("vm_id", f"vm_id {vm_id!r} is not the ARM ID of VM {name!r}"))
+        return result
 
-    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        # `olds` are stored outputs (they carry the inputs); `__provider` is ignored: it changes with
-        # unrelated code edits. vm_id is optional: compared only when given, case-insensitively (ARM IDs).
-        old, new = _with_defaults(olds), _with_defaults(news)
+    def _invalid(self, key: str, value: Any) -> Optional[str]:
+        if key == "vm_id" and value is None:  # optional
+            return None
+        high = {"timeout_minutes": 1440, "poll_interval_seconds": 3600}.get(key)
+        if high:
+            return None if is_number(value) and 0 < value <= high else \
+                f"{key} must be a number above 0 and at most {high}, got {value!r}"
+        return super()._invalid(key, value)
 
-        def changed(key: str) -> bool:
-            value = new.get(key)
-            if _unknown(value):
-                return True  # preview: maybe a new VM; replacing is the safe answer
-            if key == "vm_id":
-                return value is not None and str(old.get(key) or "").lower() != value.lower()
-            return old.get(key) != value
-
-        keys = [k for k in INPUT_KEYS if changed(k)]
-        return DiffResult(changes=bool(keys), replaces=[k for k in keys if k in REPLACE_KEYS],
-                          delete_before_replace=False)
-
-    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
-        # Only tuning keys reach update (diff replaces on the rest): the VM stays generalized.
-        new = _with_defaults(news)
-        outs = {k: v for k, v in olds.items() if not k.startswith("__")}
-        return UpdateResult({**outs, **{k: new[k] for k in TUNING_KEYS}})
-
-    def delete(self, _id: str, _props: dict) -> None:
-        """Nothing to do in Azure: the VM is deleted by its own resource, and generalized is final."""
-
-    def read(self, id_: str, props: dict) -> ReadResult:
-        # Generalizing is a past event; the VM's own resource refreshes the VM.
-        return ReadResult(id_, props)
+    def _differs(self, key: str, old: Any, new: Any) -> bool:
+        if key == "vm_id":  # optional: compared only when given, case-insensitively (ARM IDs)
+            return new is not None and str(old or "").lower() != new.lower()
+        return super()._differs(key, old, new)
 
     def create(self, props: dict) -> CreateResult:
-        a = _with_defaults(props)
+        a = self._with_defaults(props)
         with self._client(a) as client:
-            job = _Job(client.virtual_machines, a, self._retry or ArmRetry())
+            job = _Job(client.virtual_machines, a, self.arm_retry)
             try:
                 vm_id = job.run()
             except (AzureError, ArmCallFailed) as exc:
@@ -163,20 +118,13 @@ class GeneralizeProvider(ResourceProvider):
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")  # or when found generalized
         return CreateResult(vm_id, {**{k: a.get(k) for k in INPUT_KEYS}, "vm_id": vm_id, "generalized_at": at})
 
-    def _client(self, a: dict) -> Any:
-        # azure-mgmt-compute 39 ignores a client-level api_version (its operations default to 2026-04-01
-        # per call), so _Job passes api_version on every call; the client's is harmless.
-        return management_client(ComputeManagementClient, subscription_id=a["subscription_id"],
-                                 api_version=a["api_version"], arm_endpoint=a["arm_endpoint"],
-                                 polling_interval=float(a["poll_interval_seconds"]),
-                                 credential_override=self._credential, **self._client_kwargs)
-
 
 class _Job:
     """One create: the steps, the deadline, and what was seen last (for the error messages)."""
 
     def __init__(self, ops: Any, a: dict, retry: ArmRetry) -> None:
         self.ops, self.a, self.retry = ops, a, retry
+        # api_version goes on every call: azure-mgmt-compute 39 ignores the client's (see arm.management_client).
         self.rg, self.name, self.api = a["resource_group_name"], a["vm_name"], a["api_version"]
         self.vm = f"VM {self.name} (resource group {self.rg})"
         self.interval = float(a["poll_interval_seconds"])
@@ -291,7 +239,7 @@ class _Job:
         if now >= self.deadline:
             raise GeneralizeError(
                 f"Generalize step '{self.step}' timed out: {self.vm} still '{self.last.power or 'no power state'}' "
-                f"after {_human(now - self.started)} (timeout_minutes={self.a['timeout_minutes']}): {advice}.")
+                f"after {human_duration(now - self.started)} (timeout_minutes={self.a['timeout_minutes']}): {advice}.")
         return min(self.interval, self.deadline - now)
 
     def _view(self) -> _View:
@@ -317,22 +265,14 @@ class GeneralizeArgs:
     arm_endpoint: pulumi.Input[str] = DEFAULT_ARM_ENDPOINT
 
 
-class Generalize(pulumi.dynamic.Resource, module="generalize", name="Generalize"):
+class Generalize(ArmDynamicResource, module="generalize", name="Generalize"):
     """Sysprep + deallocate + generalize one VM. Type token: pulumi-python:dynamic/generalize:Generalize."""
 
     vm_id: pulumi.Output[str]  # ARM ID of the generalized VM: compute.Image's sourceVirtualMachine.id
     generalized_at: pulumi.Output[str]
-    subscription_id: pulumi.Output[str]
-    resource_group_name: pulumi.Output[str]
     vm_name: pulumi.Output[str]
     timeout_minutes: pulumi.Output[float]
-    poll_interval_seconds: pulumi.Output[float]
-    api_version: pulumi.Output[str]
-    arm_endpoint: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: GeneralizeArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        # A fresh dict each time: the SDK mutates it. Output keys must be present (as None) to exist.
-        props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
-        props.update({k: None for k in OUTPUT_KEYS})
-        super().__init__(GeneralizeProvider(), resource_name, props, opts)
+        super().__init__(GeneralizeProvider(), resource_name, resource_props(args, OUTPUT_KEYS), opts)

@@ -22,19 +22,16 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import pulumi
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.imagebuilder import ImageBuilderClient
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
-from pulumi.output import contains_unknowns
-from pulumi.runtime import rpc
+from pulumi.dynamic import CreateResult
 
-from components.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error,
-                            lro_polling, management_client)
+from components.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
+from components.dynamic import ArmDynamicProvider, ArmDynamicResource, human_duration, is_number, resource_props
 
 API_VERSION = "2024-02-01"  # azure-mgmt-imagebuilder 2.0.0 would send 2025-10-01
 DEFAULT_BUILD_TIMEOUT_MINUTES = 240  # what Image Builder uses when buildTimeoutInMinutes is 0
@@ -63,85 +60,31 @@ class _Run:
     end: Optional[str] = None
 
 
-def _unknown(value: Any) -> bool:
-    return value == rpc.UNKNOWN or contains_unknowns(value)
+class ImageBuildProvider(ArmDynamicProvider):
+    """check/diff/update/delete/read: see components/dynamic.py. read in particular keeps what we recorded:
+    the run output can later point at another run (someone re-running the template), and adopting that
+    on refresh would silently move fleets to an image this stack did not build."""
 
-
-def _with_defaults(props: dict) -> dict:
-    return {**DEFAULTS, **{k: v for k, v in props.items() if v is not None}}
-
-
-def _human(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.1f}s"
-    minutes = round(seconds / 60)
-    return f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m"
-
-
-class ImageBuildProvider(ResourceProvider):
-    """Constructor arguments exist for tests (fake ARM server); production uses the defaults. The
-    instance is pickled into state, so it must never hold a live credential or client in production."""
-
-    # Class-level defaults: an instance unpickled from older state still finds attributes added later.
-    _credential: Any = None
-    _client_kwargs: dict = {}
-    _retry: Optional[ArmRetry] = None
+    REPLACE_KEYS, TUNING_KEYS, DEFAULTS, CLIENT = REPLACE_KEYS, TUNING_KEYS, DEFAULTS, ImageBuilderClient
     _wait_margin_seconds: float = 1800.0  # queueing, staging and distribution beyond buildTimeoutInMinutes
 
     def __init__(self, *, credential: Any = None, client_kwargs: Optional[dict] = None,
                  retry: Optional[ArmRetry] = None, wait_margin_seconds: float = 1800.0) -> None:
-        super().__init__()
-        self._credential = credential
-        self._client_kwargs = dict(client_kwargs or {})
-        self._retry = retry
+        super().__init__(credential=credential, client_kwargs=client_kwargs, retry=retry)
         self._wait_margin_seconds = float(wait_margin_seconds)
 
-    # -- Pulumi contract ---------------------------------------------------------------------------
-
-    def check(self, _olds: dict, news: dict) -> CheckResult:
-        inputs, failures = _with_defaults(news), []
-        for key in INPUT_KEYS:
-            value = inputs.get(key)
-            if _unknown(value):  # preview: decided when known
-                continue
-            if key in ("build_timeout_minutes", "poll_interval_seconds"):
-                low, high = (0, 960) if key == "build_timeout_minutes" else (0.001, 3600)
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                    failures.append(CheckFailure(key, f"{key} must be a number from {low} to {high}, got {value!r}"))
-            elif not isinstance(value, str) or not value:
-                failures.append(CheckFailure(key, f"{key} must be a non-empty string, got {value!r}"))
-            elif key in ("template_name", "run_output_name") and not _NAME.match(value):
-                failures.append(CheckFailure(key, f"{value!r} is not a valid Image Builder name "
-                                                  "(1-64 of A-Za-z0-9-_.)"))
-        return CheckResult(inputs, failures)
-
-    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        # `olds` are stored outputs (they carry the inputs); `__provider` is ignored on purpose: it
-        # changes with unrelated code edits and must not trigger a new build.
-        old, new = _with_defaults(olds), _with_defaults(news)
-        changed = [k for k in INPUT_KEYS if _unknown(new.get(k)) or old.get(k) != new.get(k)]
-        return DiffResult(changes=bool(changed), replaces=[k for k in changed if k in REPLACE_KEYS],
-                          delete_before_replace=False)
-
-    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
-        # Only tuning inputs reach update (diff replaces on the rest): keep the artifact we built.
-        new = _with_defaults(news)
-        outs = {k: v for k, v in olds.items() if not k.startswith("__")}
-        return UpdateResult({**outs, **{k: new[k] for k in TUNING_KEYS}})
-
-    def delete(self, _id: str, _props: dict) -> None:
-        # Nothing to undo in Azure: the image version outlives its build (retention is separate), and the
-        # template belongs to its own resource.
-        return None
-
-    def read(self, id_: str, props: dict) -> ReadResult:
-        # A build is a past event: nothing in Azure describes it better than what we recorded. The run
-        # output can later point at another run (someone re-running the template); adopting that on
-        # refresh would silently move fleets to an image this stack did not build.
-        return ReadResult(id_, props)
+    def _invalid(self, key: str, value: Any) -> Optional[str]:
+        if key in ("build_timeout_minutes", "poll_interval_seconds"):
+            low, high = (0, 960) if key == "build_timeout_minutes" else (0.001, 3600)
+            return None if is_number(value) and low <= value <= high else \
+                f"{key} must be a number from {low} to {high}, got {value!r}"
+        if key in ("template_name", "run_output_name") and isinstance(value, str) and value \
+                and not _NAME.match(value):
+            return f"{value!r} is not a valid Image Builder name (1-64 of A-Za-z0-9-_.)"
+        return super()._invalid(key, value)
 
     def create(self, props: dict) -> CreateResult:
-        a = _with_defaults(props)
+        a = self._with_defaults(props)
         where = f"template '{a['template_name']}' (resource group '{a['resource_group_name']}')"
         started = time.monotonic()
         deadline = started + self._budget_seconds(a)
@@ -211,7 +154,7 @@ class ImageBuildProvider(ResourceProvider):
                 raise
 
         result = call_with_retry(post, what=f"POST imageTemplates/{a['template_name']}/run",
-                                 retry=self._retry or ArmRetry(),
+                                 retry=self.arm_retry,
                                  settled=lambda _exc: _ADOPTED if started_already(self._read_run(ops, a)[0]) else None)
         return None if result is _ADOPTED else result
 
@@ -229,7 +172,7 @@ class ImageBuildProvider(ResourceProvider):
 
     def _read_run(self, ops: Any, a: dict) -> tuple[_Run, Optional[str]]:
         template = call_with_retry(lambda: ops.get(a["resource_group_name"], a["template_name"]),
-                                   what=f"GET imageTemplates/{a['template_name']}", retry=self._retry or ArmRetry())
+                                   what=f"GET imageTemplates/{a['template_name']}", retry=self.arm_retry)
         p = template.properties
         s = p.last_run_status if p is not None else None
         staging = p.exact_staging_resource_group.rstrip("/").rsplit("/", 1)[-1] \
@@ -276,8 +219,8 @@ class ImageBuildProvider(ResourceProvider):
         rg, name = a["resource_group_name"], a["template_name"]
         return (
             f"Image Builder run of template '{name}' (resource group '{rg}') timed out: gave up waiting after "
-            f"{_human(waited)} (build timeout {float(a['build_timeout_minutes']):g} min + "
-            f"{_human(self._wait_margin_seconds)} margin); last seen runState: {run.state}, runSubState: "
+            f"{human_duration(waited)} (build timeout {float(a['build_timeout_minutes']):g} min + "
+            f"{human_duration(self._wait_margin_seconds)} margin); last seen runState: {run.state}, runSubState: "
             f"{run.sub_state}. {self._still_running_hint(a)}")
 
     @staticmethod
@@ -290,12 +233,6 @@ class ImageBuildProvider(ResourceProvider):
     def _budget_seconds(self, a: dict) -> float:
         minutes = float(a["build_timeout_minutes"]) or DEFAULT_BUILD_TIMEOUT_MINUTES
         return minutes * 60 + self._wait_margin_seconds
-
-    def _client(self, a: dict) -> Any:
-        return management_client(ImageBuilderClient, subscription_id=a["subscription_id"],
-                                 api_version=a["api_version"], arm_endpoint=a["arm_endpoint"],
-                                 polling_interval=float(a["poll_interval_seconds"]),
-                                 credential_override=self._credential, **self._client_kwargs)
 
 
 @dataclass
@@ -310,25 +247,17 @@ class ImageBuildArgs:
     arm_endpoint: pulumi.Input[str] = DEFAULT_ARM_ENDPOINT
 
 
-class ImageBuild(pulumi.dynamic.Resource, module="image_build", name="ImageBuild"):
+class ImageBuild(ArmDynamicResource, module="image_build", name="ImageBuild"):
     """One Image Builder run of one template. Type token: pulumi-python:dynamic/image_build:ImageBuild."""
 
     artifact_id: pulumi.Output[str]  # gallery image version ID
     version_name: pulumi.Output[str]
     run_started: pulumi.Output[str]
     run_ended: pulumi.Output[str]
-    subscription_id: pulumi.Output[str]
-    resource_group_name: pulumi.Output[str]
     template_name: pulumi.Output[str]
     run_output_name: pulumi.Output[str]
     build_timeout_minutes: pulumi.Output[float]
-    poll_interval_seconds: pulumi.Output[float]
-    api_version: pulumi.Output[str]
-    arm_endpoint: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: ImageBuildArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        # A fresh dict each time: the SDK mutates it. Output keys must be present (as None) to exist.
-        props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
-        props.update({k: None for k in OUTPUT_KEYS})
-        super().__init__(ImageBuildProvider(), resource_name, props, opts)
+        super().__init__(ImageBuildProvider(), resource_name, resource_props(args, OUTPUT_KEYS), opts)

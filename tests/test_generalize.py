@@ -4,27 +4,25 @@ sanity ceilings."""
 
 from __future__ import annotations
 
-import base64
 import itertools
 import time
 
 import pytest
-from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from components.arm import ArmRetry
 from components.generalize import Generalize, GeneralizeError, GeneralizeProvider
-from tests.harness.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error, fake_arm  # noqa: F401
+from tests.harness.fake_arm import (  # noqa: F401  (fake, fake_arm: fixtures)
+    LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error, fake, fake_arm)
 from tests.harness.fake_compute import ComputeFake, SysprepPlan, fake_compute  # noqa: F401  (fixture)
+from tests.harness.providers import assert_pickles_by_reference, create, create_error
 
 RG, VM = "rg-capture", "vm-ref-capture"
 VM_PATH = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/{VM}"
-FAST = ArmRetry(attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05, max_retry_after_seconds=2.0)
 
 
 def provider(fake: FakeArm) -> GeneralizeProvider:
-    return GeneralizeProvider(credential=fake.credential, client_kwargs=fake.client_kwargs, retry=FAST)
+    return GeneralizeProvider(**fake.provider_kwargs())
 
 
 def inputs(fake: FakeArm, **overrides) -> dict:
@@ -33,28 +31,14 @@ def inputs(fake: FakeArm, **overrides) -> dict:
             "generalized_at": None, "__provider": "serialized", **overrides}
 
 
-def create(p: GeneralizeProvider, props: dict):
-    """What the engine does: check, then create with the checked inputs."""
-    checked = p.check({}, props)
-    assert not checked.failures, [(f.property, f.reason) for f in checked.failures]
-    return p.create(checked.inputs)
-
-
 def error_of(p: GeneralizeProvider, props: dict) -> str:
-    with pytest.raises(GeneralizeError) as info:
-        create(p, props)
-    return str(info.value)
+    return create_error(p, props, GeneralizeError)
 
 
 def vm_calls(fake: FakeArm) -> list[str]:
     """The VM requests in order, repeats collapsed, operation polls left out: the step sequence."""
     calls = [f"{r.method} {r.path.removeprefix(VM_PATH) or '/'}" for r in fake.log if r.path.startswith(VM_PATH)]
     return [call for call, _ in itertools.groupby(calls)]
-
-
-@pytest.fixture
-def fake(fake_arm: FakeArm) -> FakeArm:
-    return fake_arm
 
 
 @pytest.fixture
@@ -137,6 +121,8 @@ def test_failed_run_command_operation_is_reported(fake, compute):
     compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, failed=failed))
     text = error_of(provider(fake), inputs(fake))
     assert "step 'start sysprep (Run Command)' failed" in text and "VMAgentStatusCommunicationError" in text
+    assert "operation failed: VMAgentStatusCommunicationError: VM 'vm-ref-capture'" in text
+    assert "HTTP 200" not in text  # the 200 answered the last status poll, not the failed operation
     assert not fake.requests("POST", "/deallocate$")
 
 
@@ -259,8 +245,5 @@ def test_check_rejects_bad_inputs(fake):
 
 
 def test_provider_pickles_by_reference_without_secrets():
-    pickled = base64.b64decode(serialize_provider(GeneralizeProvider()))
-    assert b"components.generalize" in pickled
-    assert b"_create_code" not in pickled and b"_create_function" not in pickled  # no bytecode in state
-    assert len(pickled) < 1000
+    assert_pickles_by_reference(GeneralizeProvider(), "components.generalize")
     assert Generalize._resource_type_name == "dynamic/generalize:Generalize"

@@ -3,31 +3,29 @@ azure-core's own polling, retry and auth code runs. Timing bounds are loose sani
 
 from __future__ import annotations
 
-import base64
 import time
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
-from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from components.arm import ArmRetry, describe_error
 from components.image_build import ImageBuild, ImageBuildError, ImageBuildProvider
-from tests.harness.fake_arm import (LOST_RESPONSE, SUBSCRIPTION, FakeArm, ImageBuilderFake, Reply, RunPlan,
-                                    arm_error, fake_arm, fake_image_builder)  # noqa: F401  (fixtures)
+from tests.harness.fake_arm import (  # noqa: F401  (fake, fake_arm, fake_image_builder: fixtures)
+    FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, ImageBuilderFake, Reply, RunPlan, arm_error, fake, fake_arm,
+    fake_image_builder)
+from tests.harness.providers import assert_pickles_by_reference, create, create_error
 
 RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
 RUN_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
             f"/imageTemplates/{TEMPLATE}/run")
 TEMPLATE_PATH = RUN_PATH.removesuffix("/run")
 OP_STATUS = r"/operations/"
-FAST = ArmRetry(attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05, max_retry_after_seconds=2.0)
 
 
-def provider(fake: FakeArm, retry: ArmRetry = FAST, margin: float = 2.0) -> ImageBuildProvider:
-    return ImageBuildProvider(credential=fake.credential, client_kwargs=fake.client_kwargs, retry=retry,
-                              wait_margin_seconds=margin)
+def provider(fake: FakeArm, retry: ArmRetry = FAST_RETRY, margin: float = 2.0) -> ImageBuildProvider:
+    return ImageBuildProvider(**fake.provider_kwargs(retry), wait_margin_seconds=margin)
 
 
 def inputs(fake: FakeArm, **overrides) -> dict:
@@ -36,27 +34,13 @@ def inputs(fake: FakeArm, **overrides) -> dict:
             "arm_endpoint": fake.base_url, "__provider": "serialized", **overrides}
 
 
-def create(p: ImageBuildProvider, props: dict):
-    """What the engine does: check, then create with the checked inputs."""
-    checked = p.check({}, props)
-    assert not checked.failures, [(f.property, f.reason) for f in checked.failures]
-    return p.create(checked.inputs)
-
-
 def build_error(p: ImageBuildProvider, props: dict) -> str:
-    with pytest.raises(ImageBuildError) as info:
-        create(p, props)
-    return str(info.value)
+    return create_error(p, props, ImageBuildError)
 
 
 @pytest.fixture
 def aib(fake_image_builder: ImageBuilderFake) -> ImageBuilderFake:
     return fake_image_builder
-
-
-@pytest.fixture
-def fake(fake_arm: FakeArm) -> FakeArm:
-    return fake_arm
 
 
 # -- scenarios against Azure ------------------------------------------------------------------------
@@ -318,8 +302,5 @@ def test_missing_credentials_point_at_azure_variables():
 
 
 def test_provider_pickles_by_reference_without_secrets():
-    pickled = base64.b64decode(serialize_provider(ImageBuildProvider()))
-    assert b"components.image_build" in pickled
-    assert b"_create_code" not in pickled and b"_create_function" not in pickled  # no bytecode in state
-    assert len(pickled) < 1000
+    assert_pickles_by_reference(ImageBuildProvider(), "components.image_build")
     assert ImageBuild._resource_type_name == "dynamic/image_build:ImageBuild"

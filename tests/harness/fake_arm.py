@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from components.arm import ArmRetry
+
 
 @dataclass
 class FakeRequest:
@@ -64,6 +66,7 @@ def arm_error(status: int, code: str, message: str, headers: Optional[dict] = No
     return Reply(status, {"error": {"code": code, "message": message}}, headers or {})
 
 
+FAST_RETRY = ArmRetry(attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05, max_retry_after_seconds=2.0)
 RESET = object()  # drop the connection (TCP RST) without processing the request
 LOST_RESPONSE = object()  # process the request (side effects happen), then RST instead of answering
 
@@ -109,6 +112,10 @@ class FakeArm:
     def client_kwargs(self) -> dict[str, Any]:
         """What an SDK client needs to talk to this server: trust its CA, retry without long sleeps."""
         return {"connection_verify": self.ca_file, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
+
+    def provider_kwargs(self, retry: Optional[ArmRetry] = None) -> dict[str, Any]:
+        """Constructor arguments that point one of our dynamic providers at this server."""
+        return {"credential": self.credential, "client_kwargs": self.client_kwargs, "retry": retry or FAST_RETRY}
 
     def route(self, method: str, path_regex: str, handler: Handler, api_versions: Optional[set] = None) -> None:
         """Serve `method` on paths fully matching `path_regex` (case-insensitive, like ARM). With
@@ -401,3 +408,8 @@ def fake_arm():
 @pytest.fixture
 def fake_image_builder(fake_arm: FakeArm) -> ImageBuilderFake:
     return ImageBuilderFake(fake_arm)
+
+
+@pytest.fixture
+def fake(fake_arm: FakeArm) -> FakeArm:
+    return fake_arm
