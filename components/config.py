@@ -23,14 +23,15 @@ NAMESPACE = "image-factory"
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
 
 
-class PowerShellCustomizer(Model):
+class PowerShellValidator(Model):
+    """A PowerShell script run in the build VM: inline, or downloaded and checked against its digest."""
+
     type: Literal["PowerShell"]
     name: TemplateName
     inline: Optional[list[str]] = Field(default=None, min_length=1)
     script_uri: Optional[HttpsUri] = None
     sha256_checksum: Optional[Sha256] = None
     run_elevated: bool = True
-    run_as_system: bool = False
     valid_exit_codes: Optional[list[int]] = None
 
     @model_validator(mode="after")
@@ -40,6 +41,10 @@ class PowerShellCustomizer(Model):
         if self.script_uri and not self.sha256_checksum:
             raise ValueError("scriptUri needs sha256Checksum, so the build runs exactly the reviewed script")
         return self
+
+
+class PowerShellCustomizer(PowerShellValidator):
+    run_as_system: bool = False
 
 
 class FileCustomizer(Model):
@@ -70,18 +75,6 @@ Customizer = Annotated[
     Union[PowerShellCustomizer, FileCustomizer, WindowsRestartCustomizer, WindowsUpdateCustomizer],
     Field(discriminator="type"),
 ]
-
-
-class PowerShellValidator(Model):
-    type: Literal["PowerShell"]
-    name: TemplateName
-    inline: Optional[list[str]] = Field(default=None, min_length=1)
-    script_uri: Optional[HttpsUri] = None
-    sha256_checksum: Optional[Sha256] = None
-    run_elevated: bool = True
-    valid_exit_codes: Optional[list[int]] = None
-
-    _one_script = PowerShellCustomizer._one_script
 
 
 class Validation(Model):
