@@ -86,7 +86,7 @@ class ImageTemplate(pulumi.ComponentResource):
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
 
         self.template = vmi.VirtualMachineImageTemplate(
-            "template",
+            f"{image_name}-template",
             image_template_name=name,
             resource_group_name=rg,
             location=config.location,
@@ -105,11 +105,11 @@ class ImageTemplate(pulumi.ComponentResource):
         if image.rebuild_on_new_base_image:
             # Azure then builds on its own when Microsoft publishes a new base image; those versions
             # land in the gallery (as `latest`) without passing through this program's ImageBuild.
-            vmi.Trigger("trigger", trigger_name="new-base-image", kind="SourceImage",
+            vmi.Trigger(f"{image_name}-trigger", trigger_name="new-base-image", kind="SourceImage",
                         image_template_name=self.template.name, resource_group_name=rg,
                         opts=pulumi.ResourceOptions(parent=self))
         self.build = ImageBuild(
-            "build",
+            f"{image_name}-build",
             ImageBuildArgs(
                 subscription_id=sub,
                 resource_group_name=rg,

@@ -39,13 +39,13 @@ class ManagedImageCapture(pulumi.ComponentResource):
         vm_name = f"vm-ref-{capture_name}"[:64]
 
         nic = network.NetworkInterface(
-            "nic", network_interface_name=f"nic-ref-{capture_name}", resource_group_name=rg,
+            f"{capture_name}-nic", network_interface_name=f"nic-ref-{capture_name}", resource_group_name=rg,
             location=capture.region,
             ip_configurations=[{"name": "ipconfig1", "subnet": {"id": net.subnet_id},
                                 "private_ip_allocation_method": "Dynamic"}],
             tags=names.tags(purpose="capture-reference"), opts=child)
         vm = compute.VirtualMachine(
-            "reference-vm",
+            f"{capture_name}-reference-vm",
             vm_name=vm_name,
             resource_group_name=rg,
             location=capture.region,
@@ -68,13 +68,13 @@ class ManagedImageCapture(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["osProfile", "storageProfile"]),
         )
         generalized = Generalize(
-            "generalize",
+            f"{capture_name}-generalize",
             GeneralizeArgs(subscription_id=subscription_id, resource_group_name=rg, vm_name=vm.name),
             # A recreated reference VM keeps its name and ARM ID, yet is a new, un-sysprepped machine.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[vm], replace_with=[vm]),
         )
         image = compute.Image(
-            "image",
+            f"{capture_name}-image",
             image_name=f"img-captured-{capture_name}",
             resource_group_name=rg,
             location=capture.region,
@@ -95,7 +95,7 @@ class ManagedImageCapture(pulumi.ComponentResource):
                  image: compute.Image) -> compute.GalleryImageVersion:
         target = config.images[capture.publish.image]
         return compute.GalleryImageVersion(
-            "gallery-version",
+            f"{capture_name}-gallery-version",
             gallery_image_version_name=capture.publish.version,
             gallery_image_name=gallery.definitions[capture.publish.image].name,
             gallery_name=gallery.gallery.name,

@@ -26,7 +26,7 @@ class FleetNetwork(pulumi.ComponentResource):
         spec = config.network.get(region)
 
         self.resource_group = resources.ResourceGroup(
-            "rg", resource_group_name=f"rg-imgfactory-fleet-{short}", location=region,
+            f"{name}-rg", resource_group_name=f"rg-imgfactory-fleet-{short}", location=region,
             tags=names.tags(), opts=child)
         if spec is None:
             # Every fleet here brings its own subnet (subnetId); only the group is ours.
@@ -35,7 +35,7 @@ class FleetNetwork(pulumi.ComponentResource):
             return
 
         nsg = network.NetworkSecurityGroup(
-            "nsg",
+            f"{name}-nsg",
             network_security_group_name=f"nsg-imgfactory-{short}",
             resource_group_name=self.resource_group.name,
             location=region,
@@ -56,7 +56,7 @@ class FleetNetwork(pulumi.ComponentResource):
             opts=child,
         )
         vnet = network.VirtualNetwork(
-            "vnet",
+            f"{name}-vnet",
             virtual_network_name=f"vnet-imgfactory-{short}",
             resource_group_name=self.resource_group.name,
             location=region,
@@ -66,7 +66,7 @@ class FleetNetwork(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),
         )
         workload = network.Subnet(
-            "snet-workload",
+            f"{name}-snet-workload",
             subnet_name="snet-workload",
             virtual_network_name=vnet.name,
             resource_group_name=self.resource_group.name,
@@ -78,7 +78,7 @@ class FleetNetwork(pulumi.ComponentResource):
 
         if config.bastion and spec.bastion_subnet:
             bastion_subnet = network.Subnet(
-                "snet-bastion",
+                f"{name}-snet-bastion",
                 subnet_name="AzureBastionSubnet",  # the name Azure requires
                 virtual_network_name=vnet.name,
                 resource_group_name=self.resource_group.name,
@@ -86,7 +86,7 @@ class FleetNetwork(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
             )
             network.BastionHost(
-                "bastion",
+                f"{name}-bastion",
                 bastion_host_name=f"bas-imgfactory-{short}",
                 resource_group_name=self.resource_group.name,
                 location=region,

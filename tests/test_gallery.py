@@ -48,3 +48,10 @@ def test_prod_locks_the_gallery_so_built_versions_cannot_be_deleted(plans):
         "CanNotDelete", "galleries", "gal_imgfactory_prod_uks")
     assert lock["options"]["protect"]
     assert not resources(plans["dev"], "azure-native:authorization:ManagementLockAtResourceLevel")
+
+
+def test_every_urn_is_unique(stack_plan):
+    # The engine rejects a program that registers one URN twice; the harness does as well, so this
+    # also guards the harness against losing that check.
+    urns = [r["urn"] for r in stack_plan["resources"]]
+    assert len(urns) == len(set(urns))

@@ -69,7 +69,7 @@ def test_managed_image_fleets_boot_standard_from_the_image_that_produced_it(plan
         elif fleet == "aib-mi":
             # Image Builder's ManagedImage distribution: named by us, but real only after the build.
             assert vm["inputs"]["storageProfile"]["imageReference"] == {"id": "[unknown]"}
-            assert [b["name"] for b in depends_on(capture, vm, BUILD)] == ["build"]
+            assert [b["name"] for b in depends_on(capture, vm, BUILD)] == ["win2025-base-build"]
         else:
             continue
         assert vm["inputs"]["securityProfile"]["securityType"] == "Standard"

@@ -112,6 +112,11 @@ class RecordingMonitor(MockMonitor):
         self.registrations = []
 
     def RegisterResource(self, request):
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if urn in self.resources:
+            # The real engine refuses this too ("Duplicate resource URN"): siblings of different
+            # component instances need names of their own, because the parent's name is not in the URN.
+            raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         response = super().RegisterResource(request)
         self.registrations.append(Registration(
             urn=response.urn,
