@@ -43,7 +43,7 @@ captures = {
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {
     name: VmFleet(name, fleet, config, names, networks[fleet.region],
-                  fleet_image(fleet, gallery, versions, templates, captures), credentials)
+                  fleet_image(config, fleet, gallery, versions, templates, captures), credentials)
     for name, fleet in config.fleets.items()
 }
 

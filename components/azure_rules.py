@@ -71,4 +71,6 @@ REGION_SHORT: dict[str, str] = {
 
 
 def region_short(region: str) -> str:
-    return REGION_SHORT.get(region, region[:6])
+    # The full name where no code is listed: a cut-off prefix would give paired regions
+    # (canadacentral/canadaeast, norwayeast/norwaywest, ...) the same resource names.
+    return REGION_SHORT.get(region, region)

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from . import azure_rules as rules
 from .config_fleets import Capture, Fleet, RegionNetwork, check_fleets
@@ -18,6 +18,18 @@ from .config_types import (ComputerNamePrefix, GalleryName, HttpsUri, ImageName,
                            ResourceGroupName, Sha256, SourceVersion, TemplateName, Version)
 
 NAMESPACE = "image-factory"
+# Names Azure refuses as a VM's administrator (from its osProfile.adminUsername rules).
+RESERVED_ADMIN_NAMES = frozenset(
+    """administrator admin user user1 user2 user3 test test1 test2 test3 guest owner root server sql
+    support support_388945a0 sys a actuser adm admin1 admin2 aspnet backup console david john
+    owner sys""".split()
+)
+
+
+def _not_reserved(value: str) -> str:
+    if value.lower() in RESERVED_ADMIN_NAMES:
+        raise ValueError("must not be a name Azure reserves (administrator, admin, user, test, guest, root, ...)")
+    return value
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -45,6 +57,12 @@ class PowerShellValidator(Model):
 
 class PowerShellCustomizer(PowerShellValidator):
     run_as_system: bool = False
+
+    @model_validator(mode="after")
+    def _system_needs_elevation(self):
+        if self.run_as_system and not self.run_elevated:
+            raise ValueError("runAsSystem needs runElevated: true, as Image Builder requires")
+        return self
 
 
 class FileCustomizer(Model):
@@ -202,12 +220,13 @@ class StackConfig(Model):
     resource_group: Optional[ResourceGroupName] = None
     gallery: Gallery = Gallery()
     images: dict[ImageName, Image] = Field(min_length=1)
-    fleets: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")], Fleet] = {}
-    captures: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")], Capture] = {}
+    fleets: dict[Annotated[str, Field(pattern=r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")], Fleet] = {}
+    captures: dict[Annotated[str, Field(pattern=r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")], Capture] = {}
     network: dict[Region, RegionNetwork] = {}
     # Private-only Azure Bastion per fleet region: RDP from the corporate network, no public IP.
     bastion: bool = False
-    admin_username: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,19}$")] = "ifadmin"
+    admin_username: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,19}$"),
+                              AfterValidator(_not_reserved)] = "ifadmin"
     tags: dict[str, str] = {}
 
 
@@ -222,6 +241,12 @@ def cross_check(config: StackConfig) -> list[tuple[str, Any, str]]:
                 f"must include the stack location {config.location}: a gallery image version keeps a "
                 "replica in the gallery's own region",
             ))
+        same_identifier = sorted(n for n, other in config.images.items()
+                                 if n != image_name and other.identifier == image.identifier)
+        if same_identifier:
+            problems.append((f"images.{image_name}.identifier", image.identifier.model_dump(),
+                             f"must differ from that of {', '.join(same_identifier)}: Azure requires "
+                             "publisher/offer/sku to be unique within a gallery"))
         if image.rebuild_on_new_base_image and (image.pinned or image.source.version != "latest"):
             problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
                              "needs a built image whose source.version is 'latest'"))

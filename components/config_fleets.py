@@ -5,10 +5,18 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from . import azure_rules as rules
 from .config_types import Cidr, ComputerNamePrefix, Model, Region, SubnetId, Version
+
+
+def _ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError("must be an IPv4 address such as 10.0.0.4") from None
+    return value
 
 
 class RegionNetwork(Model):
@@ -16,6 +24,8 @@ class RegionNetwork(Model):
     workload_subnet: Cidr
     # Private-only Bastion needs its own subnet of at least /26, named AzureBastionSubnet.
     bastion_subnet: Optional[Cidr] = None
+    # The domain controllers (or the corporate DNS that forwards to them): needed for domain join.
+    dns_servers: list[Annotated[str, AfterValidator(_ipv4)]] = []
 
     @model_validator(mode="after")
     def _inside(self):
@@ -85,15 +95,16 @@ class Capture(Model):
     publish: Optional[CapturePublish] = None
 
 
+# VM indexes are always three digits (count is at most 1000): growing a fleet past 100 must not
+# rename, and so replace, the VMs it already has.
+INDEX_WIDTH = 3
+
+
 def computer_name_room(fleet: Fleet) -> int:
     """Characters left for the prefix once the instance suffix is added (15 in all)."""
     if fleet.mode == "scaleset":
         return rules.WINDOWS_COMPUTER_NAME_MAX - rules.SCALE_SET_SUFFIX_LENGTH
-    return rules.WINDOWS_COMPUTER_NAME_MAX - index_width(fleet)
-
-
-def index_width(fleet: Fleet) -> int:
-    return max(2, len(str(fleet.count - 1)))
+    return rules.WINDOWS_COMPUTER_NAME_MAX - INDEX_WIDTH
 
 
 def computer_name_prefix(fleet_name: str, fleet: Fleet) -> str:
@@ -124,12 +135,18 @@ def check_fleets(config) -> list[tuple[str, object, str]]:
         if not fleet.subnet_id and fleet.region not in config.network:
             problems.append((f"{key}.subnetId", None,
                              f"is required unless network.{fleet.region} gives addressSpace and workloadSubnet"))
+        if fleet.domain_join and not fleet.subnet_id and not (config.network.get(fleet.region) and
+                                                             config.network[fleet.region].dns_servers):
+            problems.append((f"{key}.domainJoin", fleet.domain_join.domain,
+                             f"needs network.{fleet.region}.dnsServers (the domain's DNS), or a subnetId "
+                             "in a network that resolves the domain"))
         prefix = computer_name_prefix(name, fleet)
         if len(prefix) > computer_name_room(fleet):
             problems.append((f"{key}.computerNamePrefix", prefix,
                              f"must be at most {computer_name_room(fleet)} characters, so that the "
                              f"{'scale set instance suffix' if fleet.mode == 'scaleset' else 'index'} fits "
                              f"Windows' {rules.WINDOWS_COMPUTER_NAME_MAX}-character computer name"))
+    problems += _check_unique_computer_names(config) + _check_subnet_capacity(config)
     if config.bastion:
         for region in sorted({f.region for f in config.fleets.values()} | {c.region for c in config.captures.values()}):
             if region in config.network and not config.network[region].bastion_subnet:
@@ -141,4 +158,28 @@ def check_fleets(config) -> list[tuple[str, object, str]]:
         if capture.publish and capture.publish.image not in config.images:
             problems.append((f"captures.{name}.publish.image", capture.publish.image,
                              f"must be one of the images: {', '.join(sorted(config.images))}"))
+    return problems
+
+
+def _check_unique_computer_names(config) -> list[tuple[str, object, str]]:
+    """Two fleets whose prefixes nest could produce one computer name twice: one AD account, two VMs."""
+    problems = []
+    prefixes = {name: computer_name_prefix(name, fleet).lower() for name, fleet in config.fleets.items()}
+    for name, prefix in prefixes.items():
+        clash = sorted(other for other, p in prefixes.items() if other != name and p.startswith(prefix))
+        if clash:
+            problems.append((f"fleets.{name}.computerNamePrefix", prefix,
+                             f"must not be a prefix of another fleet's ({', '.join(clash)}): computer names must be unique"))
+    return problems
+
+
+def _check_subnet_capacity(config) -> list[tuple[str, object, str]]:
+    problems = []
+    for region, spec in config.network.items():
+        vms = sum(f.count for f in config.fleets.values() if f.region == region and not f.subnet_id)
+        vms += sum(1 for c in config.captures.values() if c.region == region)
+        usable = ipaddress.ip_network(spec.workload_subnet).num_addresses - 5  # Azure reserves 5
+        if vms > usable:
+            problems.append((f"network.{region}.workloadSubnet", spec.workload_subnet,
+                             f"must hold the {vms} VMs placed in it; it has {usable} usable addresses"))
     return problems

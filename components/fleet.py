@@ -18,13 +18,15 @@ import pulumi
 from pulumi_azure_native import compute, network
 
 from .config import StackConfig
-from .config_fleets import Fleet, computer_name_prefix, index_width
+from .config_fleets import INDEX_WIDTH, Fleet, computer_name_prefix
 from .credentials import AdminCredentials
 from .naming import Names
 from .network import FleetNetwork
 from .windows_profile import BOOT_DIAGNOSTICS, domain_join_extension, os_disk, security_profile, windows_configuration
 
 IMAGE_REFERENCE = "storageProfile.imageReference"
+COMPUTER_NAME = "osProfile.computerName"
+ADMIN_PASSWORD = "osProfile.adminPassword"
 SCALE_SET_TIMEOUTS = pulumi.CustomTimeouts(create="3h", update="6h", delete="2h")
 # Rolling upgrades for Flexible scale sets judge instance health with this extension.
 HEALTH_EXTENSION = {
@@ -62,8 +64,7 @@ class VmFleet(pulumi.ComponentResource):
         if fleet.mode == "scaleset":
             self.vm_ids = [self._scale_set(fleet_name, prefix).id]
         else:
-            width = index_width(fleet)
-            self.vm_ids = [self._vm(fleet_name, f"{i:0{width}d}", prefix, i).id for i in range(fleet.count)]
+            self.vm_ids = [self._vm(fleet_name, f"{i:0{INDEX_WIDTH}d}", prefix, i).id for i in range(fleet.count)]
         self.register_outputs({"vmIds": self.vm_ids})
 
     def _zone(self, index: int) -> list[str] | None:
@@ -96,13 +97,17 @@ class VmFleet(pulumi.ComponentResource):
                 "admin_password": self._credentials.password,
                 "windows_configuration": windows_configuration(),
             },
-            network_profile={"network_interfaces": [{"id": nic.id, "primary": True, "delete_option": "Delete"}]},
+            # Detach, not Delete: the NIC is a resource of its own in Pulumi's state, and a replaced VM
+            # must find it again instead of taking it down with it.
+            network_profile={"network_interfaces": [{"id": nic.id, "primary": True, "delete_option": "Detach"}]},
             security_profile=security_profile(self._image.trusted_launch, fleet.encryption_at_host),
             diagnostics_profile=BOOT_DIAGNOSTICS,
             license_type=fleet.license_type,
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=[IMAGE_REFERENCE],
-                                        delete_before_replace=True),
+            # Azure refuses to change adminPassword or computerName of an existing VM: the password is
+            # set at creation only (rotate it inside Windows), and a new computer name means a new VM.
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=[IMAGE_REFERENCE, COMPUTER_NAME],
+                                        delete_before_replace=True, ignore_changes=[ADMIN_PASSWORD]),
         )
         if fleet.domain_join:
             compute.VirtualMachineExtension(
@@ -165,5 +170,6 @@ class VmFleet(pulumi.ComponentResource):
             tags=self._tags,
             # A 1,000-instance create, or a rolling image update in 20% batches, outlasts the
             # provider's 120-minute default.
-            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SCALE_SET_TIMEOUTS),
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SCALE_SET_TIMEOUTS,
+                                        ignore_changes=[f"virtualMachineProfile.{ADMIN_PASSWORD}"]),
         )

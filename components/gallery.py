@@ -46,17 +46,12 @@ class ImageGallery(pulumi.ComponentResource):
             # Pulumi's protect guards what is in state; the image versions Image Builder writes are
             # not. An Azure delete lock on the gallery covers its definitions and every version, so
             # nobody deletes a version a fleet boots from, by hand or by script. Writes still work.
-            authorization.ManagementLockAtResourceLevel(
+            authorization.ManagementLockByScope(
                 "gallery-lock",
+                scope=self.gallery.id,
                 lock_name="do-not-delete-images",
                 level="CanNotDelete",
                 notes="Fleets boot from these image versions. Remove this lock (and unprotect) on purpose.",
-                resource_group_name=self.resource_group.name,
-                resource_provider_namespace="Microsoft.Compute",
-                parent_resource_path="",
-                resource_type="galleries",
-                api_version="2024-03-03",  # the gallery's API version, used to address the gallery
-                resource_name_=self.gallery.name,
                 opts=keep,
             )
         self.register_outputs({

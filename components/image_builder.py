@@ -57,7 +57,8 @@ class ImageBuilder(pulumi.ComponentResource):
             # Role definition names are tenant-wide GUIDs: derive from subscription and group.
             role_definition_id=pulumi.Output.all(subscription_id, rg.name).apply(
                 lambda p: stable_guid(p[0], p[1], "image-builder-role")),
-            role_name=names.builder_role,
+            # Custom role names are unique in the whole tenant: name the subscription and group too.
+            role_name=pulumi.Output.all(subscription_id, rg.name).apply(lambda p: names.builder_role(p[0], p[1])),
             description="Lets Azure Image Builder publish image versions into this gallery and write managed images.",
             role_type="CustomRole",
             scope=rg.id,

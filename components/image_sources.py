@@ -31,10 +31,13 @@ def image_versions(config: StackConfig, gallery: ImageGallery,
     return versions
 
 
-def fleet_image(fleet: Fleet, gallery: ImageGallery, versions: dict[str, pulumi.Output[str]],
+def fleet_image(config: StackConfig, fleet: Fleet, gallery: ImageGallery, versions: dict[str, pulumi.Output[str]],
                 templates: dict[str, ImageTemplate], captures: dict[str, ManagedImageCapture]) -> FleetImage:
     if fleet.image and fleet.image_version:
-        version_id = gallery.definitions[fleet.image].id.apply(lambda d: f"{d}/versions/{fleet.image_version}")
+        pinned = config.images[fleet.image].pinned
+        definition = pulumi.Output.from_input(
+            pinned.definition_id if pinned and pinned.definition_id else gallery.definitions[fleet.image].id)
+        version_id = definition.apply(lambda d: f"{d}/versions/{fleet.image_version}")
         return FleetImage(version_id, fleet.image, trusted_launch=True)
     if fleet.image:
         return FleetImage(versions[fleet.image], fleet.image, trusted_launch=True)

@@ -53,7 +53,10 @@ def template_body(config: StackConfig, image_name: str, names: Names, gallery_im
         "error_handling": image.error_handling.model_dump(),
         "build_timeout_in_minutes": image.build.timeout_minutes,
         "distribute": distribute,
-        "managed_resource_tags": names.tags(image=image_name, purpose="image-build"),
+        # Only stable keys: these tags are part of the recipe hash, and an owner or cost-centre change
+        # must not rebuild the image and roll every fleet.
+        "managed_resource_tags": {"environment": names.env, "project": "image-factory", "image": image_name,
+                                  "purpose": "image-build"},
     }
     if image.validate_:
         body["validate"] = image.validate_.model_dump(exclude_none=True)

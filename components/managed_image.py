@@ -26,6 +26,12 @@ from .windows_profile import BOOT_DIAGNOSTICS, security_profile, windows_configu
 REPLICATION_TIMEOUTS = pulumi.CustomTimeouts(create="6h", update="6h", delete="2h")
 
 
+def _shallow_allowed(config: StackConfig, capture: Capture) -> bool:
+    regions = config.images[capture.publish.image].regions
+    return (not config.protect and len(regions) == 1 and regions[0].name == capture.region == config.location
+            and (regions[0].replica_count or 1) == 1)
+
+
 class ManagedImageCapture(pulumi.ComponentResource):
     image_id: pulumi.Output[str]
     version_id: pulumi.Output[str] | None
@@ -59,7 +65,7 @@ class ManagedImageCapture(pulumi.ComponentResource):
             os_profile={"computer_name": f"ref{capture_name.replace('-', '')}"[:15],
                         "admin_username": config.admin_username, "admin_password": credentials.password,
                         "windows_configuration": windows_configuration()},
-            network_profile={"network_interfaces": [{"id": nic.id, "primary": True, "delete_option": "Delete"}]},
+            network_profile={"network_interfaces": [{"id": nic.id, "primary": True, "delete_option": "Detach"}]},
             # Standard, not Trusted Launch: Azure refuses to capture a managed image from a TL VM.
             security_profile=security_profile(trusted_launch=False, encryption_at_host=False),
             diagnostics_profile=BOOT_DIAGNOSTICS,
@@ -105,8 +111,9 @@ class ManagedImageCapture(pulumi.ComponentResource):
             publishing_profile={
                 "target_regions": [{"name": r.name, "regional_replica_count": r.replica_count or 1,
                                     "storage_account_type": r.storage_account_type} for r in target.regions],
-                # Shallow replication is quick and cheap for test images; production needs Full.
-                "replication_mode": "Full" if config.protect else "Shallow",
+                # Shallow is quick and cheap for test images, but only for one replica in the source
+                # region; production, and anything wider, gets Full.
+                "replication_mode": "Shallow" if _shallow_allowed(config, capture) else "Full",
                 "exclude_from_latest": target.exclude_from_latest,
             },
             safety_profile={"allow_deletion_of_replicated_locations": not config.protect},

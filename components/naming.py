@@ -52,9 +52,8 @@ class Names:
     def builder_identity(self) -> str:
         return f"id-imagebuilder-{self._suffix}"
 
-    @property
-    def builder_role(self) -> str:
-        return f"Image Factory Image Builder ({self.env}, {self.location})"
+    def builder_role(self, subscription_id: str, resource_group: str) -> str:
+        return f"Image Factory Image Builder ({resource_group}, subscription {subscription_id})"
 
     def template(self, image: str, spec_hash: str) -> str:
         name = f"it-{image[:46]}-{spec_hash}"

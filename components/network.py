@@ -61,6 +61,8 @@ class FleetNetwork(pulumi.ComponentResource):
             resource_group_name=self.resource_group.name,
             location=region,
             address_space={"address_prefixes": [spec.address_space]},
+            # Azure DNS cannot resolve an AD DS domain: domain-joined fleets need the domain's DNS.
+            dhcp_options={"dns_servers": spec.dns_servers} if spec.dns_servers else None,
             tags=names.tags(),
             # Subnets are their own resources; without this every VNet update would drop them.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),

@@ -169,22 +169,22 @@ def test_customizer_names_must_be_unique():
     assert only.endswith(": customizer names must be unique, repeated: restart-before-updates")
 
 
-def test_computer_name_prefix_too_long_for_15_characters():
-    raw = with_("fleets", {"lon-app": fleet(computerNamePrefix="lonappserver1")})  # 13 + 2 = 15: fits
-    assert load_raw(raw).fleets["lon-app"].computer_name_prefix == "lonappserver1"
-    raw = with_("fleets", {"lon-app": fleet(computerNamePrefix="lonappserver12")})
-    assert problems(raw) == [line(
-        "fleets.lon-app.computerNamePrefix", "'lonappserver12'",
-        "must be at most 13 characters, so that the index fits Windows' 15-character computer name")]
-
-
-def test_computer_name_prefix_room_shrinks_with_a_wider_index():
-    raw = with_("fleets", {"lon-app": fleet(count=1000, computerNamePrefix="lonappserver")})  # index 000-999
-    assert load_raw(raw).fleets["lon-app"].count == 1000  # 12 + 3 = 15: fits
-    raw = with_("fleets", {"lon-app": fleet(count=1000, computerNamePrefix="lonappserver1")})
+@pytest.mark.parametrize("count", [3, 1000])
+def test_computer_name_prefix_too_long_for_15_characters(count):
+    # The index is always three digits, so a fleet can grow past 100 without renaming its VMs.
+    raw = with_("fleets", {"lon-app": fleet(count=count, computerNamePrefix="lonappserver")})  # 12 + 3 = 15
+    assert load_raw(raw).fleets["lon-app"].computer_name_prefix == "lonappserver"
+    raw = with_("fleets", {"lon-app": fleet(count=count, computerNamePrefix="lonappserver1")})
     assert problems(raw) == [line(
         "fleets.lon-app.computerNamePrefix", "'lonappserver1'",
         "must be at most 12 characters, so that the index fits Windows' 15-character computer name")]
+
+
+def test_computer_name_prefixes_may_not_nest():
+    raw = with_("fleets", {"lon-app": fleet(computerNamePrefix="lonapp"), "lon-app2": fleet(computerNamePrefix="lonapp2")})
+    assert problems(raw) == [line(
+        "fleets.lon-app.computerNamePrefix", "'lonapp'",
+        "must not be a prefix of another fleet's (lon-app2): computer names must be unique")]
 
 
 def test_computer_name_prefix_room_for_a_scale_set_suffix():
@@ -432,14 +432,14 @@ def test_several_problems_give_one_line_each():
 
 def test_several_cross_key_problems_give_one_line_each():
     raw = with_(f"images.{IMG}.regions", ["eastus"])
-    raw = with_("fleets", {"a": fleet(region="eastus", image="nope"),
+    raw = with_("fleets", {"z": fleet(region="eastus", image="nope"),
                            "b": fleet(region="eastus", computerNamePrefix="abcdefghijklmn")}, raw)
     assert problems(raw) == [
         line(f"images.{IMG}.regions", '["eastus"]',
              "must include the stack location uksouth: a gallery image version keeps a replica in the gallery's own region"),
-        line("fleets.a.image", "'nope'", f"must be one of the images: {IMG}"),
+        line("fleets.z.image", "'nope'", f"must be one of the images: {IMG}"),
         line("fleets.b.computerNamePrefix", "'abcdefghijklmn'",
-             "must be at most 13 characters, so that the index fits Windows' 15-character computer name"),
+             "must be at most 12 characters, so that the index fits Windows' 15-character computer name"),
     ]
 
 
@@ -493,7 +493,7 @@ def monitors(monkeypatch) -> list:
      line(f"images.{IMG}.build.timeoutMinutes", "961", "input should be less than or equal to 960")),
     ({f"{NS}:fleets": {"lon-app": fleet(count=3, computerNamePrefix="lonappserver12")}},
      line("fleets.lon-app.computerNamePrefix", "'lonappserver12'",
-          "must be at most 13 characters, so that the index fits Windows' 15-character computer name")),
+          "must be at most 12 characters, so that the index fits Windows' 15-character computer name")),
 ])
 def test_the_program_stops_with_one_clean_line(monitors, overrides, expected):
     with pytest.raises(pulumi.RunError) as caught:
@@ -739,3 +739,44 @@ def test_property_every_invalid_config_ends_in_clean_lines():
 
     check()
     assert len(examples) >= 500, len(examples)
+
+
+def test_workload_subnet_must_hold_its_fleets():
+    raw = with_("network", {"uksouth": {"addressSpace": "10.20.0.0/16", "workloadSubnet": "10.20.1.0/26"}})
+    raw = with_("fleets", {"lon-app": {k: v for k, v in fleet(count=60).items() if k != "subnetId"}}, raw)
+    assert problems(raw) == [line("network.uksouth.workloadSubnet", "'10.20.1.0/26'",
+                                  "must hold the 60 VMs placed in it; it has 59 usable addresses")]
+
+
+def test_domain_join_needs_the_domains_dns():
+    raw = with_("network", {"uksouth": {"addressSpace": "10.20.0.0/16", "workloadSubnet": "10.20.1.0/24"}})
+    joined = {k: v for k, v in fleet(domainJoin={"domain": "corp.example.com", "user": "CORP\\join"}).items()
+              if k != "subnetId"}
+    raw = with_("fleets", {"lon-app": joined}, raw)
+    assert line("fleets.lon-app.domainJoin", "'corp.example.com'",
+                "needs network.uksouth.dnsServers (the domain's DNS), or a subnetId in a network that "
+                "resolves the domain") in problems(raw)
+
+
+@pytest.mark.parametrize("name", ["Administrator", "admin", "root"])
+def test_admin_username_may_not_be_one_azure_reserves(name):
+    assert problems(with_("adminUsername", name)) == [line(
+        "adminUsername", repr(name),
+        "must not be a name Azure reserves (administrator, admin, user, test, guest, root, ...)")]
+
+
+def test_run_as_system_needs_run_elevated():
+    raw = with_(f"images.{IMG}.customize[0].runAsSystem", True)
+    raw = with_(f"images.{IMG}.customize[0].runElevated", False, raw)
+    [only] = problems(raw)
+    assert only.startswith(f'Pulumi.dev.yaml: {NS}:images.{IMG}.customize[0] = {{"type": "PowerShell"')
+    assert only.endswith(": runAsSystem needs runElevated: true, as Image Builder requires")
+
+
+def test_image_identifiers_are_unique_in_a_gallery():
+    base = with_(f"images.{IMG}.description", "x")
+    second = dict(base["images"][IMG])
+    raw = with_("images", {**base["images"], "win2025-copy": second}, base)
+    assert any(p.startswith(f"Pulumi.dev.yaml: {NS}:images.{IMG}.identifier = ") and
+               p.endswith("must differ from that of win2025-copy: Azure requires publisher/offer/sku to be unique "
+                          "within a gallery") for p in problems(raw))

@@ -25,7 +25,7 @@ NO_SCHEMA = {
     "azure-native:resources:ResourceGroup": _NO_DATA.format("Microsoft.Resources"),
     "azure-native:authorization:RoleDefinition": _NO_DATA.format("Microsoft.Authorization"),
     "azure-native:authorization:RoleAssignment": _NO_DATA.format("Microsoft.Authorization"),
-    "azure-native:authorization:ManagementLockAtResourceLevel": _NO_DATA.format("Microsoft.Authorization"),
+    "azure-native:authorization:ManagementLockByScope": _NO_DATA.format("Microsoft.Authorization"),
     "azure-native:network:VirtualNetwork": _NO_DATA.format("Microsoft.Network"),
     "azure-native:network:Subnet": _NO_DATA.format("Microsoft.Network"),
     "azure-native:network:NetworkSecurityGroup": _NO_DATA.format("Microsoft.Network"),

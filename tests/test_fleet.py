@@ -12,8 +12,8 @@ def fleet_vms(doc: dict, fleet: str) -> list[dict]:
 def test_fleet_counts_zones_and_names_per_stack(plans):
     prod = plans["prod"]
     lon = fleet_vms(prod, "lon-app")
-    assert [v["inputs"]["vmName"] for v in lon] == [f"vm-lon-app-{i:02d}" for i in range(6)]
-    assert [v["inputs"]["osProfile"]["computerName"] for v in lon] == [f"lonapp{i:02d}" for i in range(6)]
+    assert [v["inputs"]["vmName"] for v in lon] == [f"vm-lon-app-{i:03d}" for i in range(6)]
+    assert [v["inputs"]["osProfile"]["computerName"] for v in lon] == [f"lonapp{i:03d}" for i in range(6)]
     assert [v["inputs"]["zones"] for v in lon] == [["1"], ["2"], ["3"], ["1"], ["2"], ["3"]]
     assert len(fleet_vms(prod, "nyc-app")) == 6
     scale_sets = {r["inputs"]["vmScaleSetName"]: r["inputs"] for r in resources(prod, VMSS)}
@@ -23,7 +23,7 @@ def test_fleet_counts_zones_and_names_per_stack(plans):
 
     dev = fleet_vms(plans["dev"], "dev-app")
     assert [(v["inputs"]["osProfile"]["computerName"], v["inputs"]["zones"]) for v in dev] == [
-        ("devapp00", ["1"]), ("devapp01", ["2"])]
+        ("devapp000", ["1"]), ("devapp001", ["2"])]
     assert under(plans["capture"], VMSS, "big-ss")["inputs"]["sku"]["capacity"] == 1000
 
 
@@ -58,7 +58,9 @@ def test_gallery_fleets_run_trusted_launch_with_windows_settings(plans):
 
 def test_vms_are_replaced_when_the_image_changes_and_scale_sets_roll(plans):
     for vm in fleet_vms(plans["prod"], "lon-app"):
-        assert vm["options"]["replaceOnChanges"] == ["storageProfile.imageReference"]
+        assert vm["options"]["replaceOnChanges"] == ["storageProfile.imageReference", "osProfile.computerName"]
+        assert vm["options"]["ignoreChanges"] == ["osProfile.adminPassword"]
+        assert vm["inputs"]["networkProfile"]["networkInterfaces"][0]["deleteOption"] == "Detach"
         # Fixed names (the computer name is the machine's AD identity) do not allow create-first.
         assert vm["options"]["deleteBeforeReplace"] is True
     for ss in resources(plans["prod"], VMSS):
@@ -90,12 +92,16 @@ def test_no_secret_value_appears_anywhere_in_the_plan():
                                          "ouPath": "OU=Servers,DC=corp,DC=contoso-finance,DC=example"}},
               "dev-ss": {"region": "uksouth", "image": "win2025-base", "count": 3, "mode": "scaleset",
                          "domainJoin": {"domain": "corp.contoso-finance.example", "user": "CORP\\svc-join"}}}
-    doc = plan("dev", overrides={"image-factory:fleets": fleets},
+    network = {"uksouth": {"addressSpace": "10.20.0.0/16", "workloadSubnet": "10.20.1.0/24",
+                           "dnsServers": ["10.1.0.4", "10.1.0.5"]}}
+    doc = plan("dev", overrides={"image-factory:fleets": fleets, "image-factory:network": network},
                secrets={"adminPassword": KNOWN_ADMIN, "domainJoinPassword": KNOWN_JOIN})
     text = json.dumps(doc)
     assert KNOWN_ADMIN not in text and KNOWN_JOIN not in text
     joins = [r for r in resources(doc, EXTENSION) if r["inputs"]["type"] == "JsonADDomainExtension"]
     assert len(joins) == 2
+    vnet = resources(doc, "azure-native:network:VirtualNetwork")[0]["inputs"]
+    assert vnet["dhcpOptions"] == {"dnsServers": ["10.1.0.4", "10.1.0.5"]}
     assert all(j["inputs"]["protectedSettings"] == "[secret]" for j in joins)
     assert joins[0]["inputs"]["settings"]["Name"] == "corp.contoso-finance.example"
     ss_ext = under(doc, VMSS, "dev-ss")["inputs"]["virtualMachineProfile"]["extensionProfile"]["extensions"]

@@ -43,11 +43,11 @@ def test_configured_gallery_name_wins():
 
 
 def test_prod_locks_the_gallery_so_built_versions_cannot_be_deleted(plans):
-    [lock] = resources(plans["prod"], "azure-native:authorization:ManagementLockAtResourceLevel")
-    assert (lock["inputs"]["level"], lock["inputs"]["resourceType"], lock["inputs"]["resourceName"]) == (
-        "CanNotDelete", "galleries", "gal_imgfactory_prod_uks")
+    [lock] = resources(plans["prod"], "azure-native:authorization:ManagementLockByScope")
+    assert lock["inputs"]["level"] == "CanNotDelete"
+    assert lock["inputs"]["scope"] == plans["prod"]["outputs"]["galleryId"]
     assert lock["options"]["protect"]
-    assert not resources(plans["dev"], "azure-native:authorization:ManagementLockAtResourceLevel")
+    assert not resources(plans["dev"], "azure-native:authorization:ManagementLockByScope")
 
 
 def test_every_urn_is_unique(stack_plan):

@@ -74,10 +74,8 @@ AZURE_TYPES: dict[str, AzureType] = {
            _RG + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}"),
         _t("azure-native:authorization:RoleDefinition", "Microsoft.Authorization/roleDefinitions",
            "2022-05-01-preview", "{scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}"),
-        # parentResourcePath is empty for a top-level resource such as a gallery, so it is left out.
-        _t("azure-native:authorization:ManagementLockAtResourceLevel", "Microsoft.Authorization/locks",
-           "2020-05-01", _RG + "/providers/{resourceProviderNamespace}/{resourceType}/{resourceName}"
-           "/providers/Microsoft.Authorization/locks/{lockName}"),
+        _t("azure-native:authorization:ManagementLockByScope", "Microsoft.Authorization/locks",
+           "2020-05-01", "{scope}/providers/Microsoft.Authorization/locks/{lockName}"),
         _t("azure-native:authorization:RoleAssignment", "Microsoft.Authorization/roleAssignments",
            "2022-04-01", "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}"),
         _t("azure-native:network:VirtualNetwork", "Microsoft.Network/virtualNetworks", "2024-05-01",
