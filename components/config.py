@@ -225,6 +225,9 @@ class StackConfig(Model):
     network: dict[Region, RegionNetwork] = {}
     # Private-only Azure Bastion per fleet region: RDP from the corporate network, no public IP.
     bastion: bool = False
+    # Where File customizers and scriptUri download from: the build identity gets read access there.
+    artifact_storage_account_id: Optional[Annotated[str, Field(
+        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}$")]] = None
     admin_username: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,19}$"),
                               AfterValidator(_not_reserved)] = "ifadmin"
     tags: dict[str, str] = {}

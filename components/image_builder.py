@@ -32,6 +32,9 @@ def builder_actions(config: StackConfig) -> list[str]:
     return GALLERY_ACTIONS + (MANAGED_IMAGE_ACTIONS if any(i.managed_image for i in built) else [])
 
 
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role
+
+
 class ImageBuilder(pulumi.ComponentResource):
     identity: managedidentity.UserAssignedIdentity
     role: authorization.RoleDefinition
@@ -79,5 +82,19 @@ class ImageBuilder(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.artifact_reader = None
+        if config.artifact_storage_account_id:
+            # File customizers and scriptUri download as the build identity: it needs blob read there.
+            self.artifact_reader = authorization.RoleAssignment(
+                "artifact-reader",
+                role_assignment_name=pulumi.Output.all(subscription_id, names.builder_identity).apply(
+                    lambda p: stable_guid(p[0], config.artifact_storage_account_id, p[1], "artifact-reader")),
+                scope=config.artifact_storage_account_id,
+                role_definition_id=subscription_id.apply(
+                    lambda s: f"/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{STORAGE_BLOB_DATA_READER}"),
+                principal_id=self.identity.principal_id,
+                principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+                opts=child,
+            )
         self.subscription_id = subscription_id
         self.register_outputs({"identityId": self.identity.id, "roleAssignmentId": self.role_assignment.id})

@@ -102,7 +102,8 @@ class ImageTemplate(pulumi.ComponentResource):
             auto_run={"state": "Disabled"},
             tags=names.tags(image=image_name),
             **template_body(config, image_name, names, gallery.definitions[image_name].id, managed_image_id),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[builder.role_assignment],
+            opts=pulumi.ResourceOptions(parent=self,
+                                        depends_on=[a for a in (builder.role_assignment, builder.artifact_reader) if a],
                                         custom_timeouts=TEMPLATE_TIMEOUTS),
         )
         if image.rebuild_on_new_base_image:

@@ -11,15 +11,15 @@ def test_image_side_resource_counts_per_stack(plans):
     image_side = ("azure-native:compute:Gallery", DEFINITION, IDENTITY, ROLE, ASSIGNMENT, TEMPLATE, BUILD)
     by_stack = {stack: tuple(counts(doc).get(t, 0) for t in image_side) for stack, doc in plans.items()}
     assert by_stack["dev"] == (1, 1, 1, 1, 1, 1, 1)
-    assert by_stack["prod"] == (1, 2, 1, 1, 1, 2, 2)
+    assert by_stack["prod"] == (1, 2, 1, 1, 2, 2, 2)  # prod also grants blob read on the artifact store
 
 
 def test_template_waits_for_role_assignment_which_waits_for_identity_and_role(stack_plan):
-    assignment = one(stack_plan, ASSIGNMENT)
+    assignment = one(stack_plan, ASSIGNMENT, "role-assignment")
     assert [r["name"] for r in depends_on(stack_plan, assignment, IDENTITY)] == ["identity"]
     assert [r["name"] for r in depends_on(stack_plan, assignment, ROLE)] == ["role"]
     for template in resources(stack_plan, TEMPLATE):
-        assert depends_on(stack_plan, template, ASSIGNMENT) == [assignment]
+        assert assignment in depends_on(stack_plan, template, ASSIGNMENT)
 
 
 def test_distribution_targets_the_image_definition_it_depends_on(stack_plan):
@@ -32,7 +32,7 @@ def test_distribution_targets_the_image_definition_it_depends_on(stack_plan):
 
 
 def test_assignment_is_a_service_principal_on_the_gallery_group_with_only_builder_actions(stack_plan):
-    assignment = one(stack_plan, ASSIGNMENT)["inputs"]
+    assignment = one(stack_plan, ASSIGNMENT, "role-assignment")["inputs"]
     role = one(stack_plan, ROLE)["inputs"]
     rg_id = stack_plan["outputs"]["galleryId"].split("/providers/")[0]
     assert assignment["principalType"] == "ServicePrincipal"
@@ -100,3 +100,15 @@ def test_new_base_image_trigger_is_optional_and_watches_the_template():
     assert (trigger["inputs"]["kind"], trigger["inputs"]["triggerName"]) == ("SourceImage", "new-base-image")
     assert trigger["inputs"]["imageTemplateName"] == template["inputs"]["imageTemplateName"]
     assert depends_on(doc, trigger, TEMPLATE) == [template]
+
+
+def test_build_identity_reads_the_artifact_store_before_any_template_exists(plans):
+    prod = plans["prod"]
+    reader = one(prod, ASSIGNMENT, "artifact-reader")
+    assert reader["inputs"]["scope"].endswith("/providers/Microsoft.Storage/storageAccounts/stcontosoartifacts")
+    assert reader["inputs"]["roleDefinitionId"].endswith("/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
+    assert reader["inputs"]["principalType"] == "ServicePrincipal"
+    assert depends_on(prod, reader, IDENTITY)
+    for template in resources(prod, TEMPLATE):
+        assert reader in depends_on(prod, template, ASSIGNMENT)
+    assert not any(r["name"] == "artifact-reader" for r in resources(plans["dev"], ASSIGNMENT))
