@@ -1,14 +1,14 @@
 """A fake Azure Resource Manager on loopback HTTPS, so tests drive the real Azure SDK clients.
 
-Generic part: `FakeArm` (TLS server, route registry, fault injection, request log) and
-`StaticTokenCredential`. It is https because azure-core's bearer-token policy refuses to send a token
-over http://; the certificate is minted at start and trusted with `connection_verify=fake.ca_file`.
+`FakeArm` (TLS server, route registry, fault injection, request log) and `StaticTokenCredential`. It is
+https because azure-core's bearer-token policy refuses to send a token over http://; the certificate is
+minted at start and trusted with `connection_verify=fake.ca_file`.
 
-Image Builder part: `ImageBuilderFake` (templates, runs, run outputs, async operations). Another
-module can add Compute routes the same way: `fake.route("POST", r"/subscriptions/.../generalize",
-handler)`, handler(req, match) -> Reply.
+Resource providers add their routes the same way: `fake.route("POST", r"/subscriptions/.../generalize",
+handler)`, handler(req, match) -> Reply. Image Builder's are in tests/harness/fake_image_builder.py,
+Compute's in tests/harness/fake_compute.py.
 
-Fixtures: `fake_arm` (bare server) and `fake_image_builder` (server + Image Builder routes).
+Fixtures: `fake_arm` (bare server) and `fake` (the same server, by a shorter name).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import tempfile
 import threading
 import time
 import traceback
-import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
@@ -234,165 +233,8 @@ def _mint_certificate(directory: str) -> tuple[str, str]:
     return cert_file, key_file
 
 
-# -- Image Builder (Microsoft.VirtualMachineImages), API 2024-02-01 ---------------------------------
-
+# A subscription id for fake resource ids, shared by the resource-provider fakes.
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
-_TEMPLATE = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
-             r"/providers/Microsoft\.VirtualMachineImages/imageTemplates/(?P<name>[^/]+)")
-_OPERATION = (r"/subscriptions/[^/]+/providers/Microsoft\.VirtualMachineImages/locations/[^/]+"
-              r"/(?P<kind>operations|operationresults)/(?P<op>[^/]+)")
-_SUB_STATES = ["Queued", "Building", "Customizing", "Distributing"]
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-@dataclass
-class RunPlan:
-    """How a run goes: it ends with `outcome` after `polls` observations (operation polls or template
-    GETs); polls=None never ends. `sub_state`/`message` are what lastRunStatus shows at the end."""
-    outcome: str = "Succeeded"  # Succeeded | Failed | Canceled | PartiallySucceeded
-    polls: Optional[int] = 2
-    sub_state: Optional[str] = None
-    message: str = ""
-
-
-@dataclass
-class FakeRun:
-    plan: RunPlan
-    number: int
-    start: str = field(default_factory=_now)
-    end: Optional[str] = None
-    state: str = "Running"
-    ticks: int = 0
-
-    def status(self) -> dict:
-        running = self.state == "Running"
-        sub = _SUB_STATES[min(self.ticks, 3)] if running else (self.plan.sub_state or "Distributing")
-        return {"startTime": self.start, "runState": self.state, "runSubState": sub,
-                "message": "" if running else self.plan.message} | ({"endTime": self.end} if self.end else {})
-
-
-@dataclass
-class FakeTemplate:
-    name: str
-    resource_group: str
-    run_output_name: str
-    gallery_image_id: str
-    staging_resource_group: str
-    next_run: RunPlan = field(default_factory=RunPlan)
-    run: Optional[FakeRun] = None  # the latest run: what lastRunStatus shows
-    runs_started: int = 0
-    run_outputs: dict[str, str] = field(default_factory=dict)
-
-    def artifact_id(self, number: int) -> str:
-        return f"{self.gallery_image_id}/versions/1.0.{number}"
-
-    def start_run(self, plan: Optional[RunPlan] = None) -> FakeRun:
-        """Start a run as POST /run does, or as autoRun does right after the template is created."""
-        self.run = FakeRun(plan or self.next_run, self.runs_started)
-        self.runs_started += 1
-        return self.run
-
-    def observe(self) -> Optional[FakeRun]:
-        run = self.run
-        if run and run.state == "Running":
-            run.ticks += 1
-            if run.plan.polls is not None and run.ticks >= run.plan.polls:
-                run.state, run.end = run.plan.outcome, _now()
-                if run.state in ("Succeeded", "PartiallySucceeded"):
-                    self.run_outputs[self.run_output_name] = self.artifact_id(run.number)
-        return run
-
-
-class ImageBuilderFake:
-    RUN_PATH, TEMPLATE_PATH, OPERATION_PATH = _TEMPLATE + "/run", _TEMPLATE, _OPERATION
-
-    def __init__(self, fake: FakeArm, location: str = "westeurope") -> None:
-        self.fake, self.location = fake, location
-        self.templates: dict[str, FakeTemplate] = {}
-        self.operations: dict[str, FakeTemplate] = {}
-        self.async_headers = ("Azure-AsyncOperation", "Location")  # which ones the 202 carries
-        self._lock = threading.Lock()
-        for method, path, handler in (("GET", _TEMPLATE, self._get_template), ("POST", _TEMPLATE + "/run", self._run),
-                                      ("GET", _TEMPLATE + "/runOutputs", self._list_run_outputs),
-                                      ("GET", _TEMPLATE + "/runOutputs/(?P<output>[^/]+)", self._get_run_output),
-                                      ("GET", _OPERATION, self._get_operation)):
-            fake.route(method, path, self._locked(handler), api_versions={"2024-02-01"})
-
-    def add_template(self, name: str, resource_group: str = "rg-images", run_output_name: str = "win2022-gallery",
-                     next_run: Optional[RunPlan] = None) -> FakeTemplate:
-        gallery_image = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{resource_group}/providers"
-                         f"/Microsoft.Compute/galleries/galimages/images/win2022")
-        t = FakeTemplate(name, resource_group, run_output_name, gallery_image,
-                         f"IT_{resource_group}_{name}_{uuid.uuid4().hex[:8]}", next_run or RunPlan())
-        self.templates[name.lower()] = t
-        return t
-
-    def _locked(self, handler: Callable) -> Handler:
-        def locked(req: FakeRequest, m) -> Reply:
-            with self._lock:
-                if "name" not in m.groupdict():
-                    return handler(req, m, None)
-                t = self.templates.get(m["name"].lower())
-                if t is None or t.resource_group.lower() != m["rg"].lower():
-                    return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.VirtualMachineImages/"
-                                     f"imageTemplates/{m['name']}' under resource group '{m['rg']}' was not found.")
-                return handler(req, m, t)
-        return locked
-
-    def _get_template(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
-        run = t.observe()
-        props = {"provisioningState": "Succeeded", "buildTimeoutInMinutes": 120, "autoRun": {"state": "Disabled"},
-                 "exactStagingResourceGroup": f"/subscriptions/{m['sub']}/resourceGroups/{t.staging_resource_group}",
-                 "distribute": [{"type": "SharedImage", "galleryImageId": t.gallery_image_id,
-                                 "runOutputName": t.run_output_name}]}
-        if run:
-            props["lastRunStatus"] = run.status()
-        return Reply(200, {"id": req.path, "name": t.name, "location": self.location,
-                           "type": "Microsoft.VirtualMachineImages/imageTemplates", "properties": props})
-
-    def _run(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
-        if t.run and t.run.state == "Running":
-            return arm_error(409, "Conflict", f"Image template '{t.name}' already has a run in progress.")
-        t.start_run()
-        op = uuid.uuid4().hex
-        self.operations[op] = t
-        base = (f"{self.fake.base_url}/subscriptions/{m['sub']}/providers/Microsoft.VirtualMachineImages"
-                f"/locations/{self.location}")
-        api = req.query["api-version"]
-        urls = {"Azure-AsyncOperation": f"{base}/operations/{op}?api-version={api}",
-                "Location": f"{base}/operationresults/{op}?api-version={api}"}
-        return Reply(202, None, {h: urls[h] for h in self.async_headers})
-
-    def _get_operation(self, req: FakeRequest, m, _t: None) -> Reply:
-        if m["op"] not in self.operations:
-            return arm_error(404, "OperationNotFound", m["op"])
-        run = self.operations[m["op"]].observe()
-        assert run is not None
-        if m["kind"] == "operationresults":
-            return Reply(202 if run.state == "Running" else 200)
-        # PartiallySucceeded shows as a succeeded operation, and a failed one carries no useful error:
-        # only the template's lastRunStatus tells the real story.
-        status = {"Running": "InProgress", "PartiallySucceeded": "Succeeded"}.get(run.state, run.state)
-        return Reply(200, {"name": m["op"], "status": status, "startTime": run.start}
-                     | ({"endTime": run.end} if run.end else {}))
-
-    @staticmethod
-    def _output_body(t: FakeTemplate, template_path: str, name: str) -> dict:
-        return {"id": f"{template_path}/runOutputs/{name}", "name": name,
-                "type": "Microsoft.VirtualMachineImages/imageTemplates/runOutputs",
-                "properties": {"artifactId": t.run_outputs[name], "provisioningState": "Succeeded"}}
-
-    def _get_run_output(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
-        if m["output"] not in t.run_outputs:
-            return arm_error(404, "ResourceNotFound", f"Run output '{m['output']}' was not found.")
-        return Reply(200, self._output_body(t, req.path.rsplit("/runOutputs/", 1)[0], m["output"]))
-
-    def _list_run_outputs(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
-        base = req.path.rsplit("/runOutputs", 1)[0]
-        return Reply(200, {"value": [self._output_body(t, base, n) for n in t.run_outputs]})
 
 
 @pytest.fixture
@@ -403,11 +245,6 @@ def fake_arm():
     finally:
         fake.stop()
     assert not fake.errors, "fake ARM handler errors:\n" + "\n".join(fake.errors)
-
-
-@pytest.fixture
-def fake_image_builder(fake_arm: FakeArm) -> ImageBuilderFake:
-    return ImageBuilderFake(fake_arm)
 
 
 @pytest.fixture
