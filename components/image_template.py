@@ -18,7 +18,8 @@ from .gallery import ImageGallery
 from .image_build import ImageBuild, ImageBuildArgs
 from .image_builder import ImageBuilder
 from .naming import Names, content_hash
-from .replicas import target_regions
+from .replicas import build_regions, replica_plan
+from .version_replicas import VersionReplicas, VersionReplicasArgs
 
 # Margin over the build timeout for Azure to accept, validate or delete a template (deleting one
 # also deletes its staging resource group).
@@ -34,7 +35,7 @@ def template_body(config: StackConfig, image_name: str, names: Names, gallery_im
         "type": "SharedImage",
         "gallery_image_id": gallery_image_id,
         "run_output_name": names.run_output(image_name, "gallery"),
-        "target_regions": target_regions(config, image_name, image),
+        "target_regions": build_regions(image),
         "versioning": {"scheme": "Latest", "major": image.versioning.major},
         "exclude_from_latest": image.exclude_from_latest,
         "artifact_tags": {"image": image_name, "source-sku": image.source.sku},
@@ -123,7 +124,15 @@ class ImageTemplate(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.version_id = self.build.artifact_id
+        # Replica counts follow the fleets and change in place, without a new template or build.
+        self.replicas = VersionReplicas(
+            f"{image_name}-replicas",
+            VersionReplicasArgs(subscription_id=sub, version_id=self.build.artifact_id,
+                                target_regions=replica_plan(config, image_name, image)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Consumers take the version once it has the replicas they need.
+        self.version_id = self.replicas.version_id
         # Known in advance (we chose it), but only real once the build has run.
         self.managed_image_id = (pulumi.Output.all(self.build.artifact_id, managed_image_id).apply(lambda v: v[1])
                                  if image.managed_image else None)

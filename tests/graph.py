@@ -12,6 +12,7 @@ from tests.harness.offline_plan import ROOT
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 BASTION = "azure-native:network:BastionHost"
 BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
+REPLICAS = "pulumi-python:dynamic/version_replicas:VersionReplicas"
 DEFINITION = "azure-native:compute:GalleryImage"
 EXTENSION = "azure-native:compute:VirtualMachineExtension"
 FLEET = "image-factory:fleet:VmFleet"

@@ -86,7 +86,7 @@ def test_in_place_fields_keep_the_template_name(plans):
 
 def test_changed_distribution_means_a_new_template(plans):
     images = stack_value("dev", "image-factory:images")
-    images["win2025-base"]["regions"][0]["replicaCount"] = 3
+    images["win2025-base"]["regions"][0]["storageAccountType"] = "Standard_ZRS"
     changed = plan("dev", overrides={"image-factory:images": images})
     assert template_name(changed) != template_name(plans["dev"])
 

@@ -1,6 +1,6 @@
 """Each way a fleet can get its image, and that consumers take versions from what produced them."""
 
-from tests.graph import BUILD, IMAGE, TEMPLATE, VM, VMSS, by_urn, depends_on, resources, stack_value, under
+from tests.graph import BUILD, IMAGE, REPLICAS, TEMPLATE, VM, VMSS, by_urn, depends_on, resources, stack_value, under
 from tests.harness.offline_plan import plan
 
 
@@ -11,8 +11,11 @@ def test_build_sits_between_template_and_consumers(plans):
     assert build["inputs"]["template_name"] == template["inputs"]["imageTemplateName"]
     assert depends_on(dev, build, TEMPLATE) == [template]
     assert build["inputs"]["run_output_name"] == template["inputs"]["distribute"][0]["runOutputName"]
+    [replicas] = resources(dev, REPLICAS)
+    assert depends_on(dev, replicas, BUILD) == [build]
     for vm in resources(dev, VM):
-        assert depends_on(dev, vm, BUILD) == [build]
+        # template -> build -> replicas -> VM: a VM waits until its version has its replicas.
+        assert depends_on(dev, vm, REPLICAS) == [replicas]
         # The version does not exist before the build: a preview cannot know it, and nothing guesses it.
         assert vm["inputs"]["storageProfile"]["imageReference"] == {"id": "[unknown]"}
     assert dev["outputs"]["imageVersions"] == {"win2025-base": "[unknown]"}
@@ -54,8 +57,8 @@ def test_fleet_image_version_pins_that_fleet_only():
     nyc = under(doc, VMSS, "nyc-web")
     assert nyc["inputs"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["id"].endswith(
         "/images/win2025-base/versions/1.0.3")
-    assert not depends_on(doc, nyc, BUILD)
-    assert depends_on(doc, under(doc, VMSS, "lon-web"), BUILD)
+    assert not depends_on(doc, nyc, BUILD) and not depends_on(doc, nyc, REPLICAS)
+    assert depends_on(doc, under(doc, VMSS, "lon-web"), REPLICAS)
 
 
 def test_managed_image_fleets_boot_standard_from_the_image_that_produced_it(plans):
