@@ -73,6 +73,7 @@ class ArmDynamicProvider(ResourceProvider):
     REPLACE_KEYS: tuple[str, ...] = ()
     TUNING_KEYS: tuple[str, ...] = ()
     DEFAULTS: dict[str, Any] = {}
+    RANGES: dict[str, tuple[float, float]] = {}  # numeric inputs: inclusive (low, high)
     CLIENT: Callable[..., Any]
 
     # Class-level defaults: an instance unpickled from older state still finds attributes added later.
@@ -110,7 +111,12 @@ class ArmDynamicProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def _invalid(self, key: str, value: Any) -> Optional[str]:
-        """Why a known input is not acceptable, or None. By default every input is a non-empty string."""
+        """Why a known input is not acceptable, or None. Numbers must lie in their RANGES; every other
+        input is by default a non-empty string."""
+        if key in self.RANGES:
+            low, high = self.RANGES[key]
+            return None if is_number(value) and low <= value <= high else \
+                f"{key} must be a number from {low} to {high}, got {value!r}"
         if not isinstance(value, str) or not value:
             return f"{key} must be a non-empty string, got {value!r}"
         return None

@@ -31,7 +31,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 
 from components.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
-from components.dynamic import ArmDynamicProvider, ArmDynamicResource, human_duration, is_number, resource_props
+from components.dynamic import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
 
 API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01; it takes the version per call only
 SYSPREP_EXE = r"C:\Windows\System32\Sysprep\sysprep.exe"
@@ -84,6 +84,7 @@ class GeneralizeProvider(ArmDynamicProvider):
     is a past event, and the VM's own resource refreshes the VM."""
 
     REPLACE_KEYS, TUNING_KEYS, DEFAULTS, CLIENT = REPLACE_KEYS, TUNING_KEYS, DEFAULTS, ComputeManagementClient
+    RANGES = {"timeout_minutes": (0.001, 1440), "poll_interval_seconds": (0.001, 3600)}
 
     def check(self, olds: dict, news: dict) -> CheckResult:
         result = super().check(olds, news)
@@ -96,10 +97,6 @@ class GeneralizeProvider(ArmDynamicProvider):
     def _invalid(self, key: str, value: Any) -> Optional[str]:
         if key == "vm_id" and value is None:  # optional
             return None
-        high = {"timeout_minutes": 1440, "poll_interval_seconds": 3600}.get(key)
-        if high:
-            return None if is_number(value) and 0 < value <= high else \
-                f"{key} must be a number above 0 and at most {high}, got {value!r}"
         return super()._invalid(key, value)
 
     def _differs(self, key: str, old: Any, new: Any) -> bool:

@@ -31,7 +31,7 @@ from azure.mgmt.imagebuilder import ImageBuilderClient
 from pulumi.dynamic import CreateResult
 
 from components.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
-from components.dynamic import ArmDynamicProvider, ArmDynamicResource, human_duration, is_number, resource_props
+from components.dynamic import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
 
 API_VERSION = "2024-02-01"  # azure-mgmt-imagebuilder 2.0.0 would send 2025-10-01
 DEFAULT_BUILD_TIMEOUT_MINUTES = 240  # what Image Builder uses when buildTimeoutInMinutes is 0
@@ -66,6 +66,7 @@ class ImageBuildProvider(ArmDynamicProvider):
     on refresh would silently move fleets to an image this stack did not build."""
 
     REPLACE_KEYS, TUNING_KEYS, DEFAULTS, CLIENT = REPLACE_KEYS, TUNING_KEYS, DEFAULTS, ImageBuilderClient
+    RANGES = {"build_timeout_minutes": (0, 960), "poll_interval_seconds": (0.001, 3600)}
     _wait_margin_seconds: float = 1800.0  # queueing, staging and distribution beyond buildTimeoutInMinutes
 
     def __init__(self, *, credential: Any = None, client_kwargs: Optional[dict] = None,
@@ -74,10 +75,6 @@ class ImageBuildProvider(ArmDynamicProvider):
         self._wait_margin_seconds = float(wait_margin_seconds)
 
     def _invalid(self, key: str, value: Any) -> Optional[str]:
-        if key in ("build_timeout_minutes", "poll_interval_seconds"):
-            low, high = (0, 960) if key == "build_timeout_minutes" else (0.001, 3600)
-            return None if is_number(value) and low <= value <= high else \
-                f"{key} must be a number from {low} to {high}, got {value!r}"
         if key in ("template_name", "run_output_name") and isinstance(value, str) and value \
                 and not _NAME.match(value):
             return f"{value!r} is not a valid Image Builder name (1-64 of A-Za-z0-9-_.)"

@@ -62,6 +62,7 @@ class VersionReplicasProvider(ArmDynamicProvider):
     """check/diff/delete/read: see components/dynamic.py; update applies a target_regions change."""
 
     REPLACE_KEYS, TUNING_KEYS, DEFAULTS, CLIENT = REPLACE_KEYS, TUNING_KEYS, DEFAULTS, ComputeManagementClient
+    RANGES = {"timeout_minutes": (0.001, 1440), "poll_interval_seconds": (0.001, 3600)}
 
     @property
     def input_keys(self) -> tuple[str, ...]:
@@ -79,10 +80,6 @@ class VersionReplicasProvider(ArmDynamicProvider):
             return f"version_id must be a gallery image version ID (.../galleries/g/images/i/versions/v): {value!r}"
         if key == "target_regions":
             return _invalid_regions(value)
-        high = {"timeout_minutes": 1440, "poll_interval_seconds": 3600}.get(key)
-        if high:
-            return None if is_number(value) and 0 < value <= high else \
-                f"{key} must be a number above 0 and at most {high}, got {value!r}"
         return super()._invalid(key, value)
 
     def _differs(self, key: str, old: Any, new: Any) -> bool:
