@@ -1,3 +1,5 @@
+import json
+
 from tests.graph import DEFINITION, GALLERY, RG, one, resources, under
 from tests.harness.offline_plan import plan
 
@@ -55,3 +57,8 @@ def test_every_urn_is_unique(stack_plan):
     # also guards the harness against losing that check.
     urns = [r["urn"] for r in stack_plan["resources"]]
     assert len(urns) == len(set(urns))
+
+
+def test_the_plan_is_the_same_document_every_run(plans):
+    # Reviewers diff plans between commits: the same config must give the same bytes.
+    assert json.dumps(plan("prod")) == json.dumps(plans["prod"])

@@ -100,7 +100,8 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str]) -> dict:
                 "inputs": r.inputs,
                 "options": r.options,
             }
-            for r in monitor.registrations
+            # Registration order depends on async timing: sort, so two plans of one config are equal.
+            for r in sorted(monitor.registrations, key=lambda r: (r.parent is not None, r.urn))
         ],
         "outputs": outputs,
     }
@@ -132,7 +133,7 @@ def _summary(resource: dict) -> str:
 
 def render_text(doc: dict) -> str:
     children: dict[str | None, list[dict]] = {}
-    for r in doc["resources"]:
+    for r in sorted(doc["resources"], key=lambda r: (r["type"].startswith("pulumi-python"), r["name"])):
         children.setdefault(r["parent"], []).append(r)
     rows: list[tuple[str, str, str]] = []
 
