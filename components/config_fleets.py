@@ -165,8 +165,15 @@ def _check_unique_computer_names(config) -> list[tuple[str, object, str]]:
     """Two fleets whose prefixes nest could produce one computer name twice: one AD account, two VMs."""
     problems = []
     prefixes = {name: computer_name_prefix(name, fleet).lower() for name, fleet in config.fleets.items()}
+
+    def collide(a: str, b: str) -> bool:
+        # VM names are prefix + 3 digits; scale sets append 6 letters and digits of their own.
+        rest = prefixes[b][len(prefixes[a]):]
+        scale_set = "scaleset" in (config.fleets[a].mode, config.fleets[b].mode)
+        return prefixes[b].startswith(prefixes[a]) and (scale_set or rest == "" or rest.isdigit())
+
     for name, prefix in prefixes.items():
-        clash = sorted(other for other, p in prefixes.items() if other != name and p.startswith(prefix))
+        clash = sorted(other for other in prefixes if other != name and collide(name, other))
         if clash:
             problems.append((f"fleets.{name}.computerNamePrefix", prefix,
                              f"must not be a prefix of another fleet's ({', '.join(clash)}): computer names must be unique"))
@@ -178,7 +185,7 @@ def _check_subnet_capacity(config) -> list[tuple[str, object, str]]:
     for region, spec in config.network.items():
         vms = sum(f.count for f in config.fleets.values() if f.region == region and not f.subnet_id)
         vms += sum(1 for c in config.captures.values() if c.region == region)
-        usable = ipaddress.ip_network(spec.workload_subnet).num_addresses - 5  # Azure reserves 5
+        usable = max(0, ipaddress.ip_network(spec.workload_subnet).num_addresses - 5)  # Azure reserves 5
         if vms > usable:
             problems.append((f"network.{region}.workloadSubnet", spec.workload_subnet,
                              f"must hold the {vms} VMs placed in it; it has {usable} usable addresses"))

@@ -62,7 +62,7 @@ ComputerNamePrefix = Annotated[str, _matches(rules.COMPUTER_NAME_PREFIX, rules.C
 
 def _cidr(value: str) -> str:
     try:
-        ipaddress.ip_network(value, strict=True)
+        ipaddress.IPv4Network(value, strict=True)
     except ValueError:
         raise ValueError("must be an IPv4 network in CIDR form such as 10.20.0.0/16") from None
     return value

@@ -104,10 +104,11 @@ class VmFleet(pulumi.ComponentResource):
             diagnostics_profile=BOOT_DIAGNOSTICS,
             license_type=fleet.license_type,
             tags=self._tags,
-            # Azure refuses to change adminPassword or computerName of an existing VM: the password is
-            # set at creation only (rotate it inside Windows), and a new computer name means a new VM.
-            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=[IMAGE_REFERENCE, COMPUTER_NAME],
-                                        delete_before_replace=True, ignore_changes=[ADMIN_PASSWORD]),
+            # Azure refuses to change adminPassword or computerName of an existing VM. Ignoring the
+            # password would make every rebuilt VM keep the old (perhaps leaked) one; replacing is
+            # honest: a new password or computer name means new VMs.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                        replace_on_changes=[IMAGE_REFERENCE, COMPUTER_NAME, ADMIN_PASSWORD]),
         )
         if fleet.domain_join:
             compute.VirtualMachineExtension(
@@ -170,6 +171,5 @@ class VmFleet(pulumi.ComponentResource):
             tags=self._tags,
             # A 1,000-instance create, or a rolling image update in 20% batches, outlasts the
             # provider's 120-minute default.
-            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SCALE_SET_TIMEOUTS,
-                                        ignore_changes=[f"virtualMachineProfile.{ADMIN_PASSWORD}"]),
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=SCALE_SET_TIMEOUTS),
         )

@@ -90,8 +90,9 @@ class ImageBuilder(pulumi.ComponentResource):
                 role_assignment_name=pulumi.Output.all(subscription_id, names.builder_identity).apply(
                     lambda p: stable_guid(p[0], config.artifact_storage_account_id, p[1], "artifact-reader")),
                 scope=config.artifact_storage_account_id,
-                role_definition_id=subscription_id.apply(
-                    lambda s: f"/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{STORAGE_BLOB_DATA_READER}"),
+                # Built-in roles exist in every subscription; name the one the storage account is in.
+                role_definition_id=(f"/subscriptions/{config.artifact_storage_account_id.split('/')[2]}"
+                                    f"/providers/Microsoft.Authorization/roleDefinitions/{STORAGE_BLOB_DATA_READER}"),
                 principal_id=self.identity.principal_id,
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 opts=child,

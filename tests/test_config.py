@@ -325,3 +325,18 @@ def test_image_identifiers_are_unique_in_a_gallery():
     assert any(p.startswith(f"Pulumi.dev.yaml: {NS}:images.{IMG}.identifier = ") and
                p.endswith("must differ from that of win2025-copy: Azure requires publisher/offer/sku to be unique "
                           "within a gallery") for p in problems(raw))
+
+
+def test_networks_are_ipv4():
+    raw = with_("network", {"uksouth": {"addressSpace": "10.20.0.0/16", "workloadSubnet": "fd00::/64"}})
+    assert problems(raw) == [line("network.uksouth.workloadSubnet", "'fd00::/64'",
+                                  "must be an IPv4 network in CIDR form such as 10.20.0.0/16")]
+
+
+def test_vm_prefixes_that_cannot_produce_the_same_name_may_nest():
+    # web + 3 digits can never equal webeu + 3 digits; with a digit after the prefix it could.
+    ok = with_("fleets", {"web": fleet(), "web-eu": fleet()})
+    assert load_raw(ok).fleets["web-eu"]
+    clash = with_("fleets", {"web": fleet(), "web1": fleet()})
+    assert problems(clash) == [line("fleets.web.computerNamePrefix", "'web'",
+                                    "must not be a prefix of another fleet's (web1): computer names must be unique")]

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.graph import DEFINITION, GALLERY, RG, one, resources, under
 from tests.harness.offline_plan import plan
 
@@ -52,11 +54,20 @@ def test_prod_locks_the_gallery_so_built_versions_cannot_be_deleted(plans):
     assert not resources(plans["dev"], "azure-native:authorization:ManagementLockByScope")
 
 
-def test_every_urn_is_unique(stack_plan):
-    # The engine rejects a program that registers one URN twice; the harness does as well, so this
-    # also guards the harness against losing that check.
-    urns = [r["urn"] for r in stack_plan["resources"]]
-    assert len(urns) == len(set(urns))
+def test_the_harness_refuses_a_duplicate_urn_as_the_engine_does():
+    # Sibling components' children collide when their names repeat (the parent's name is not in the
+    # URN); the harness must fail such a program as `pulumi preview` would, not plan it.
+    from types import SimpleNamespace
+
+    from tests.harness.mock_engine import AzureMocks, RecordingMonitor
+
+    monitor = RecordingMonitor(AzureMocks())
+    request = SimpleNamespace(parent="urn:pulumi:dev::image-factory::image-factory:network:FleetNetwork::net-eastus",
+                              type="azure-native:resources:ResourceGroup", name="rg")
+    # The uksouth network registered its "rg" first; the URN does not say which network it was under.
+    monitor.resources[monitor.make_urn(request.parent.replace("net-eastus", "net-uksouth"), request.type, "rg")] = None
+    with pytest.raises(ValueError, match="Duplicate resource URN"):
+        monitor.RegisterResource(request)
 
 
 def test_the_plan_is_the_same_document_every_run(plans):
