@@ -7,14 +7,13 @@ are snake_case so that customizer and validator dumps match azure-native's input
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, Field, model_validator
 
 from . import azure_rules as rules
 from .config_fleets import Capture, Fleet, RegionNetwork, check_fleets
-from .config_types import (ComputerNamePrefix, GalleryName, HttpsUri, ImageName, Model, Region,
+from .config_types import (GalleryName, HttpsUri, ImageName, Model, Region,
                            ResourceGroupName, Sha256, SourceVersion, TemplateName, Version)
 
 NAMESPACE = "image-factory"

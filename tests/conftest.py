@@ -2,6 +2,11 @@ import functools
 
 import pytest
 
+# The fake ARM server and its per-service routes, as fixtures for every test module.
+from tests.harness.fake_arm import fake, fake_arm  # noqa: F401
+from tests.harness.fake_compute import fake_compute  # noqa: F401
+from tests.harness.fake_gallery import fake_gallery  # noqa: F401
+from tests.harness.fake_image_builder import fake_image_builder  # noqa: F401
 from tests.harness.offline_plan import plan, stack_names
 
 

@@ -12,9 +12,8 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from components.generalize import Generalize, GeneralizeError, GeneralizeProvider
-from tests.harness.fake_arm import (  # noqa: F401  (fake, fake_arm: fixtures)
-    LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error, fake, fake_arm)
-from tests.harness.fake_compute import ComputeFake, SysprepPlan, fake_compute  # noqa: F401  (fixture)
+from tests.harness.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error
+from tests.harness.fake_compute import ComputeFake, SysprepPlan
 from tests.harness.providers import assert_pickles_by_reference, create, create_error
 
 RG, VM = "rg-capture", "vm-ref-capture"

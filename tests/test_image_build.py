@@ -12,9 +12,8 @@ from pulumi.runtime import rpc
 
 from components.arm import ArmRetry, describe_error
 from components.image_build import ImageBuild, ImageBuildError, ImageBuildProvider
-from tests.harness.fake_arm import (  # noqa: F401  (fake, fake_arm: fixtures)
-    FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, Reply, arm_error, fake, fake_arm)
-from tests.harness.fake_image_builder import ImageBuilderFake, RunPlan, fake_image_builder  # noqa: F401  (fixture)
+from tests.harness.fake_arm import FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, Reply, arm_error
+from tests.harness.fake_image_builder import ImageBuilderFake, RunPlan
 from tests.harness.providers import assert_pickles_by_reference, create, create_error
 
 RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"

@@ -10,8 +10,8 @@ import pytest
 from pulumi.output import Unknown
 
 from components.version_replicas import VersionReplicas, VersionReplicasError, VersionReplicasProvider
-from tests.harness.fake_arm import RESET, SUBSCRIPTION, FakeArm, arm_error, fake, fake_arm  # noqa: F401  (fixtures)
-from tests.harness.fake_gallery import FakeVersion, GalleryFake, UpdatePlan, fake_gallery  # noqa: F401  (fixture)
+from tests.harness.fake_arm import RESET, SUBSCRIPTION, FakeArm, arm_error
+from tests.harness.fake_gallery import GalleryFake, UpdatePlan
 from tests.harness.providers import assert_pickles_by_reference, create, create_error
 
 VERSION_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute"

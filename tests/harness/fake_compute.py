@@ -21,7 +21,7 @@ from typing import Optional
 
 import pytest
 
-from tests.harness.fake_arm import SUBSCRIPTION, FakeArm, FakeRequest, Reply, arm_error, fake_arm  # noqa: F401
+from tests.harness.fake_arm import SUBSCRIPTION, FakeArm, FakeRequest, Reply, arm_error
 
 COMPUTE_API_VERSIONS = {"2024-11-01"}
 _VM = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"

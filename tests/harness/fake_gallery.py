@@ -24,7 +24,7 @@ from typing import Optional
 
 import pytest
 
-from tests.harness.fake_arm import SUBSCRIPTION, FakeArm, FakeRequest, Reply, arm_error, fake_arm  # noqa: F401
+from tests.harness.fake_arm import SUBSCRIPTION, FakeArm, FakeRequest, Reply, arm_error
 
 GALLERY_API_VERSIONS = {"2024-03-03"}
 _VERSION = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"

@@ -21,8 +21,7 @@ from typing import Callable, Optional
 
 import pytest
 
-from tests.harness.fake_arm import (  # noqa: F401  (fake_arm: fixture)
-    SUBSCRIPTION, FakeArm, FakeRequest, Handler, Reply, arm_error, fake_arm)
+from tests.harness.fake_arm import SUBSCRIPTION, FakeArm, FakeRequest, Handler, Reply, arm_error
 
 _TEMPLATE = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
              r"/providers/Microsoft\.VirtualMachineImages/imageTemplates/(?P<name>[^/]+)")
