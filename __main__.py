@@ -29,14 +29,12 @@ templates = {name: ImageTemplate(name, config, names, gallery, builder) for name
 versions = image_versions(config, gallery, templates)
 
 # 3. Where VMs run: one network per region in use, and the fleets' credentials.
-regions = sorted({f.region for f in config.fleets.values()} | {c.region for c in config.captures.values()})
-networks = {region: FleetNetwork(f"net-{region}", region, config, names) for region in regions}
+networks = {region: FleetNetwork(f"net-{region}", region, config, names) for region in config.fleet_regions}
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
 
 # 4. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version).
 captures = {
-    name: ManagedImageCapture(name, capture, config, names, networks[capture.region], credentials,
-                              gallery.subscription_id, gallery)
+    name: ManagedImageCapture(name, capture, config, names, networks[capture.region], credentials, gallery)
     for name, capture in config.captures.items()
 }
 

@@ -231,6 +231,11 @@ class StackConfig(Model):
                               AfterValidator(_not_reserved)] = "ifadmin"
     tags: dict[str, str] = {}
 
+    @property
+    def fleet_regions(self) -> list[str]:
+        """Regions that need a fleet network: where fleets and capture reference VMs run."""
+        return sorted({f.region for f in self.fleets.values()} | {c.region for c in self.captures.values()})
+
 
 def cross_check(config: StackConfig) -> list[tuple[str, Any, str]]:
     """Rules that span several keys, as (key, value, what is allowed)."""

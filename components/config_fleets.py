@@ -148,7 +148,7 @@ def check_fleets(config) -> list[tuple[str, object, str]]:
                              f"Windows' {rules.WINDOWS_COMPUTER_NAME_MAX}-character computer name"))
     problems += _check_unique_computer_names(config) + _check_subnet_capacity(config)
     if config.bastion:
-        for region in sorted({f.region for f in config.fleets.values()} | {c.region for c in config.captures.values()}):
+        for region in config.fleet_regions:
             if region in config.network and not config.network[region].bastion_subnet:
                 problems.append((f"network.{region}.bastionSubnet", None, "is required when bastion is true"))
     for name, capture in config.captures.items():

@@ -37,8 +37,7 @@ class ManagedImageCapture(pulumi.ComponentResource):
     version_id: pulumi.Output[str] | None
 
     def __init__(self, capture_name: str, capture: Capture, config: StackConfig, names: Names,
-                 net: FleetNetwork, credentials: AdminCredentials, subscription_id: pulumi.Output[str],
-                 gallery: ImageGallery, opts: pulumi.ResourceOptions | None = None):
+                 net: FleetNetwork, credentials: AdminCredentials, gallery: ImageGallery, opts: pulumi.ResourceOptions | None = None):
         super().__init__("image-factory:managed_image:ManagedImageCapture", capture_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg = net.resource_group.name
@@ -75,7 +74,7 @@ class ManagedImageCapture(pulumi.ComponentResource):
         )
         generalized = Generalize(
             f"{capture_name}-generalize",
-            GeneralizeArgs(subscription_id=subscription_id, resource_group_name=rg, vm_name=vm.name),
+            GeneralizeArgs(subscription_id=gallery.subscription_id, resource_group_name=rg, vm_name=vm.name),
             # A recreated reference VM keeps its name and ARM ID, yet is a new, un-sysprepped machine.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[vm], replace_with=[vm]),
         )

@@ -35,9 +35,13 @@ class Names:
         self.location = config.location
         self._config = config
 
+    def suffix(self, region: str | None = None) -> str:
+        """`<env>-<region code>`: what tells two stacks, and two regions of one stack, apart."""
+        return f"{self.env}-{rules.region_short(region or self.location)}"
+
     @property
     def _suffix(self) -> str:
-        return f"{self.env}-{rules.region_short(self.location)}"
+        return self.suffix()
 
     @property
     def resource_group(self) -> str:

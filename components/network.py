@@ -9,7 +9,6 @@ from __future__ import annotations
 import pulumi
 from pulumi_azure_native import network, resources
 
-from . import azure_rules as rules
 from .config import StackConfig
 from .naming import Names
 
@@ -22,7 +21,7 @@ class FleetNetwork(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("image-factory:network:FleetNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        short = f"{names.env}-{rules.region_short(region)}"
+        short = names.suffix(region)
         spec = config.network.get(region)
 
         self.resource_group = resources.ResourceGroup(
