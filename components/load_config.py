@@ -14,9 +14,11 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
-from .config import NAMESPACE, StackConfig, cross_check
+from .config import NAMESPACE, Customizer, StackConfig, cross_check
 
 _MAX_VALUE_CHARS = 80
+# The `type` tags of the customizer union, which pydantic inserts into error locations.
+_CUSTOMIZER_TYPES = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(get_args(Customizer)[0]))
 _NULL = object()  # a key the user set to null; None in a problem means "no value to show"
 # Secrets never enter the model (which could print them); components take them as secret Outputs.
 SECRET_KEYS = ("adminPassword", "domainJoinPassword")
@@ -99,7 +101,7 @@ def _loc_key(loc: Iterable) -> str:
     for part in loc:
         if isinstance(part, int):
             parts[-1] = f"{parts[-1]}[{part}]"
-        elif part in ("PowerShell", "File", "WindowsRestart", "WindowsUpdate") and parts:
+        elif part in _CUSTOMIZER_TYPES and parts:
             continue  # pydantic names the matched union member; the user never wrote it
         elif part == "[key]":
             continue  # pydantic's marker for "the map key itself is bad": the key is already named

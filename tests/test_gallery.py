@@ -1,8 +1,10 @@
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from tests.graph import DEFINITION, GALLERY, RG, one, resources, under
+from tests.harness.mock_engine import AzureMocks, RecordingMonitor
 from tests.harness.offline_plan import plan
 
 
@@ -57,10 +59,6 @@ def test_prod_locks_the_gallery_so_built_versions_cannot_be_deleted(plans):
 def test_the_harness_refuses_a_duplicate_urn_as_the_engine_does():
     # Sibling components' children collide when their names repeat (the parent's name is not in the
     # URN); the harness must fail such a program as `pulumi preview` would, not plan it.
-    from types import SimpleNamespace
-
-    from tests.harness.mock_engine import AzureMocks, RecordingMonitor
-
     monitor = RecordingMonitor(AzureMocks())
     request = SimpleNamespace(parent="urn:pulumi:dev::image-factory::image-factory:network:FleetNetwork::net-eastus",
                               type="azure-native:resources:ResourceGroup", name="rg")
