@@ -9,6 +9,7 @@ import pytest
 
 from tests.harness import arm_schema
 from tests.harness.arm_schema import find_schema_dir, load_resource_type, to_arm_body, validate
+from tests.harness.azure_types import AzureType
 
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-images"
 UAI = f"{SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib"
@@ -220,7 +221,7 @@ def test_version_selection(schema_dir, arm_type, requested, used):
 
 
 @pytest.mark.parametrize("arm_type, version", [
-    ("Microsoft.Network/virtualNetworks", "2024-05-01"),
+    ("Microsoft.Storage/storageAccounts", "2024-01-01"),  # a namespace the snapshot lacks
     ("Microsoft.Compute/galleries", "2026-01-01"),  # nothing newer in the snapshot: never fall back to older
 ])
 def test_no_schema_returns_none(schema_dir, arm_type, version):
@@ -298,10 +299,23 @@ def test_to_arm_body_unknown_token_fails_loudly():
 
 
 def test_to_arm_body_without_schema_uses_arm_envelope(schema_dir):
-    body = to_arm_body("azure-native:network:VirtualNetwork",
-                       {"resourceGroupName": "rg", "virtualNetworkName": "vnet", "location": "westeurope",
-                        "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}})
-    assert body == {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}
+    storage = AzureType("azure-native:storage:StorageAccount", "Microsoft.Storage/storageAccounts", "2024-01-01",
+                        "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
+                        "/providers/Microsoft.Storage/storageAccounts/{accountName}")
+    body = to_arm_body(storage, {"resourceGroupName": "rg", "accountName": "st1", "location": "westeurope",
+                                 "kind": "StorageV2", "minimumTlsVersion": "TLS1_2"})
+    assert body == {"location": "westeurope", "kind": "StorageV2", "properties": {"minimumTlsVersion": "TLS1_2"}}
+
+
+def test_to_arm_body_sends_renamed_inputs_under_their_arm_name(schema_dir):
+    # azure-native calls RoleDefinitionProperties.type `roleType` (x-ms-client-name); ARM wants `type`.
+    inputs = {"scope": "/subscriptions/s/resourceGroups/rg", "roleDefinitionId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+              "roleName": "r", "roleType": "CustomRole", "assignableScopes": ["/subscriptions/s/resourceGroups/rg"],
+              "permissions": [{"actions": ["Microsoft.Compute/galleries/read"], "notActions": []}]}
+    body = to_arm_body("azure-native:authorization:RoleDefinition", inputs)
+    assert body["properties"]["type"] == "CustomRole" and "roleType" not in body["properties"]
+    schema = _schema(schema_dir, "Microsoft.Authorization/roleDefinitions", "2022-05-01-preview")
+    assert validate(body, schema) == []
 
 
 def test_to_arm_body_trigger_kind_is_nested(schema_dir):

@@ -103,14 +103,16 @@ def _object_props(types, t: dict, value) -> dict | None:
 
 def to_arm_body(az: AzureType | str, inputs: dict, schema: ResourceSchema | None = None,
                 default_location: str | None = None) -> dict:
-    """Undo azure-native's input shape: path parameters leave the body, x-ms-client-flatten'ed
+    """Undo azure-native's input shape: path parameters leave the body, renamed inputs get their ARM
+    names back (roleType -> type), x-ms-client-flatten'ed
     `properties` are nested again (at every level the schema has one), and userAssignedIdentities
     given as a list of IDs become the ARM map {id: {}}."""
     az = azure_type(az) if isinstance(az, str) else az
     if schema is None:
         schema = load_resource_type(az.arm_type, az.api_version)
     params = re.findall(r"{(\w+)}", az.id_template)
-    body = {k: v for k, v in inputs.items() if k not in az.path_params}
+    wire = dict(az.wire_names)
+    body = {wire.get(k, k): v for k, v in inputs.items() if k not in az.path_params}
     if schema is None:
         out = {k: v for k, v in body.items() if k in _ENVELOPE}
         rest = {k: v for k, v in body.items() if k not in _ENVELOPE}

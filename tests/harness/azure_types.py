@@ -22,6 +22,9 @@ class AzureType:
     arm_type: str
     api_version: str  # the version azure-native 3.29 sends for this token
     id_template: str
+    # azure-native input names that differ from the ARM property they are sent as (the swagger's
+    # x-ms-client-name): {input name: ARM name}.
+    wire_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def path_params(self) -> frozenset[str]:
@@ -35,8 +38,8 @@ class AzureType:
         return self.id_template.format(**values)
 
 
-def _t(token: str, arm_type: str, api: str, template: str) -> AzureType:
-    return AzureType(token, arm_type, api, template)
+def _t(token: str, arm_type: str, api: str, template: str, **wire_names: str) -> AzureType:
+    return AzureType(token, arm_type, api, template, tuple(sorted(wire_names.items())))
 
 
 AZURE_TYPES: dict[str, AzureType] = {
@@ -73,7 +76,8 @@ AZURE_TYPES: dict[str, AzureType] = {
            "Microsoft.ManagedIdentity/userAssignedIdentities", "2023-01-31",
            _RG + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}"),
         _t("azure-native:authorization:RoleDefinition", "Microsoft.Authorization/roleDefinitions",
-           "2022-05-01-preview", "{scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}"),
+           "2022-05-01-preview", "{scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}",
+           roleType="type"),
         _t("azure-native:authorization:ManagementLockByScope", "Microsoft.Authorization/locks",
            "2020-05-01", "{scope}/providers/Microsoft.Authorization/locks/{lockName}"),
         _t("azure-native:authorization:RoleAssignment", "Microsoft.Authorization/roleAssignments",
