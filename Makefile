@@ -16,7 +16,7 @@ venv: $(VENV)/.installed
 
 ## The offline plan of a stack (STACK=dev|prod|..., FORMAT=text|json): no Azure, no Pulumi CLI.
 plan: $(VENV)/.installed
-	@$(PY) -m tests.harness.offline_plan --stack $(STACK) --format $(FORMAT)
+	@$(PY) -m offline --stack $(STACK) --format $(FORMAT)
 
 ## The whole test suite, including conformance to Azure's published ARM types (../shared/azure-schema).
 test: $(VENV)/.installed
@@ -24,7 +24,7 @@ test: $(VENV)/.installed
 
 ## Offline-plan timings as ratios (cold `make plan` per stack; scale set and VM fleets of growing size).
 bench: $(VENV)/.installed
-	@$(PY) -m tests.harness.bench
+	@$(PY) -m offline.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

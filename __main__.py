@@ -1,47 +1,68 @@
 """image-factory: Windows Server image recipe -> Image Builder -> Compute Gallery -> VM fleets.
 
-The table of contents of the graph. Config is read and checked once, before any resource exists.
+The table of contents of the graph. Config is read and checked once, before any resource exists; every
+component gets only the part of it that it uses, so each call below shows what flows into it.
 """
 
 import pulumi
+from pulumi_azure_native import authorization
 
-from components.credentials import AdminCredentials
-from components.fleet import VmFleet
-from components.gallery import ImageGallery
-from components.image_builder import ImageBuilder
-from components.image_sources import fleet_image, image_versions
-from components.image_template import ImageTemplate
-from components.load_config import load, secret
-from components.managed_image import ManagedImageCapture
+from components.config.loading import load, secret
+from components.images.build_identity import BuildIdentity
+from components.images.gallery import ImageGallery
+from components.images.image_template import ImageTemplate
+from components.images.replica_plan import replica_plan
 from components.naming import Names
-from components.network import FleetNetwork
+from components.vms.boot_image import fleet_image, image_versions
+from components.vms.capture import ManagedImageCapture
+from components.vms.credentials import AdminCredentials
+from components.vms.fleet import VmFleet
+from components.vms.network import FleetNetwork
 
 config = load()
-names = Names(config)
+names = Names.from_config(config)
+subscription_id = authorization.get_client_config_output().subscription_id
 
 # 1. Where images live: resource group, gallery, one definition per image.
-gallery = ImageGallery("gallery", config, names)
+gallery = ImageGallery("gallery", location=config.location, gallery=config.gallery, images=config.images,
+                       protect=config.protect, names=names)
 
-# 2. How images are made: the build identity, then per built image template -> build -> version.
-built = [name for name, image in config.images.items() if not image.pinned]
-builder = ImageBuilder("image-builder", config, names, gallery) if built else None
-templates = {name: ImageTemplate(name, config, names, gallery, builder) for name in built}
-versions = image_versions(config, gallery, templates)
+# 2. How images are made: the build identity, then per built image template -> build -> replicas.
+#    Replica counts come from the fleets of step 5 (one replica per 50 VMs booting the version).
+built = config.built_images
+identity = BuildIdentity(
+    "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
+    managed_images=any(i.managed_image for i in built.values()),
+    artifact_storage_account_id=config.artifact_storage_account_id, names=names) if built else None
+replicas = replica_plan(built, config.fleets)
+templates = {
+    name: ImageTemplate(name, image, location=config.location, subscription_id=subscription_id,
+                        resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
+                        identity=identity, replicas=replicas[name], names=names)
+    for name, image in built.items()
+}
+versions = image_versions(config.images, gallery.definitions, templates)
 
 # 3. Where VMs run: one network per region in use, and the fleets' credentials.
-networks = {region: FleetNetwork(f"net-{region}", region, config, names) for region in config.fleet_regions}
+networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
+                                 names=names) for region in config.fleet_regions}
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
 
 # 4. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version).
 captures = {
-    name: ManagedImageCapture(name, capture, config, names, networks[capture.region], credentials, gallery)
+    name: ManagedImageCapture(
+        name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
+        subscription_id=subscription_id, gallery=gallery,
+        publish_image=config.images[capture.publish.image] if capture.publish else None,
+        location=config.location, protect=config.protect, names=names)
     for name, capture in config.captures.items()
 }
 
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {
-    name: VmFleet(name, fleet, config, names, networks[fleet.region],
-                  fleet_image(config, fleet, gallery, versions, templates, captures), credentials)
+    name: VmFleet(name, fleet, network=networks[fleet.region], credentials=credentials,
+                  admin_username=config.admin_username, names=names,
+                  image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures))
     for name, fleet in config.fleets.items()
 }
 

@@ -1,7 +1,8 @@
 """The project's naming convention: every Azure name the program chooses is built here.
 
 Names are explicit (never Pulumi auto-names) so that the offline plan shows exactly what Azure will
-get, and so that two stacks in one subscription cannot collide.
+get, and so that two stacks in one subscription cannot collide. Azure's own limits on these names
+live in config/azure_rules.py.
 """
 
 from __future__ import annotations
@@ -9,13 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Any
+from typing import Any, Mapping, Optional
 
-from . import azure_rules as rules
-from .config import StackConfig
+from .config import azure_rules as rules
+from .config.fleets import Fleet
 
 PROJECT = "imgfactory"
 _GUID_NAMESPACE = uuid.UUID("5d1f3c1e-9a43-4b59-a1f4-6f0c3f1d2b7a")
+# VM indexes are always three digits (count is at most 1000): growing a fleet past 100 must not
+# rename, and so replace, the VMs it already has.
+INDEX_WIDTH = 3
+# The names Azure itself requires.
+BASTION_SUBNET = "AzureBastionSubnet"
+WORKLOAD_SUBNET = "snet-workload"
 
 
 def content_hash(spec: Any, length: int = 10) -> str:
@@ -29,34 +36,58 @@ def stable_guid(*parts: str) -> str:
     return str(uuid.uuid5(_GUID_NAMESPACE, "/".join(parts)))
 
 
+def computer_name_room(fleet: Fleet) -> int:
+    """Characters left for the prefix once the instance suffix is added (15 in all)."""
+    if fleet.mode == "scaleset":
+        return rules.WINDOWS_COMPUTER_NAME_MAX - rules.SCALE_SET_SUFFIX_LENGTH
+    return rules.WINDOWS_COMPUTER_NAME_MAX - INDEX_WIDTH
+
+
+def computer_name_prefix(fleet_name: str, fleet: Fleet) -> str:
+    return fleet.computer_name_prefix or "".join(c for c in fleet_name if c.isalnum())[: computer_name_room(fleet)]
+
+
+def vm_index(position: int) -> str:
+    return f"{position:0{INDEX_WIDTH}d}"
+
+
 class Names:
-    def __init__(self, config: StackConfig):
-        self.env = config.environment
-        self.location = config.location
-        self._config = config
+    def __init__(self, environment: str, location: str, owner: str, tags: Mapping[str, str],
+                 resource_group: Optional[str] = None, gallery: Optional[str] = None):
+        self.env = environment
+        self.location = location
+        self._owner, self._tags = owner, dict(tags)
+        self._resource_group, self._gallery = resource_group, gallery
+
+    @classmethod
+    def from_config(cls, config: Any) -> "Names":
+        """The naming inputs of a StackConfig (the only keys that shape names and tags)."""
+        return cls(config.environment, config.location, config.owner, config.tags,
+                   config.resource_group, config.gallery.name)
 
     def suffix(self, region: str | None = None) -> str:
         """`<env>-<region code>`: what tells two stacks, and two regions of one stack, apart."""
         return f"{self.env}-{rules.region_short(region or self.location)}"
 
-    @property
-    def _suffix(self) -> str:
-        return self.suffix()
+    # -- the gallery and Image Builder ---------------------------------------------------------
 
     @property
     def resource_group(self) -> str:
-        return self._config.resource_group or f"rg-{PROJECT}-{self._suffix}"
+        return self._resource_group or f"rg-{PROJECT}-{self.suffix()}"
 
     @property
     def gallery(self) -> str:
         # Gallery names allow no '-'.
-        return self._config.gallery.name or f"gal_{PROJECT}_{self._suffix.replace('-', '_')}"
+        return self._gallery or f"gal_{PROJECT}_{self.suffix().replace('-', '_')}"
+
+    gallery_lock = "do-not-delete-images"
 
     @property
     def builder_identity(self) -> str:
-        return f"id-imagebuilder-{self._suffix}"
+        return f"id-imagebuilder-{self.suffix()}"
 
     def builder_role(self, subscription_id: str, resource_group: str) -> str:
+        # Custom role names are unique in the whole tenant: name the subscription and group too.
         return f"Image Factory Image Builder ({resource_group}, subscription {subscription_id})"
 
     def template(self, image: str, spec_hash: str) -> str:
@@ -76,11 +107,48 @@ class Names:
         # template of a create-before-delete replacement never shares the old one's staging group.
         return f"rg-aib-staging-{template_name}"
 
+    # -- fleet networks ------------------------------------------------------------------------
+
+    def fleet_resource_group(self, region: str) -> str:
+        return f"rg-{PROJECT}-fleet-{self.suffix(region)}"
+
+    def nsg(self, region: str) -> str:
+        return f"nsg-{PROJECT}-{self.suffix(region)}"
+
+    def vnet(self, region: str) -> str:
+        return f"vnet-{PROJECT}-{self.suffix(region)}"
+
+    def bastion(self, region: str) -> str:
+        return f"bas-{PROJECT}-{self.suffix(region)}"
+
+    # -- fleets and the capture path -------------------------------------------------------------
+
+    def vm(self, fleet: str, index: str) -> str:
+        return f"vm-{fleet}-{index}"
+
+    def nic(self, fleet: str, index: str) -> str:
+        return f"nic-{fleet}-{index}"
+
+    def scale_set(self, fleet: str) -> str:
+        return f"vmss-{fleet}"
+
+    def reference_vm(self, capture: str) -> str:
+        return f"vm-ref-{capture}"[:64]
+
+    def reference_nic(self, capture: str) -> str:
+        return f"nic-ref-{capture}"
+
+    def reference_computer_name(self, capture: str) -> str:
+        return f"ref{capture.replace('-', '')}"[: rules.WINDOWS_COMPUTER_NAME_MAX]
+
+    def captured_image(self, capture: str) -> str:
+        return f"img-captured-{capture}"
+
     def tags(self, **extra: str) -> dict[str, str]:
         return {
-            **self._config.tags,
+            **self._tags,
             "environment": self.env,
-            "owner": self._config.owner,
+            "owner": self._owner,
             "managed-by": "pulumi",
             "project": "image-factory",
             **extra,

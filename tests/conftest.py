@@ -2,12 +2,15 @@ import functools
 
 import pytest
 
+from offline.plan import plan, stack_names
+
 # The fake ARM server and its per-service routes, as fixtures for every test module.
-from tests.harness.fake_arm import fake, fake_arm  # noqa: F401
-from tests.harness.fake_compute import fake_compute  # noqa: F401
-from tests.harness.fake_gallery import fake_gallery  # noqa: F401
-from tests.harness.fake_image_builder import fake_image_builder  # noqa: F401
-from tests.harness.offline_plan import plan, stack_names
+pytest_plugins = [
+    "tests.fakes.fake_arm",
+    "tests.fakes.fake_compute",
+    "tests.fakes.fake_gallery",
+    "tests.fakes.fake_image_builder",
+]
 
 
 @functools.lru_cache(maxsize=None)

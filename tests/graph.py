@@ -6,7 +6,7 @@ import copy
 
 import yaml
 
-from tests.harness.offline_plan import ROOT
+from offline.plan import ROOT
 
 # Type tokens as they appear in the plan.
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"

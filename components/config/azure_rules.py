@@ -1,0 +1,107 @@
+"""Azure's own rules for the names and values this program sends: the one place that knows them.
+
+Sources: Microsoft's naming-rules page for Microsoft.Compute and Microsoft.VirtualMachineImages, the
+ARM specs (bicep-types-az) and ../shared/notes/azure-image-builder-facts.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Gallery: letters, digits, '_' and '.'; starts and ends with a letter or digit; 1-80.
+GALLERY_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.]{0,78}[A-Za-z0-9])?$")
+GALLERY_NAME_RULE = "1-80 letters, digits, '_' or '.', starting and ending with a letter or digit"
+
+# Gallery image definition: letters, digits, '-', '_' and '.'; starts and ends alphanumeric; 1-80.
+IMAGE_DEFINITION_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9])?$")
+IMAGE_DEFINITION_NAME_RULE = "1-80 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+
+# Image Builder template, runOutputName and trigger names. The spec writes `^[A-Za-z0-9-_.]{1,64}$`,
+# where `9-_` is literally a range that admits ':;<=>?@[\]^'; we enforce the intended set.
+TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+TEMPLATE_NAME_RULE = "1-64 letters, digits, '-', '_' or '.'"
+
+# Gallery image version names: three dot-separated 32-bit integers.
+VERSION = re.compile(r"^(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})$")
+VERSION_RULE = "MAJOR.MINOR.PATCH, three whole numbers such as 1.0.0"
+INT32_MAX = 2**31 - 1
+
+# Resource group: letters, digits, '_', '-', '.', '(' and ')'; 1-90; must not end in '.'.
+RESOURCE_GROUP_NAME = re.compile(r"^[\w\-.()]{0,89}[\w\-()]$")
+RESOURCE_GROUP_NAME_RULE = "1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'"
+
+# Windows computer names (NetBIOS): at most 15 characters, no '.' or specials, not all digits.
+WINDOWS_COMPUTER_NAME_MAX = 15
+# Scale sets append a 6-character instance suffix to computerNamePrefix.
+SCALE_SET_SUFFIX_LENGTH = 6
+# A letter first: with an index appended, an all-digit prefix would give an all-digit name.
+COMPUTER_NAME_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+COMPUTER_NAME_PREFIX_RULE = "letters, digits and '-', starting with a letter"
+
+BUILD_TIMEOUT_MAX_MINUTES = 960  # 0 means Image Builder's default of 240
+BUILD_TIMEOUT_DEFAULT_MINUTES = 240  # what Image Builder uses when buildTimeoutInMinutes is 0
+MAX_REPLICAS_PER_REGION = 100
+VM_DEPLOYMENTS_PER_REPLICA = 50  # Microsoft's guidance for concurrent deployments per replica
+
+SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+# VM sizes as Azure names them (Standard_D4ds_v5); availability per region is Azure's to say.
+VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
+VM_SIZE_RULE = "an Azure VM size such as Standard_D4ds_v5"
+
+# Windows admin user names: osProfile.adminUsername allows at most 20 characters, no trailing '.', and
+# refuses a list of reserved names (Microsoft: "Windows VM FAQ", adminUsername requirements).
+ADMIN_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+ADMIN_USERNAME_RULE = "1-20 letters, digits, '_' or '-', starting with a letter"
+RESERVED_ADMIN_NAMES = frozenset(
+    """administrator admin user user1 user2 user3 test test1 test2 test3 guest owner root server sql
+    support support_388945a0 sys a actuser adm admin1 admin2 aspnet backup console david john""".split()
+)
+
+# Resource IDs the config may name.
+DEFINITION_ID = re.compile(
+    r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+$")
+DEFINITION_ID_RULE = ("a gallery image definition ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                      "Microsoft.Compute/galleries/<gallery>/images/<image>")
+STORAGE_ACCOUNT_ID = re.compile(
+    r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}$")
+STORAGE_ACCOUNT_ID_RULE = ("a storage account ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                           "Microsoft.Storage/storageAccounts/<3-24 lowercase letters and digits>")
+
+# The project's own keys that end up inside Azure names (not Azure's rules, but bounded by them: a
+# fleet name becomes part of VM, NIC and scale set names, an environment part of every name).
+ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+ENVIRONMENT_RULE = "2-10 lowercase letters and digits, starting with a letter"
+WORKLOAD_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
+WORKLOAD_NAME_RULE = "1-24 lowercase letters, digits and '-', starting with a letter and not ending in '-'"
+
+REPLICA_STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
+
+# Public Azure regions a gallery can replicate to. A region missing here is a typo far more often
+# than a new region; add it when Microsoft opens one.
+REGIONS: frozenset[str] = frozenset(
+    """
+    australiacentral australiacentral2 australiaeast australiasoutheast austriaeast belgiumcentral
+    brazilsouth brazilsoutheast canadacentral canadaeast centralindia centralus chilecentral
+    eastasia eastus eastus2 francecentral francesouth germanynorth germanywestcentral
+    indonesiacentral israelcentral italynorth japaneast japanwest koreacentral koreasouth
+    malaysiawest mexicocentral newzealandnorth northcentralus northeurope norwayeast norwaywest
+    polandcentral qatarcentral southafricanorth southafricawest southcentralus southeastasia
+    southindia spaincentral swedencentral switzerlandnorth switzerlandwest uaecentral uaenorth
+    uksouth ukwest westcentralus westeurope westindia westus westus2 westus3
+    """.split()
+)
+
+# Short codes for resource names, in the style of the Cloud Adoption Framework.
+REGION_SHORT: dict[str, str] = {
+    "uksouth": "uks", "ukwest": "ukw", "eastus": "eus", "eastus2": "eus2", "westus": "wus",
+    "westus2": "wus2", "westus3": "wus3", "centralus": "cus", "northeurope": "neu",
+    "westeurope": "weu", "swedencentral": "sdc", "francecentral": "frc",
+    "germanywestcentral": "gwc", "switzerlandnorth": "szn",
+}
+
+
+def region_short(region: str) -> str:
+    # The full name where no code is listed: a cut-off prefix would give paired regions
+    # (canadacentral/canadaeast, norwayeast/norwaywest, ...) the same resource names.
+    return REGION_SHORT.get(region, region)

@@ -1,0 +1,125 @@
+"""The config rules that span several keys: the one typed module that holds them.
+
+Each rule answers (key, value, what is allowed), which loading.py turns into one line naming the stack
+file. They run after the model has validated every key on its own, before any resource exists.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ..naming import computer_name_prefix, computer_name_room
+from . import azure_rules as rules
+from .stack import StackConfig
+
+Problem = tuple[str, Any, str]
+
+
+def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) -> list[Problem]:
+    """Every rule that spans several keys, as (key, value, what is allowed). secrets_set: the secret
+    keys the stack file sets (their values never reach the model)."""
+    problems = []
+    for image_name, image in config.images.items():
+        regions = [r.name for r in image.regions]
+        if config.location not in regions:
+            problems.append((
+                f"images.{image_name}.regions", regions,
+                f"must include the stack location {config.location}: a gallery image version keeps a "
+                "replica in the gallery's own region",
+            ))
+        same_identifier = sorted(n for n, other in config.images.items()
+                                 if n != image_name and other.identifier == image.identifier)
+        if same_identifier:
+            problems.append((f"images.{image_name}.identifier", image.identifier.model_dump(),
+                             f"must differ from that of {', '.join(same_identifier)}: Azure requires "
+                             "publisher/offer/sku to be unique within a gallery"))
+        if image.rebuild_on_new_base_image and (image.pinned or image.source.version != "latest"):
+            problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
+                             "needs a built image whose source.version is 'latest'"))
+    if "domainJoinPassword" not in secrets_set:
+        problems += [(f"fleets.{name}.domainJoin", None,
+                      "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")
+                     for name, fleet in config.fleets.items() if fleet.domain_join]
+    return problems + _check_fleets(config)
+
+
+def _check_fleets(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    # A pinned image is not built here, so Image Builder writes no managed image for it.
+    managed = sorted([*config.captures, *(n for n, i in config.images.items() if i.managed_image and not i.pinned)])
+    for name, fleet in config.fleets.items():
+        key = f"fleets.{name}"
+        if fleet.image and fleet.image not in config.images:
+            problems.append((f"{key}.image", fleet.image, f"must be one of the images: {', '.join(sorted(config.images))}"))
+        elif fleet.image and fleet.region not in [r.name for r in config.images[fleet.image].regions]:
+            problems.append((f"{key}.region", fleet.region,
+                             f"must be one of the regions image {fleet.image} replicates to "
+                             f"({', '.join(r.name for r in config.images[fleet.image].regions)})"))
+        if fleet.managed_image and fleet.managed_image not in managed:
+            problems.append((f"{key}.managedImage", fleet.managed_image,
+                             f"must name a capture or an image with managedImage: true ({', '.join(managed) or 'none defined'})"))
+        if fleet.managed_image in config.images and fleet.region != config.location:
+            problems.append((f"{key}.region", fleet.region,
+                             f"must be {config.location}: a managed image lives in one region, the build's"))
+        if fleet.managed_image in config.captures and fleet.region != config.captures[fleet.managed_image].region:
+            problems.append((f"{key}.region", fleet.region,
+                             f"must be {config.captures[fleet.managed_image].region}, the region of capture {fleet.managed_image}"))
+        if not fleet.subnet_id and fleet.region not in config.network:
+            problems.append((f"{key}.subnetId", None,
+                             f"is required unless network.{fleet.region} gives addressSpace and workloadSubnet"))
+        if fleet.domain_join and not fleet.subnet_id and not (config.network.get(fleet.region) and
+                                                             config.network[fleet.region].dns_servers):
+            problems.append((f"{key}.domainJoin", fleet.domain_join.domain,
+                             f"needs network.{fleet.region}.dnsServers (the domain's DNS), or a subnetId "
+                             "in a network that resolves the domain"))
+        prefix = computer_name_prefix(name, fleet)
+        if len(prefix) > computer_name_room(fleet):
+            problems.append((f"{key}.computerNamePrefix", prefix,
+                             f"must be at most {computer_name_room(fleet)} characters, so that the "
+                             f"{'scale set instance suffix' if fleet.mode == 'scaleset' else 'index'} fits "
+                             f"Windows' {rules.WINDOWS_COMPUTER_NAME_MAX}-character computer name"))
+    problems += _check_unique_computer_names(config) + _check_subnet_capacity(config)
+    if config.bastion:
+        for region in config.fleet_regions:
+            if region in config.network and not config.network[region].bastion_subnet:
+                problems.append((f"network.{region}.bastionSubnet", None, "is required when bastion is true"))
+    for name, capture in config.captures.items():
+        if capture.region not in config.network:
+            problems.append((f"captures.{name}.region", capture.region,
+                             f"needs network.{capture.region} (addressSpace, workloadSubnet) for the reference VM"))
+        if capture.publish and capture.publish.image not in config.images:
+            problems.append((f"captures.{name}.publish.image", capture.publish.image,
+                             f"must be one of the images: {', '.join(sorted(config.images))}"))
+    return problems
+
+
+def _check_unique_computer_names(config: StackConfig) -> list[Problem]:
+    """Two fleets whose prefixes nest could produce one computer name twice: one AD account, two VMs."""
+    problems = []
+    prefixes = {name: computer_name_prefix(name, fleet).lower() for name, fleet in config.fleets.items()}
+
+    def collide(a: str, b: str) -> bool:
+        # VM names are prefix + 3 digits; scale sets append 6 letters and digits of their own.
+        rest = prefixes[b][len(prefixes[a]):]
+        scale_set = "scaleset" in (config.fleets[a].mode, config.fleets[b].mode)
+        return prefixes[b].startswith(prefixes[a]) and (scale_set or rest == "" or rest.isdigit())
+
+    for name, prefix in prefixes.items():
+        clash = sorted(other for other in prefixes if other != name and collide(name, other))
+        if clash:
+            problems.append((f"fleets.{name}.computerNamePrefix", prefix,
+                             f"must not be a prefix of another fleet's ({', '.join(clash)}): computer names must be unique"))
+    return problems
+
+
+def _check_subnet_capacity(config: StackConfig) -> list[Problem]:
+    problems = []
+    for region, spec in config.network.items():
+        vms = sum(f.count for f in config.fleets.values() if f.region == region and not f.subnet_id)
+        vms += sum(1 for c in config.captures.values() if c.region == region)
+        usable = max(0, ipaddress.ip_network(spec.workload_subnet).num_addresses - 5)  # Azure reserves 5
+        if vms > usable:
+            problems.append((f"network.{region}.workloadSubnet", spec.workload_subnet,
+                             f"must hold the {vms} VMs placed in it; it has {usable} usable addresses"))
+    return problems

@@ -1,0 +1,94 @@
+"""The fleet half of the stack config: VM fleets, their networks, and the sysprep-and-capture path."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, Field, model_validator
+
+from .types import Cidr, ComputerNamePrefix, Model, Region, SubnetId, Version, VmSize
+
+
+def _ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError("must be an IPv4 address such as 10.0.0.4") from None
+    return value
+
+
+class RegionNetwork(Model):
+    address_space: Cidr
+    workload_subnet: Cidr
+    # Private-only Bastion needs its own subnet of at least /26, named AzureBastionSubnet.
+    bastion_subnet: Optional[Cidr] = None
+    # The domain controllers (or the corporate DNS that forwards to them): needed for domain join.
+    dns_servers: list[Annotated[str, AfterValidator(_ipv4)]] = []
+
+    @model_validator(mode="after")
+    def _inside(self):
+        space = ipaddress.ip_network(self.address_space)
+        for label, cidr in (("workloadSubnet", self.workload_subnet), ("bastionSubnet", self.bastion_subnet)):
+            if cidr and not ipaddress.ip_network(cidr).subnet_of(space):
+                raise ValueError(f"{label} {cidr} must lie inside addressSpace {self.address_space}")
+        if self.bastion_subnet and ipaddress.ip_network(self.bastion_subnet).prefixlen > 26:
+            raise ValueError("bastionSubnet must be /26 or larger, as Azure Bastion requires")
+        return self
+
+
+class OsDisk(Model):
+    type: Literal["Premium_LRS", "Premium_ZRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS"] = "Premium_LRS"
+    size_gb: int = Field(default=128, ge=127, le=4095, alias="sizeGB")
+
+
+class DomainJoin(Model):
+    """AD DS join through JsonADDomainExtension; the password is the secret `domainJoinPassword`."""
+
+    domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")]
+    user: Annotated[str, Field(min_length=1)]
+    ou_path: Optional[str] = None
+
+
+class Fleet(Model):
+    region: Region
+    # Where the VMs boot from: one of the images (the version its build produced, or imageVersion),
+    # or a managed image (a capture, or an image distributed as a managed image).
+    image: Optional[str] = None
+    image_version: Optional[Version] = None
+    managed_image: Optional[str] = None
+    count: int = Field(ge=1, le=1000)
+    mode: Literal["vms", "scaleset"] = "vms"
+    size: VmSize = "Standard_D2s_v5"
+    zones: list[Literal["1", "2", "3"]] = []
+    computer_name_prefix: Optional[ComputerNamePrefix] = None
+    license_type: Optional[Literal["Windows_Server"]] = None
+    encryption_at_host: bool = False
+    os_disk: OsDisk = OsDisk()
+    subnet_id: Optional[SubnetId] = None
+    domain_join: Optional[DomainJoin] = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.image is None) == (self.managed_image is None):
+            raise ValueError("give exactly one of image or managedImage")
+        if self.image_version and not self.image:
+            raise ValueError("imageVersion pins a version of image; it needs image")
+        return self
+
+
+class CapturePublish(Model):
+    image: str
+    version: Version
+
+
+class Capture(Model):
+    """The course's manual path: reference VM -> sysprep -> generalize -> managed image."""
+
+    region: Region
+    size: VmSize = "Standard_D2s_v5"
+    publisher: str = "MicrosoftWindowsServer"
+    offer: str = "WindowsServer"
+    sku: str = "2025-datacenter-azure-edition"
+    version: str = "latest"
+    publish: Optional[CapturePublish] = None

@@ -1,0 +1,190 @@
+"""The image half of the stack config: Image Builder recipes (source, customizers, build, distribution).
+
+Keys in `Pulumi.<stack>.yaml` are camelCase (like the ARM bodies they end up in); the model's fields
+are snake_case so that customizer and validator dumps match azure-native's input dicts one to one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import Field, model_validator
+
+from . import azure_rules as rules
+from .types import (DefinitionId, HttpsUri, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
+
+
+# --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
+
+
+class PowerShellValidator(Model):
+    """A PowerShell script run in the build VM: inline, or downloaded and checked against its digest."""
+
+    type: Literal["PowerShell"]
+    name: TemplateName
+    inline: Optional[list[str]] = Field(default=None, min_length=1)
+    script_uri: Optional[HttpsUri] = None
+    sha256_checksum: Optional[Sha256] = None
+    run_elevated: bool = True
+    valid_exit_codes: Optional[list[int]] = None
+
+    @model_validator(mode="after")
+    def _one_script(self):
+        if (self.inline is None) == (self.script_uri is None):
+            raise ValueError("give exactly one of inline or scriptUri")
+        if self.script_uri and not self.sha256_checksum:
+            raise ValueError("scriptUri needs sha256Checksum, so the build runs exactly the reviewed script")
+        return self
+
+
+class PowerShellCustomizer(PowerShellValidator):
+    run_as_system: bool = False
+
+    @model_validator(mode="after")
+    def _system_needs_elevation(self):
+        if self.run_as_system and not self.run_elevated:
+            raise ValueError("runAsSystem needs runElevated: true, as Image Builder requires")
+        return self
+
+
+class FileCustomizer(Model):
+    type: Literal["File"]
+    name: TemplateName
+    source_uri: HttpsUri
+    destination: str = Field(min_length=1)
+    sha256_checksum: Sha256
+
+
+class WindowsRestartCustomizer(Model):
+    type: Literal["WindowsRestart"]
+    name: TemplateName
+    restart_command: Optional[str] = None
+    restart_check_command: Optional[str] = None
+    restart_timeout: Optional[Annotated[str, Field(pattern=r"^\d+[smh]$")]] = None
+
+
+class WindowsUpdateCustomizer(Model):
+    type: Literal["WindowsUpdate"]
+    name: TemplateName
+    search_criteria: str = "IsInstalled=0"
+    filters: list[str] = ["exclude:$_.Title -like '*Preview*'", "include:$true"]
+    update_limit: int = Field(default=1000, ge=1, le=10000)
+
+
+Customizer = Annotated[
+    Union[PowerShellCustomizer, FileCustomizer, WindowsRestartCustomizer, WindowsUpdateCustomizer],
+    Field(discriminator="type"),
+]
+
+
+class Validation(Model):
+    continue_distribute_on_failure: bool = False
+    source_validation_only: bool = False
+    in_vm_validations: list[PowerShellValidator] = Field(default=[], alias="inVMValidations")
+
+
+class ErrorHandling(Model):
+    # cleanup keeps failed builds from leaving build VMs behind; abort keeps them for debugging.
+    on_customizer_error: Literal["cleanup", "abort"] = "cleanup"
+    on_validation_error: Literal["cleanup", "abort"] = "cleanup"
+
+
+# --- Images ------------------------------------------------------------------------------------
+
+
+class PlatformSource(Model):
+    publisher: str = "MicrosoftWindowsServer"
+    offer: str = "WindowsServer"
+    sku: str = "2025-datacenter-azure-edition"
+    version: SourceVersion = "latest"
+
+
+class Identifier(Model):
+    publisher: Annotated[str, Field(min_length=1, max_length=128)]
+    offer: Annotated[str, Field(min_length=1, max_length=64)]
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Range(Model):
+    min: int = Field(ge=1)
+    max: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class Recommended(Model):
+    v_cpus: Optional[Range] = Field(default=None, alias="vCPUs")
+    memory_gb: Optional[Range] = Field(default=None, alias="memoryGB")
+
+
+class Build(Model):
+    # A D4ds_v5 (4 vCPU, Gen2) avoids the WinRM timeouts reported on the small default build VMs.
+    vm_size: VmSize = "Standard_D4ds_v5"
+    os_disk_size_gb: int = Field(default=127, ge=30, le=4095, alias="osDiskSizeGB")
+    timeout_minutes: int = Field(default=180, ge=0, le=rules.BUILD_TIMEOUT_MAX_MINUTES)
+
+
+class TargetRegion(Model):
+    name: Region
+    # None: derived from the fleets that deploy from this image in this region (see replicas.py).
+    replica_count: Optional[int] = Field(default=None, ge=1, le=rules.MAX_REPLICAS_PER_REGION)
+    storage_account_type: Literal[rules.REPLICA_STORAGE_TYPES] = "Standard_LRS"  # type: ignore[valid-type]
+
+
+class Versioning(Model):
+    """Image Builder names each new version `major.x.y` ('Latest' scheme)."""
+
+    major: int = Field(default=1, ge=0, le=rules.INT32_MAX)
+
+
+class Pinned(Model):
+    """Consume an existing version instead of building: prod pins what dev built and promoted."""
+
+    version: Version
+    # The definition the version lives in; default: this stack's own definition of the image.
+    definition_id: Optional[DefinitionId] = None
+
+
+class Image(Model):
+    description: str = ""
+    identifier: Identifier
+    source: PlatformSource = PlatformSource()
+    customize: list[Customizer] = []
+    validate_: Optional[Validation] = Field(default=None, alias="validate")
+    error_handling: ErrorHandling = ErrorHandling()
+    optimize_vm_boot: bool = True
+    build: Build = Build()
+    regions: list[TargetRegion] = Field(min_length=1)
+    versioning: Versioning = Versioning()
+    exclude_from_latest: bool = False
+    recommended: Recommended = Recommended()
+    end_of_life: Optional[dt.date] = None
+    pinned: Optional[Pinned] = None
+    # A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image.
+    rebuild_on_new_base_image: bool = False
+    # Also distribute the build as a managed image (for consumers that cannot use a gallery).
+    managed_image: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_shorthand(cls, data: Any):
+        # `regions: [uksouth, eastus]` is the common case: accept names as well as objects.
+        if isinstance(data, dict) and isinstance(data.get("regions"), list):
+            data = {**data, "regions": [{"name": r} if isinstance(r, str) else r for r in data["regions"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _unique(self):
+        names = [c.name for c in self.customize]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"customizer names must be unique, repeated: {', '.join(dupes)}")
+        regions = [r.name for r in self.regions]
+        if len(set(regions)) != len(regions):
+            raise ValueError("each region may appear once in regions")
+        return self

@@ -1,0 +1,53 @@
+"""The stack's configuration: one typed model, read once, checked against Azure's rules at load time.
+
+The model is split by concern: `images` (recipes), `fleets` (VMs, networks, captures), `types` (the
+value types they share). Rules that span several keys live in `cross_checks`; loading and error
+lines in `loading`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from pydantic import Field
+
+from .fleets import Capture, Fleet, RegionNetwork
+from .images import Image
+from .types import (AdminUsername, Environment, GalleryName, ImageName, Model, Region, ResourceGroupName,
+                    StorageAccountId, WorkloadName)
+
+NAMESPACE = "image-factory"
+
+
+class Gallery(Model):
+    name: Optional[GalleryName] = None
+    description: str = "Golden Windows Server images built by image-factory"
+
+
+class StackConfig(Model):
+    environment: Environment
+    owner: Annotated[str, Field(min_length=1, max_length=256)]
+    location: Region
+    protect: bool = False
+    resource_group: Optional[ResourceGroupName] = None
+    gallery: Gallery = Gallery()
+    images: dict[ImageName, Image] = Field(min_length=1)
+    fleets: dict[WorkloadName, Fleet] = {}
+    captures: dict[WorkloadName, Capture] = {}
+    network: dict[Region, RegionNetwork] = {}
+    # Private-only Azure Bastion per fleet region: RDP from the corporate network, no public IP.
+    bastion: bool = False
+    # Where File customizers and scriptUri download from: the build identity gets read access there.
+    artifact_storage_account_id: Optional[StorageAccountId] = None
+    admin_username: AdminUsername = "ifadmin"
+    tags: dict[str, str] = {}
+
+    @property
+    def fleet_regions(self) -> list[str]:
+        """Regions that need a fleet network: where fleets and capture reference VMs run."""
+        return sorted({f.region for f in self.fleets.values()} | {c.region for c in self.captures.values()})
+
+    @property
+    def built_images(self) -> dict[str, Image]:
+        """The images this stack builds with Image Builder (the others are pinned to a version)."""
+        return {name: image for name, image in self.images.items() if not image.pinned}

@@ -1,0 +1,97 @@
+"""Validated value types shared by every part of the stack config model."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from . import azure_rules as rules
+
+
+def _matches(pattern: re.Pattern, rule: str):
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {rule}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _region(value: str) -> str:
+    if value not in rules.REGIONS:
+        close = sorted(r for r in rules.REGIONS if r[:4] == value.lower()[:4])
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"must be an Azure region name such as uksouth or eastus{hint}")
+    return value
+
+
+def _version(value: str) -> str:
+    if not rules.VERSION.fullmatch(value) or any(int(p) > rules.INT32_MAX for p in value.split(".")):
+        raise ValueError(f"must be {rules.VERSION_RULE}")
+    return value
+
+
+def _source_version(value: str) -> str:
+    if value != "latest" and not re.fullmatch(r"\d+\.\d+\.\d+", value):
+        raise ValueError("must be 'latest' or a marketplace version such as 26100.2894.250113")
+    return value
+
+
+def _https_uri(value: str) -> str:
+    if not value.startswith("https://"):
+        raise ValueError("must be an https:// URI")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+Version = Annotated[str, AfterValidator(_version)]
+TemplateName = Annotated[str, _matches(rules.TEMPLATE_NAME, rules.TEMPLATE_NAME_RULE)]
+ImageName = Annotated[str, _matches(rules.IMAGE_DEFINITION_NAME, rules.IMAGE_DEFINITION_NAME_RULE)]
+GalleryName = Annotated[str, _matches(rules.GALLERY_NAME, rules.GALLERY_NAME_RULE)]
+ResourceGroupName = Annotated[str, _matches(rules.RESOURCE_GROUP_NAME, rules.RESOURCE_GROUP_NAME_RULE)]
+Sha256 = Annotated[str, _matches(rules.SHA256, "64 hexadecimal characters (a SHA-256 digest)")]
+HttpsUri = Annotated[str, AfterValidator(_https_uri)]
+SourceVersion = Annotated[str, AfterValidator(_source_version)]
+ComputerNamePrefix = Annotated[str, _matches(rules.COMPUTER_NAME_PREFIX, rules.COMPUTER_NAME_PREFIX_RULE)]
+VmSize = Annotated[str, _matches(rules.VM_SIZE, rules.VM_SIZE_RULE)]
+Environment = Annotated[str, _matches(rules.ENVIRONMENT, rules.ENVIRONMENT_RULE)]
+# Fleet and capture names: they become parts of VM, NIC and scale set names.
+WorkloadName = Annotated[str, _matches(rules.WORKLOAD_NAME, rules.WORKLOAD_NAME_RULE)]
+DefinitionId = Annotated[str, _matches(rules.DEFINITION_ID, rules.DEFINITION_ID_RULE)]
+StorageAccountId = Annotated[str, _matches(rules.STORAGE_ACCOUNT_ID, rules.STORAGE_ACCOUNT_ID_RULE)]
+
+
+def _not_reserved(value: str) -> str:
+    if value.lower() in rules.RESERVED_ADMIN_NAMES:
+        raise ValueError("must not be a name Azure reserves (administrator, admin, user, test, guest, root, ...)")
+    return value
+
+
+AdminUsername = Annotated[str, _matches(rules.ADMIN_USERNAME, rules.ADMIN_USERNAME_RULE), AfterValidator(_not_reserved)]
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise ValueError("must be an IPv4 network in CIDR form such as 10.20.0.0/16") from None
+    return value
+
+
+def _subnet_id(value: str) -> str:
+    parts = value.split("/")
+    if len(parts) != 11 or parts[6].lower() != "microsoft.network" or parts[9].lower() != "subnets":
+        raise ValueError("must be a subnet resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                         "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+SubnetId = Annotated[str, AfterValidator(_subnet_id)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)

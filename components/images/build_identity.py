@@ -1,0 +1,101 @@
+"""BuildIdentity: the identity Azure Image Builder builds as, and its least-privilege role.
+
+The templates themselves (one per built image) are ImageTemplate components (image_template.py).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+from pulumi_azure_native import authorization, managedidentity, resources
+
+from ..naming import Names, stable_guid
+
+# Only what distribution needs (Microsoft's "Image Creation" role): read the gallery and its
+# definitions and write versions; the managed-image actions only when an image is distributed there.
+GALLERY_ACTIONS = [
+    "Microsoft.Compute/galleries/read",
+    "Microsoft.Compute/galleries/images/read",
+    "Microsoft.Compute/galleries/images/versions/read",
+    "Microsoft.Compute/galleries/images/versions/write",
+]
+MANAGED_IMAGE_ACTIONS = [
+    "Microsoft.Compute/images/read",
+    "Microsoft.Compute/images/write",
+    "Microsoft.Compute/images/delete",
+]
+
+
+def builder_actions(managed_images: bool) -> list[str]:
+    return GALLERY_ACTIONS + (MANAGED_IMAGE_ACTIONS if managed_images else [])
+
+
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role
+
+
+class BuildIdentity(pulumi.ComponentResource):
+    identity: managedidentity.UserAssignedIdentity
+    role: authorization.RoleDefinition
+    role_assignment: authorization.RoleAssignment
+
+    def __init__(self, name: str, *, location: str, resource_group: resources.ResourceGroup,
+                 subscription_id: pulumi.Input[str], managed_images: bool,
+                 artifact_storage_account_id: Optional[str], names: Names,
+                 opts: pulumi.ResourceOptions | None = None):
+        """managed_images: some build also writes a managed image. artifact_storage_account_id: where
+        File customizers and scriptUri download from (the identity gets blob read there)."""
+        super().__init__("image-factory:build_identity:BuildIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        rg = resource_group
+
+        self.identity = managedidentity.UserAssignedIdentity(
+            "identity",
+            resource_name_=names.builder_identity,
+            resource_group_name=rg.name,
+            location=location,
+            tags=names.tags(),
+            opts=child,
+        )
+        self.role = authorization.RoleDefinition(
+            "role",
+            # Role definition names are tenant-wide GUIDs: derive from subscription and group.
+            role_definition_id=pulumi.Output.all(subscription_id, rg.name).apply(
+                lambda p: stable_guid(p[0], p[1], "image-builder-role")),
+            role_name=pulumi.Output.all(subscription_id, rg.name).apply(lambda p: names.builder_role(p[0], p[1])),
+            description="Lets Azure Image Builder publish image versions into this gallery and write managed images.",
+            role_type="CustomRole",
+            scope=rg.id,
+            assignable_scopes=[rg.id],
+            permissions=[{"actions": builder_actions(managed_images), "not_actions": []}],
+            opts=child,
+        )
+        self.role_assignment = authorization.RoleAssignment(
+            "role-assignment",
+            role_assignment_name=pulumi.Output.all(subscription_id, rg.name, names.builder_identity).apply(
+                lambda p: stable_guid(p[0], p[1], p[2], "image-builder-assignment")),
+            scope=rg.id,
+            role_definition_id=self.role.id,
+            principal_id=self.identity.principal_id,
+            # The SDK default is User, which Azure rejects for a managed identity; ServicePrincipal
+            # also skips the directory lookup that fails while a new identity is still replicating.
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            opts=child,
+        )
+
+        self.artifact_reader = None
+        if artifact_storage_account_id:
+            # File customizers and scriptUri download as the build identity: it needs blob read there.
+            self.artifact_reader = authorization.RoleAssignment(
+                "artifact-reader",
+                role_assignment_name=pulumi.Output.all(subscription_id, names.builder_identity).apply(
+                    lambda p: stable_guid(p[0], artifact_storage_account_id, p[1], "artifact-reader")),
+                scope=artifact_storage_account_id,
+                # Built-in roles exist in every subscription; name the one the storage account is in.
+                role_definition_id=(f"/subscriptions/{artifact_storage_account_id.split('/')[2]}"
+                                    f"/providers/Microsoft.Authorization/roleDefinitions/{STORAGE_BLOB_DATA_READER}"),
+                principal_id=self.identity.principal_id,
+                principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+                opts=child,
+            )
+        self.register_outputs({"identityId": self.identity.id, "roleAssignmentId": self.role_assignment.id})

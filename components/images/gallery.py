@@ -1,0 +1,90 @@
+"""ImageGallery: the resource group, the Azure Compute Gallery and one image definition per image."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import pulumi
+from pulumi_azure_native import authorization, compute, resources
+
+from ..config.images import Image
+from ..config.stack import Gallery
+from ..naming import Names
+
+
+class ImageGallery(pulumi.ComponentResource):
+    resource_group: resources.ResourceGroup
+    gallery: compute.Gallery
+    definitions: dict[str, compute.GalleryImage]
+
+    def __init__(self, name: str, *, location: str, gallery: Gallery, images: Mapping[str, Image], protect: bool,
+                 names: Names, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("image-factory:gallery:ImageGallery", name, None, opts)
+        # In prod the gallery and its definitions hold what every fleet boots from: `pulumi destroy`
+        # or a refactor must not be able to delete them without an explicit unprotect.
+        keep = pulumi.ResourceOptions(parent=self, protect=protect)
+
+        self.resource_group = resources.ResourceGroup(
+            "rg",
+            resource_group_name=names.resource_group,
+            location=location,
+            tags=names.tags(),
+            opts=keep,
+        )
+        self.gallery = compute.Gallery(
+            "gallery",
+            gallery_name=names.gallery,
+            resource_group_name=self.resource_group.name,
+            location=location,
+            description=gallery.description,
+            tags=names.tags(),
+            opts=keep,
+        )
+        self.definitions = {
+            image_name: self._definition(image_name, image, location, names, keep)
+            for image_name, image in images.items()
+        }
+        if protect:
+            # Pulumi's protect guards what is in state; the image versions Image Builder writes are
+            # not. An Azure delete lock on the gallery covers its definitions and every version, so
+            # nobody deletes a version a fleet boots from, by hand or by script. Writes still work.
+            authorization.ManagementLockByScope(
+                "gallery-lock",
+                scope=self.gallery.id,
+                lock_name=names.gallery_lock,
+                level="CanNotDelete",
+                notes="Fleets boot from these image versions. Remove this lock (and unprotect) on purpose.",
+                opts=keep,
+            )
+        self.register_outputs({
+            "galleryId": self.gallery.id,
+            "definitionIds": {k: d.id for k, d in self.definitions.items()},
+        })
+
+    def _definition(self, image_name: str, image: Image, location: str, names: Names,
+                    opts: pulumi.ResourceOptions) -> compute.GalleryImage:
+        recommended = {}
+        if image.recommended.v_cpus:
+            recommended["v_cpus"] = image.recommended.v_cpus.model_dump()
+        if image.recommended.memory_gb:
+            recommended["memory"] = image.recommended.memory_gb.model_dump()
+        return compute.GalleryImage(
+            f"def-{image_name}",
+            gallery_image_name=image_name,
+            gallery_name=self.gallery.name,
+            resource_group_name=self.resource_group.name,
+            location=location,
+            description=image.description or None,
+            os_type=compute.OperatingSystemTypes.WINDOWS,
+            os_state=compute.OperatingSystemStateTypes.GENERALIZED,
+            hyper_v_generation=compute.HyperVGeneration.V2,
+            architecture=compute.Architecture.X64,
+            identifier=image.identifier.model_dump(),
+            # TrustedLaunchSupported (not TrustedLaunch): fleets may boot it with Trusted Launch on,
+            # and the managed-image capture path, which needs securityType Standard, still can.
+            features=[{"name": "SecurityType", "value": "TrustedLaunchSupported"}],
+            recommended=recommended or None,
+            end_of_life_date=image.end_of_life.isoformat() + "T00:00:00Z" if image.end_of_life else None,
+            tags=names.tags(image=image_name),
+            opts=opts,
+        )

@@ -1,0 +1,139 @@
+"""ImageTemplate: one image's Image Builder template, its optional rebuild trigger, and its build.
+
+Image templates are immutable: since API 2024-02-01 only vmProfile, tags and identity change in place.
+So each template is named after a hash of everything else in it. A changed recipe is a new template
+(created before the old one is deleted), never a failing update; an unchanged recipe keeps its name,
+and so its ImageBuild, which runs only when the template name changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import virtualmachineimages as vmi
+
+from ..config.images import Image
+from ..naming import Names, content_hash
+from ..providers.image_build import ImageBuild, ImageBuildArgs
+from ..providers.version_replicas import VersionReplicas, VersionReplicasArgs
+from .build_identity import BuildIdentity
+from .replica_plan import ReplicaCounts, build_regions, target_regions
+
+# Margin over the build timeout for Azure to accept, validate or delete a template (deleting one
+# also deletes its staging resource group).
+TEMPLATE_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="60m", delete="60m")
+_MANAGED_IMAGE_PLACEHOLDER = "<managed image of this template>"
+
+
+def template_body(image_name: str, image: Image, location: str, names: Names, gallery_image_id: Any,
+                  managed_image_id: Any = _MANAGED_IMAGE_PLACEHOLDER) -> dict[str, Any]:
+    """The template's inputs that shape the image, in azure-native's snake_case input form."""
+    distribute: list[dict[str, Any]] = [{
+        "type": "SharedImage",
+        "gallery_image_id": gallery_image_id,
+        "run_output_name": names.run_output(image_name, "gallery"),
+        "target_regions": build_regions(image),
+        "versioning": {"scheme": "Latest", "major": image.versioning.major},
+        "exclude_from_latest": image.exclude_from_latest,
+        "artifact_tags": {"image": image_name, "source-sku": image.source.sku},
+    }]
+    if image.managed_image:
+        distribute.append({
+            "type": "ManagedImage",
+            "image_id": managed_image_id,
+            "location": location,
+            "run_output_name": names.run_output(image_name, "managed"),
+            "artifact_tags": {"image": image_name},
+        })
+    body: dict[str, Any] = {
+        "source": {"type": "PlatformImage", **image.source.model_dump()},
+        "customize": [c.model_dump(exclude_none=True) for c in image.customize],
+        "error_handling": image.error_handling.model_dump(),
+        "build_timeout_in_minutes": image.build.timeout_minutes,
+        "distribute": distribute,
+        # Only stable keys: these tags are part of the recipe hash, and an owner or cost-centre change
+        # must not rebuild the image and roll every fleet.
+        "managed_resource_tags": {"environment": names.env, "project": "image-factory", "image": image_name,
+                                  "purpose": "image-build"},
+    }
+    if image.validate_:
+        body["validate"] = image.validate_.model_dump(exclude_none=True)
+    if image.optimize_vm_boot:
+        body["optimize"] = {"vm_boot": {"state": "Enabled"}}
+    return body
+
+
+def spec_hash(image_name: str, image: Image, location: str, names: Names) -> str:
+    # The definition's names stand in for its ARM ID, which is not known before it exists.
+    definition = f"{names.resource_group}/{names.gallery}/{image_name}"
+    return content_hash(template_body(image_name, image, location, names, definition))
+
+
+class ImageTemplate(pulumi.ComponentResource):
+    template: vmi.VirtualMachineImageTemplate
+    build: ImageBuild
+    version_id: pulumi.Output[str]
+    managed_image_id: pulumi.Output[str] | None
+
+    def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
+                 resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
+                 identity: BuildIdentity, replicas: ReplicaCounts, names: Names,
+                 opts: pulumi.ResourceOptions | None = None):
+        """replicas: each region's replica count for the built version (replica_plan.py)."""
+        super().__init__("image-factory:image_template:ImageTemplate", image_name, None, opts)
+        digest = spec_hash(image_name, image, location, names)
+        name = names.template(image_name, digest)
+        sub = pulumi.Output.from_input(subscription_id)
+        rg = resource_group_name
+        managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
+                                                f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
+
+        self.template = vmi.VirtualMachineImageTemplate(
+            f"{image_name}-template",
+            image_template_name=name,
+            resource_group_name=rg,
+            location=location,
+            identity={"type": "UserAssigned", "user_assigned_identities": [identity.identity.id]},
+            vm_profile={"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb},
+            staging_resource_group=sub.apply(
+                lambda s: f"/subscriptions/{s}/resourceGroups/{names.staging_resource_group(name)}"),
+            # Off: ImageBuild is the single starter of runs. An autoRun build would start when the
+            # template is created, unseen by Pulumi, and a second start would fail with 409.
+            auto_run={"state": "Disabled"},
+            tags=names.tags(image=image_name),
+            **template_body(image_name, image, location, names, definition_id, managed_image_id),
+            opts=pulumi.ResourceOptions(parent=self,
+                                        depends_on=[a for a in (identity.role_assignment, identity.artifact_reader) if a],
+                                        custom_timeouts=TEMPLATE_TIMEOUTS),
+        )
+        if image.rebuild_on_new_base_image:
+            # Azure then builds on its own when Microsoft publishes a new base image; those versions
+            # land in the gallery (as `latest`) without passing through this program's ImageBuild.
+            vmi.Trigger(f"{image_name}-trigger", trigger_name="new-base-image", kind="SourceImage",
+                        image_template_name=self.template.name, resource_group_name=rg,
+                        opts=pulumi.ResourceOptions(parent=self))
+        self.build = ImageBuild(
+            f"{image_name}-build",
+            ImageBuildArgs(
+                subscription_id=sub,
+                resource_group_name=rg,
+                template_name=self.template.name,
+                run_output_name=names.run_output(image_name, "gallery"),
+                build_timeout_minutes=image.build.timeout_minutes,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Replica counts follow the fleets and change in place, without a new template or build.
+        self.replicas = VersionReplicas(
+            f"{image_name}-replicas",
+            VersionReplicasArgs(subscription_id=sub, version_id=self.build.artifact_id,
+                                target_regions=target_regions(image, replicas)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Consumers take the version once it has the replicas they need.
+        self.version_id = self.replicas.version_id
+        # Known in advance (we chose it), but only real once the build has run.
+        self.managed_image_id = (pulumi.Output.all(self.build.artifact_id, managed_image_id).apply(lambda v: v[1])
+                                 if image.managed_image else None)
+        self.register_outputs({"templateName": self.template.name, "versionId": self.version_id})

@@ -1,0 +1,181 @@
+"""The offline plan: the real __main__.py, one real stack file, Pulumi's in-process mock engine.
+
+No Azure account, no Pulumi CLI and no network. `make plan` runs this module; the tests call `plan()`
+so that what they assert is exactly what a user sees.
+
+    python -m offline --stack dev [--format text|json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import json
+import re
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .azure_types import azure_type
+from .mock_engine import AzureMocks, RecordingMonitor
+
+ROOT = Path(__file__).resolve().parents[1]
+# A value the stack file holds encrypted (`secure: v1:...`): the offline plan cannot decrypt it and
+# never needs to; it stays a secret, and this stands in for it.
+UNDECRYPTABLE = "offline-plan-placeholder-secret"
+
+
+def project_name() -> str:
+    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_names() -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None,
+                 secrets: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Pulumi's wire form of a stack's config: full keys, objects as JSON, secret keys listed."""
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise SystemExit(f"no stack file {path.name}; stacks here: {', '.join(stack_names())}")
+    project = project_name()
+    entries = dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+    entries.update(overrides or {})
+    config, secret_keys = {}, []
+    for key, value in entries.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            value = UNDECRYPTABLE
+            secret_keys.append(full)
+        config[full] = value if isinstance(value, str) else json.dumps(value, default=str)
+    for key, value in (secrets or {}).items():
+        full = key if ":" in key else f"{project}:{key}"
+        config[full] = value
+        secret_keys.append(full)
+    return config, secret_keys
+
+
+async def _resolve(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        if await value.is_secret():
+            return "[secret]"
+        if not await value.is_known():
+            return "[unknown]"
+        return await _resolve(await value.future())
+    if isinstance(value, pulumi.Resource):
+        return await _resolve(value.urn)
+    if isinstance(value, dict):
+        return {k: await _resolve(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [await _resolve(v) for v in value]
+    return value
+
+
+def _run(stack: str, config: dict[str, str], secret_keys: list[str]) -> dict:
+    project = project_name()
+    runtime_config.set_all_config(config, secret_keys)
+    mocks = AzureMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    outputs = _sync_await(_resolve(get_root_resource().outputs))
+
+    custom = {r.urn for r in monitor.registrations if r.custom}
+    return {
+        "stack": stack,
+        "project": project,
+        "resources": [
+            {
+                "urn": r.urn, "type": r.type, "name": r.name, "custom": r.custom, "parent": r.parent,
+                "dependsOn": sorted({d for d in r.dependencies if d in custom}),
+                "inputs": r.inputs,
+                "options": r.options,
+            }
+            # Registration order depends on async timing: sort, so two plans of one config are equal.
+            for r in sorted(monitor.registrations, key=lambda r: (r.parent is not None, r.urn))
+        ],
+        "outputs": outputs,
+    }
+
+
+def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None) -> dict:
+    """The plan document of one stack. Each call runs in a fresh context: Pulumi's runtime state
+    (config, root stack, settings) lives in context variables, so runs cannot leak into each other."""
+    config, secret_keys = stack_config(stack, overrides, secrets)
+    return contextvars.Context().run(_run, stack, config, secret_keys)
+
+
+# --- text rendering, in the shape of `pulumi preview` ----------------------------------------------
+
+def _summary(resource: dict) -> str:
+    inputs = resource["inputs"]
+    bits = []
+    if resource["custom"] and resource["type"].startswith("azure-native:"):
+        own_name = re.findall(r"{(\w+)}", azure_type(resource["type"]).id_template)[-1]
+        arm_name = inputs.get(own_name)
+        if arm_name:
+            bits.append(arm_name)
+        if "location" in inputs:
+            bits.append(f"@{inputs['location']}")
+    if resource["options"]["protect"]:
+        bits.append("[protected]")
+    return " ".join(bits)
+
+
+def render_text(doc: dict) -> str:
+    children: dict[str | None, list[dict]] = {}
+    for r in sorted(doc["resources"], key=lambda r: (r["type"].startswith("pulumi-python"), r["name"])):
+        children.setdefault(r["parent"], []).append(r)
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(resource: dict, prefix: str, last: bool, depth: int) -> None:
+        branch = "" if depth == 0 else prefix + ("└─ " if last else "├─ ")
+        rows.append((branch + resource["type"], resource["name"], _summary(resource)))
+        kids = children.get(resource["urn"], [])
+        for i, kid in enumerate(kids):
+            walk(kid, prefix + ("" if depth == 0 else ("   " if last else "│  ")), i == len(kids) - 1, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, "", True, 0)
+    width_type = max(len(r[0]) for r in rows) + 2
+    width_name = max(len(r[1]) for r in rows) + 2
+    lines = [
+        f"Offline plan of stack '{doc['stack']}' (project {doc['project']}): Pulumi mock engine, "
+        "no Azure account, no Pulumi CLI. Values Azure would compute show as [unknown].",
+        "",
+        f"     {'Type':<{width_type}}{'Name':<{width_name}}Azure name / notes",
+    ]
+    lines += [f" +   {t:<{width_type}}{n:<{width_name}}{s}" for t, n, s in rows]
+    lines += ["", "Outputs:"]
+    lines += [f"    {k}: {json.dumps(v)}" for k, v in sorted(doc["outputs"].items())]
+    custom = sum(1 for r in doc["resources"] if r["custom"])
+    lines += ["", f"Resources: {len(doc['resources'])} to create ({custom} custom resources, "
+                  f"{len(doc['resources']) - custom - 1} components and the stack)"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    try:
+        doc = plan(args.stack)
+    except pulumi.RunError as error:
+        print(f"error: the stack configuration is not valid:\n{error}", file=sys.stderr)
+        return 2
+    print(json.dumps(doc, indent=2) if args.format == "json" else render_text(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

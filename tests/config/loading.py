@@ -1,0 +1,101 @@
+"""Loading stack config the way Pulumi hands it to the program, for the config tests
+(tests/test_config*.py): load() on chosen `image-factory:*` keys without running the program, the
+dev stack's keys to start from, edits at a dotted path, and the exact line a user sees.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import re
+from typing import Any
+
+import pytest
+import yaml
+from pulumi.runtime import config as runtime_config
+
+from tests.config import model
+from components.config.loading import ConfigError, load
+from offline.plan import ROOT, stack_config
+
+NS = "image-factory"
+IMG = "win2025-base"  # the dev stack's image
+REGIONS_TAIL = "must be an Azure region name such as uksouth or eastus"
+SUBNET = "/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
+FILE_CUSTOMIZER = {
+    "type": "File", "name": "app-prereqs-installer", "sourceUri": "https://example.blob.core.windows.net/s/a.ps1",
+    "destination": "C:\\ImageFactory\\a.ps1", "sha256Checksum": "9f" * 32,
+}
+
+
+def allowed_keys(cls: type) -> str:
+    """The keys a model allows, as its camelCase aliases: the list an unknown-key line must give."""
+    return ", ".join(sorted(f.alias or name for name, f in cls.model_fields.items()))
+
+
+TOP_KEYS = allowed_keys(model.StackConfig)
+
+
+def dev_raw() -> dict[str, Any]:
+    """The dev stack's `image-factory:*` keys, without the namespace, as parsed YAML."""
+    entries = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    return {k.partition(":")[2]: v for k, v in entries.items() if k.startswith(f"{NS}:")}
+
+
+def load_raw(raw: dict[str, Any], secret: tuple[str, ...] = ()) -> model.StackConfig:
+    """load() on exactly these `image-factory:*` keys (plus the dev file's other namespaces), in Pulumi's
+    wire form (stack_config: objects as JSON), in a fresh context so that no run leaks into another."""
+    config, secret_keys = stack_config("dev", {f"{NS}:{k}": v for k, v in raw.items()})
+    config = {k: v for k, v in config.items() if not k.startswith(f"{NS}:") or k[len(NS) + 1:] in raw}
+    secret_keys += [f"{NS}:{k}" for k in secret]
+
+    def run() -> model.StackConfig:
+        runtime_config.set_all_config(config, secret_keys)
+        return load("dev")
+
+    return contextvars.Context().run(run)
+
+
+def problems(raw: dict[str, Any], secret: tuple[str, ...] = ()) -> list[str]:
+    """The lines of the ConfigError that loading raw must raise."""
+    with pytest.raises(ConfigError) as caught:
+        load_raw(raw, secret)
+    return str(caught.value).split("\n")
+
+
+def path_of(dotted: str) -> tuple:
+    """A dotted path as its parts; `[i]` indexes a list: "a.b[0].c" -> ("a", "b", 0, "c")."""
+    return tuple(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", dotted))
+
+
+def with_(path: str, value: Any, raw: dict | None = None) -> dict[str, Any]:
+    """A copy of the dev config (or raw) with value at a dotted path; `[i]` indexes a list."""
+    raw = copy.deepcopy(dev_raw() if raw is None else raw)
+    parts = path_of(path)
+    node = raw
+    for part in parts[:-1]:
+        node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
+    if isinstance(node, list) and parts[-1] == len(node):
+        node.append(value)
+    else:
+        node[parts[-1]] = value
+    return raw
+
+
+def without(path: str, raw: dict | None = None) -> dict[str, Any]:
+    raw = copy.deepcopy(dev_raw() if raw is None else raw)
+    *parents, last = path_of(path)
+    node = raw
+    for part in parents:
+        node = node[part]
+    del node[last]
+    return raw
+
+
+def fleet(**fields) -> dict[str, Any]:
+    return {"region": "uksouth", "image": IMG, "count": 3, "subnetId": SUBNET, **fields}
+
+
+def line(key: str, value: str | None, allowed: str) -> str:
+    shown = "" if value is None else f" = {value}"
+    return f"Pulumi.dev.yaml: {NS}:{key}{shown}: {allowed}"

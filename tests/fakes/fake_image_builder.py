@@ -1,0 +1,186 @@
+"""Image Builder routes for the fake ARM server (Microsoft.VirtualMachineImages, API 2024-02-01):
+image templates, their runs and run outputs, and the async operations behind a run.
+
+Behaviour modelled on ARM (every route rejects other api-versions with a 400, like ARM):
+- POST /run answers 202 with Azure-AsyncOperation and/or Location (`async_headers`); a second run while
+  one is running gets a 409 Conflict.
+- A run moves only when observed (operation polls or template GETs), as its `RunPlan` says, so tests
+  decide how many polls a build takes; a successful run leaves a run output pointing at a version.
+- A PartiallySucceeded run shows as a succeeded operation: only lastRunStatus tells the real story.
+
+Fixture: `fake_image_builder` (server + Image Builder routes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import pytest
+
+from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, FakeRequest, Handler, Reply, arm_error
+
+_TEMPLATE = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+             r"/providers/Microsoft\.VirtualMachineImages/imageTemplates/(?P<name>[^/]+)")
+_OPERATION = (r"/subscriptions/[^/]+/providers/Microsoft\.VirtualMachineImages/locations/[^/]+"
+              r"/(?P<kind>operations|operationresults)/(?P<op>[^/]+)")
+_SUB_STATES = ["Queued", "Building", "Customizing", "Distributing"]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class RunPlan:
+    """How a run goes: it ends with `outcome` after `polls` observations (operation polls or template
+    GETs); polls=None never ends. `sub_state`/`message` are what lastRunStatus shows at the end."""
+    outcome: str = "Succeeded"  # Succeeded | Failed | Canceled | PartiallySucceeded
+    polls: Optional[int] = 2
+    sub_state: Optional[str] = None
+    message: str = ""
+
+
+@dataclass
+class FakeRun:
+    plan: RunPlan
+    number: int
+    start: str = field(default_factory=_now)
+    end: Optional[str] = None
+    state: str = "Running"
+    ticks: int = 0
+
+    def status(self) -> dict:
+        running = self.state == "Running"
+        sub = _SUB_STATES[min(self.ticks, 3)] if running else (self.plan.sub_state or "Distributing")
+        return {"startTime": self.start, "runState": self.state, "runSubState": sub,
+                "message": "" if running else self.plan.message} | ({"endTime": self.end} if self.end else {})
+
+
+@dataclass
+class FakeTemplate:
+    name: str
+    resource_group: str
+    run_output_name: str
+    gallery_image_id: str
+    staging_resource_group: str
+    next_run: RunPlan = field(default_factory=RunPlan)
+    run: Optional[FakeRun] = None  # the latest run: what lastRunStatus shows
+    runs_started: int = 0
+    run_outputs: dict[str, str] = field(default_factory=dict)
+
+    def artifact_id(self, number: int) -> str:
+        return f"{self.gallery_image_id}/versions/1.0.{number}"
+
+    def start_run(self, plan: Optional[RunPlan] = None) -> FakeRun:
+        """Start a run as POST /run does, or as autoRun does right after the template is created."""
+        self.run = FakeRun(plan or self.next_run, self.runs_started)
+        self.runs_started += 1
+        return self.run
+
+    def observe(self) -> Optional[FakeRun]:
+        run = self.run
+        if run and run.state == "Running":
+            run.ticks += 1
+            if run.plan.polls is not None and run.ticks >= run.plan.polls:
+                run.state, run.end = run.plan.outcome, _now()
+                if run.state in ("Succeeded", "PartiallySucceeded"):
+                    self.run_outputs[self.run_output_name] = self.artifact_id(run.number)
+        return run
+
+
+class ImageBuilderFake:
+    RUN_PATH, TEMPLATE_PATH, OPERATION_PATH = _TEMPLATE + "/run", _TEMPLATE, _OPERATION
+
+    def __init__(self, fake: FakeArm, location: str = "westeurope") -> None:
+        self.fake, self.location = fake, location
+        self.templates: dict[str, FakeTemplate] = {}
+        self.operations: dict[str, FakeTemplate] = {}
+        self.async_headers = ("Azure-AsyncOperation", "Location")  # which ones the 202 carries
+        self._lock = threading.Lock()
+        for method, path, handler in (("GET", _TEMPLATE, self._get_template), ("POST", _TEMPLATE + "/run", self._run),
+                                      ("GET", _TEMPLATE + "/runOutputs", self._list_run_outputs),
+                                      ("GET", _TEMPLATE + "/runOutputs/(?P<output>[^/]+)", self._get_run_output),
+                                      ("GET", _OPERATION, self._get_operation)):
+            fake.route(method, path, self._locked(handler), api_versions={"2024-02-01"})
+
+    def add_template(self, name: str, resource_group: str = "rg-images", run_output_name: str = "win2022-gallery",
+                     next_run: Optional[RunPlan] = None) -> FakeTemplate:
+        gallery_image = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{resource_group}/providers"
+                         f"/Microsoft.Compute/galleries/galimages/images/win2022")
+        t = FakeTemplate(name, resource_group, run_output_name, gallery_image,
+                         f"IT_{resource_group}_{name}_{uuid.uuid4().hex[:8]}", next_run or RunPlan())
+        self.templates[name.lower()] = t
+        return t
+
+    def _locked(self, handler: Callable) -> Handler:
+        def locked(req: FakeRequest, m) -> Reply:
+            with self._lock:
+                if "name" not in m.groupdict():
+                    return handler(req, m, None)
+                t = self.templates.get(m["name"].lower())
+                if t is None or t.resource_group.lower() != m["rg"].lower():
+                    return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.VirtualMachineImages/"
+                                     f"imageTemplates/{m['name']}' under resource group '{m['rg']}' was not found.")
+                return handler(req, m, t)
+        return locked
+
+    def _get_template(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
+        run = t.observe()
+        props = {"provisioningState": "Succeeded", "buildTimeoutInMinutes": 120, "autoRun": {"state": "Disabled"},
+                 "exactStagingResourceGroup": f"/subscriptions/{m['sub']}/resourceGroups/{t.staging_resource_group}",
+                 "distribute": [{"type": "SharedImage", "galleryImageId": t.gallery_image_id,
+                                 "runOutputName": t.run_output_name}]}
+        if run:
+            props["lastRunStatus"] = run.status()
+        return Reply(200, {"id": req.path, "name": t.name, "location": self.location,
+                           "type": "Microsoft.VirtualMachineImages/imageTemplates", "properties": props})
+
+    def _run(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
+        if t.run and t.run.state == "Running":
+            return arm_error(409, "Conflict", f"Image template '{t.name}' already has a run in progress.")
+        t.start_run()
+        op = uuid.uuid4().hex
+        self.operations[op] = t
+        base = (f"{self.fake.base_url}/subscriptions/{m['sub']}/providers/Microsoft.VirtualMachineImages"
+                f"/locations/{self.location}")
+        api = req.query["api-version"]
+        urls = {"Azure-AsyncOperation": f"{base}/operations/{op}?api-version={api}",
+                "Location": f"{base}/operationresults/{op}?api-version={api}"}
+        return Reply(202, None, {h: urls[h] for h in self.async_headers})
+
+    def _get_operation(self, req: FakeRequest, m, _t: None) -> Reply:
+        if m["op"] not in self.operations:
+            return arm_error(404, "OperationNotFound", m["op"])
+        run = self.operations[m["op"]].observe()
+        assert run is not None
+        if m["kind"] == "operationresults":
+            return Reply(202 if run.state == "Running" else 200)
+        # PartiallySucceeded shows as a succeeded operation, and a failed one carries no useful error:
+        # only the template's lastRunStatus tells the real story.
+        status = {"Running": "InProgress", "PartiallySucceeded": "Succeeded"}.get(run.state, run.state)
+        return Reply(200, {"name": m["op"], "status": status, "startTime": run.start}
+                     | ({"endTime": run.end} if run.end else {}))
+
+    @staticmethod
+    def _output_body(t: FakeTemplate, template_path: str, name: str) -> dict:
+        return {"id": f"{template_path}/runOutputs/{name}", "name": name,
+                "type": "Microsoft.VirtualMachineImages/imageTemplates/runOutputs",
+                "properties": {"artifactId": t.run_outputs[name], "provisioningState": "Succeeded"}}
+
+    def _get_run_output(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
+        if m["output"] not in t.run_outputs:
+            return arm_error(404, "ResourceNotFound", f"Run output '{m['output']}' was not found.")
+        return Reply(200, self._output_body(t, req.path.rsplit("/runOutputs/", 1)[0], m["output"]))
+
+    def _list_run_outputs(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
+        base = req.path.rsplit("/runOutputs", 1)[0]
+        return Reply(200, {"value": [self._output_body(t, base, n) for n in t.run_outputs]})
+
+
+@pytest.fixture
+def fake_image_builder(fake_arm: FakeArm) -> ImageBuilderFake:
+    return ImageBuilderFake(fake_arm)

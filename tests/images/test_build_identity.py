@@ -1,0 +1,114 @@
+from components.images.build_identity import GALLERY_ACTIONS, MANAGED_IMAGE_ACTIONS
+from tests.graph import ASSIGNMENT, BUILD, DEFINITION, IDENTITY, ROLE, TEMPLATE, counts, depends_on, one, parent_name, resources, stack_value, under
+from offline.plan import plan
+
+
+def template_name(doc: dict, image: str = "win2025-base") -> str:
+    return under(doc, TEMPLATE, image)["inputs"]["imageTemplateName"]
+
+
+def test_image_side_resource_counts_per_stack(plans):
+    image_side = ("azure-native:compute:Gallery", DEFINITION, IDENTITY, ROLE, ASSIGNMENT, TEMPLATE, BUILD)
+    by_stack = {stack: tuple(counts(doc).get(t, 0) for t in image_side) for stack, doc in plans.items()}
+    assert by_stack["dev"] == (1, 1, 1, 1, 1, 1, 1)
+    assert by_stack["prod"] == (1, 2, 1, 1, 2, 2, 2)  # prod also grants blob read on the artifact store
+
+
+def test_template_waits_for_role_assignment_which_waits_for_identity_and_role(stack_plan):
+    assignment = one(stack_plan, ASSIGNMENT, "role-assignment")
+    assert [r["name"] for r in depends_on(stack_plan, assignment, IDENTITY)] == ["identity"]
+    assert [r["name"] for r in depends_on(stack_plan, assignment, ROLE)] == ["role"]
+    for template in resources(stack_plan, TEMPLATE):
+        assert assignment in depends_on(stack_plan, template, ASSIGNMENT)
+
+
+def test_distribution_targets_the_image_definition_it_depends_on(stack_plan):
+    for template in resources(stack_plan, TEMPLATE):
+        image = parent_name(template)
+        definition = one(stack_plan, DEFINITION, f"def-{image}")
+        [shared] = [d for d in template["inputs"]["distribute"] if d["type"] == "SharedImage"]
+        assert shared["galleryImageId"].endswith(f"/images/{image}")
+        assert definition in depends_on(stack_plan, template, DEFINITION)
+
+
+def test_assignment_is_a_service_principal_on_the_gallery_group_with_only_builder_actions(stack_plan):
+    assignment = one(stack_plan, ASSIGNMENT, "role-assignment")["inputs"]
+    role = one(stack_plan, ROLE)["inputs"]
+    rg_id = stack_plan["outputs"]["galleryId"].split("/providers/")[0]
+    assert assignment["principalType"] == "ServicePrincipal"
+    assert assignment["scope"] == role["scope"] == rg_id
+    assert role["assignableScopes"] == [rg_id]
+    managed = any(d["type"] == "ManagedImage" for t in resources(stack_plan, TEMPLATE) for d in t["inputs"]["distribute"])
+    assert role["permissions"] == [{"actions": GALLERY_ACTIONS + (MANAGED_IMAGE_ACTIONS if managed else []),
+                                    "notActions": []}]
+    assert not any(a.endswith("/*") or a == "*" for a in role["permissions"][0]["actions"])
+
+
+def test_prod_replicates_zone_redundant_to_london_and_new_york(plans):
+    for template in resources(plans["prod"], TEMPLATE):
+        regions = template["inputs"]["distribute"][0]["targetRegions"]
+        assert [(r["name"], r["storageAccountType"]) for r in regions] == [
+            ("uksouth", "Standard_ZRS"), ("eastus", "Standard_ZRS")]
+    [dev] = resources(plans["dev"], TEMPLATE)
+    assert [r["name"] for r in dev["inputs"]["distribute"][0]["targetRegions"]] == ["uksouth"]
+
+
+def test_template_runs_only_through_image_build_and_stages_in_its_own_group(stack_plan):
+    for template in resources(stack_plan, TEMPLATE):
+        inputs = template["inputs"]
+        assert inputs["autoRun"] == {"state": "Disabled"}
+        assert inputs["stagingResourceGroup"].endswith(f"/resourceGroups/rg-aib-staging-{inputs['imageTemplateName']}")
+        assert inputs["identity"]["type"] == "UserAssigned"
+
+
+def test_template_name_is_stable_for_the_same_config(plans):
+    again = plan("dev")
+    assert template_name(again) == template_name(plans["dev"])
+    assert [r["inputs"] for r in resources(again, TEMPLATE)] == [r["inputs"] for r in resources(plans["dev"], TEMPLATE)]
+
+
+def test_changed_customizer_means_a_new_template(plans):
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["customize"][0]["inline"].append("Write-Output 'one more step'")
+    changed = plan("dev", overrides={"image-factory:images": images})
+    assert template_name(changed) != template_name(plans["dev"])
+
+
+def test_in_place_fields_keep_the_template_name(plans):
+    # vmProfile may change on an existing template (API 2024-02-01), so it must not rename it.
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["build"]["vmSize"] = "Standard_D8ds_v5"
+    images["win2025-base"]["build"]["osDiskSizeGB"] = 256
+    changed = plan("dev", overrides={"image-factory:images": images})
+    assert template_name(changed) == template_name(plans["dev"])
+    assert one(changed, TEMPLATE)["inputs"]["vmProfile"] == {"vmSize": "Standard_D8ds_v5", "osDiskSizeGB": 256}
+
+
+def test_changed_distribution_means_a_new_template(plans):
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["regions"][0]["storageAccountType"] = "Standard_ZRS"
+    changed = plan("dev", overrides={"image-factory:images": images})
+    assert template_name(changed) != template_name(plans["dev"])
+
+
+def test_new_base_image_trigger_is_optional_and_watches_the_template():
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["rebuildOnNewBaseImage"] = True
+    doc = plan("dev", overrides={"image-factory:images": images})
+    [trigger] = resources(doc, "azure-native:virtualmachineimages:Trigger")
+    template = under(doc, TEMPLATE, "win2025-base")
+    assert (trigger["inputs"]["kind"], trigger["inputs"]["triggerName"]) == ("SourceImage", "new-base-image")
+    assert trigger["inputs"]["imageTemplateName"] == template["inputs"]["imageTemplateName"]
+    assert depends_on(doc, trigger, TEMPLATE) == [template]
+
+
+def test_build_identity_reads_the_artifact_store_before_any_template_exists(plans):
+    prod = plans["prod"]
+    reader = one(prod, ASSIGNMENT, "artifact-reader")
+    assert reader["inputs"]["scope"].endswith("/providers/Microsoft.Storage/storageAccounts/stcontosoartifacts")
+    assert reader["inputs"]["roleDefinitionId"].endswith("/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
+    assert reader["inputs"]["principalType"] == "ServicePrincipal"
+    assert depends_on(prod, reader, IDENTITY)
+    for template in resources(prod, TEMPLATE):
+        assert reader in depends_on(prod, template, ASSIGNMENT)
+    assert not any(r["name"] == "artifact-reader" for r in resources(plans["dev"], ASSIGNMENT))

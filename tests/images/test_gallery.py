@@ -1,0 +1,50 @@
+from tests.graph import DEFINITION, GALLERY, RG, one, resources, under
+from offline.plan import plan
+
+
+def test_every_image_gets_a_trusted_launch_capable_windows_definition(stack_plan):
+    for d in resources(stack_plan, DEFINITION):
+        i = d["inputs"]
+        assert (i["osType"], i["osState"], i["hyperVGeneration"], i["architecture"]) == (
+            "Windows", "Generalized", "V2", "x64")
+        assert {"name": "SecurityType", "value": "TrustedLaunchSupported"} in i["features"]
+        assert set(i["identifier"]) == {"publisher", "offer", "sku"}
+        assert i["galleryName"] == one(stack_plan, GALLERY)["inputs"]["galleryName"]
+
+
+def test_definition_carries_identifier_recommendation_and_end_of_life_from_config():
+    prod = plan("prod")
+    base = one(prod, DEFINITION, "def-win2025-base")["inputs"]
+    assert base["identifier"] == {"publisher": "ContosoFinance", "offer": "WindowsServer2025",
+                                  "sku": "datacenter-azure-edition-base"}
+    assert base["recommended"] == {"vCPUs": {"min": 2, "max": 32}, "memory": {"min": 8, "max": 256}}
+    assert base["endOfLifeDate"] == "2034-10-10T00:00:00Z"
+    assert "endOfLifeDate" not in one(prod, DEFINITION, "def-win2025-app")["inputs"]
+
+
+def test_prod_protects_what_fleets_boot_from_and_dev_protects_nothing(plans):
+    prod = plans["prod"]
+    assert under(prod, RG, "gallery")["options"]["protect"]
+    for type_ in (GALLERY, DEFINITION):
+        assert all(r["options"]["protect"] for r in resources(prod, type_)), type_
+    assert not any(r["options"]["protect"] for r in plans["dev"]["resources"])
+
+
+def test_names_follow_the_convention_per_stack(plans):
+    assert one(plans["dev"], GALLERY)["inputs"]["galleryName"] == "gal_imgfactory_dev_uks"
+    assert under(plans["prod"], RG, "gallery")["inputs"]["resourceGroupName"] == "rg-imgfactory-prod-uks"
+    assert plans["prod"]["outputs"]["galleryId"].endswith(
+        "/resourceGroups/rg-imgfactory-prod-uks/providers/Microsoft.Compute/galleries/gal_imgfactory_prod_uks")
+
+
+def test_configured_gallery_name_wins():
+    doc = plan("dev", overrides={"image-factory:gallery": {"name": "gal_finance_golden"}})
+    assert one(doc, GALLERY)["inputs"]["galleryName"] == "gal_finance_golden"
+
+
+def test_prod_locks_the_gallery_so_built_versions_cannot_be_deleted(plans):
+    [lock] = resources(plans["prod"], "azure-native:authorization:ManagementLockByScope")
+    assert lock["inputs"]["level"] == "CanNotDelete"
+    assert lock["inputs"]["scope"] == plans["prod"]["outputs"]["galleryId"]
+    assert lock["options"]["protect"]
+    assert not resources(plans["dev"], "azure-native:authorization:ManagementLockByScope")

@@ -1,0 +1,51 @@
+import pytest
+
+from components.images.replica_plan import derived_replicas
+from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, parent_name, resources, stack_value
+from offline.plan import plan
+
+
+@pytest.mark.parametrize("vms, replicas", [(0, 1), (1, 1), (50, 1), (51, 2), (120, 3), (4999, 100), (20000, 100)])
+def test_one_replica_per_50_concurrent_deployments_within_azure_limits(vms, replicas):
+    assert derived_replicas(vms) == replicas
+
+
+def _replicas(doc: dict) -> dict:
+    out = {}
+    for r in resources(doc, REPLICAS):
+        out[parent_name(r)] = {t["name"]: t["regional_replica_count"] for t in r["inputs"]["target_regions"]}
+    return out
+
+
+def test_prod_replica_counts_follow_the_fleets(plans):
+    # lon-web 80 VMs, nyc-web 120 on win2025-base; 6 + 6 app VMs on win2025-app.
+    assert _replicas(plans["prod"]) == {"win2025-base": {"uksouth": 2, "eastus": 3},
+                                        "win2025-app": {"uksouth": 1, "eastus": 1}}
+
+
+def test_configured_replica_count_wins(plans):
+    assert _replicas(plans["dev"]) == {"win2025-base": {"uksouth": 1}}  # explicit 1 in Pulumi.dev.yaml
+    assert _replicas(plans["capture"]) == {"win2025-base": {"uksouth": 20}}  # 1000-VM scale set
+
+
+def test_the_template_itself_distributes_one_replica_per_region(stack_plan):
+    for template in resources(stack_plan, TEMPLATE):
+        [shared] = [d for d in template["inputs"]["distribute"] if d["type"] == "SharedImage"]
+        assert {r["replicaCount"] for r in shared["targetRegions"]} == {1}
+
+
+def test_scaling_a_fleet_changes_replicas_in_place_not_the_template(plans):
+    fleets = stack_value("prod", "image-factory:fleets")
+    fleets["nyc-web"]["count"] = 200
+    scaled = plan("prod", overrides={"image-factory:fleets": fleets})
+    assert _replicas(scaled)["win2025-base"] == {"uksouth": 2, "eastus": 4}
+    before = {parent_name(t): t["inputs"]["imageTemplateName"] for t in resources(plans["prod"], TEMPLATE)}
+    after = {parent_name(t): t["inputs"]["imageTemplateName"] for t in resources(scaled, TEMPLATE)}
+    assert before == after
+
+
+def test_replicas_are_set_on_the_version_the_build_produced(plans):
+    dev = plans["dev"]
+    [replicas] = resources(dev, REPLICAS)
+    assert [b["name"] for b in depends_on(dev, replicas, BUILD)] == ["win2025-base-build"]
+    assert replicas["inputs"]["version_id"] == "[unknown]"  # the build's artifact_id

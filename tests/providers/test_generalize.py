@@ -1,0 +1,248 @@
+"""Generalize's provider against the fake ARM server's Compute routes, through the real
+azure-mgmt-compute client, so azure-core's polling, retry and auth code runs. Timing bounds are loose
+sanity ceilings."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+from components.providers.generalize import Generalize, GeneralizeError, GeneralizeProvider
+from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_compute import ComputeFake, SysprepPlan
+from tests.providers.engine import assert_pickles_by_reference, create, create_error
+
+RG, VM = "rg-capture", "vm-ref-capture"
+VM_PATH = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/{VM}"
+
+
+def provider(fake: FakeArm) -> GeneralizeProvider:
+    return GeneralizeProvider(**fake.provider_kwargs())
+
+
+def inputs(fake: FakeArm, **overrides) -> dict:
+    return {"subscription_id": SUBSCRIPTION, "resource_group_name": RG, "vm_name": VM, "vm_id": None,
+            "timeout_minutes": 0.1, "poll_interval_seconds": 0.02, "arm_endpoint": fake.base_url,
+            "generalized_at": None, "__provider": "serialized", **overrides}
+
+
+def error_of(p: GeneralizeProvider, props: dict) -> str:
+    return create_error(p, props, GeneralizeError)
+
+
+def vm_calls(fake: FakeArm) -> list[str]:
+    """The VM requests in order, repeats collapsed, operation polls left out: the step sequence."""
+    calls = [f"{r.method} {r.path.removeprefix(VM_PATH) or '/'}" for r in fake.log if r.path.startswith(VM_PATH)]
+    return [call for call, _ in itertools.groupby(calls)]
+
+
+@pytest.fixture
+def compute(fake_compute: ComputeFake) -> ComputeFake:
+    return fake_compute
+
+
+# -- scenarios against Azure ------------------------------------------------------------------------
+
+def test_happy_path_sysprep_stop_deallocate_generalize(fake, compute):
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=4, report_polls=1), deallocate_polls=2)
+
+    result = create(provider(fake), inputs(fake))
+
+    assert vm.generalized and vm.power == "deallocated"
+    assert vm_calls(fake) == ["GET /", "GET /instanceView", "POST /runCommand", "GET /instanceView",
+                              "POST /deallocate", "GET /instanceView", "POST /generalize", "GET /instanceView"]
+    # Every request, operation polls included, used the version we test against, not the SDK's 2026-04-01.
+    assert {r.query.get("api-version") for r in fake.log} == {"2024-11-01"}
+    # ARM deallocates a running VM without complaint, which would cut sysprep off halfway: the deallocate
+    # must wait for sysprep's own shutdown.
+    assert vm.deallocated_from == "stopped"
+    body = vm.run_commands[0]
+    script = "\n".join(body["script"])
+    assert body["commandId"] == "RunPowerShellScript"
+    assert r"C:\Windows\System32\Sysprep\sysprep.exe" in script
+    assert "'/generalize /oobe /shutdown /mode:vm" in script
+    assert "Start-Process" in script, "sysprep must run detached so the Run Command can return"
+    assert result.id == result.outs["vm_id"] == vm.arm_id
+    assert result.outs["generalized_at"].endswith("+00:00")
+    assert {k: result.outs[k] for k in ("subscription_id", "resource_group_name", "vm_name", "arm_endpoint")} == {
+        "subscription_id": SUBSCRIPTION, "resource_group_name": RG, "vm_name": VM, "arm_endpoint": fake.base_url}
+    assert fake.credential.scopes[0] == (f"{fake.base_url}/.default",)
+
+
+def test_run_command_that_never_reports_is_fine_once_the_vm_stops(fake, compute):
+    # sysprep shut the VM down before the Run Command extension could report: the expected race.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=3, report_polls=None))
+    create(provider(fake), inputs(fake))
+    assert vm.generalized and len(fake.requests("POST", "/runCommand$")) == 1
+
+
+def test_vm_that_never_stops_times_out_with_the_panther_hint(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None))
+    begun = time.monotonic()
+
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.01))  # 0.6 s
+
+    assert 0.5 <= time.monotonic() - begun < 15
+    for expected in ("step 'wait for sysprep to shut the VM down' timed out", f"VM {VM} (resource group {RG})",
+                     "still 'PowerState/running' after", "timeout_minutes=0.01", "sysprep may have failed",
+                     r"C:\Windows\System32\Sysprep\Panther\setupact.log", "`pulumi up` again"):
+        assert expected in text, text
+    assert not fake.requests("POST", "/deallocate$") and not fake.requests("POST", "/generalize$")
+
+
+def test_silent_run_command_on_a_running_vm_times_out_naming_the_agent(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, report_polls=None))
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.01))
+    assert "step 'start sysprep (Run Command)' timed out" in text and "still 'PowerState/running'" in text
+    assert "VM agent may be unhealthy" in text and f"az vm get-instance-view -g {RG} -n {VM}" in text
+    assert not fake.requests("POST", "/deallocate$")
+
+
+def test_failing_sysprep_reports_the_output_and_stops(fake, compute):
+    stderr = "sysprep exited with code 1\nSYSPRP Package Microsoft.Copilot was installed for a user, but not provisioned"
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, stdout="", stderr=stderr))
+
+    text = error_of(provider(fake), inputs(fake))
+
+    assert "step 'start sysprep (Run Command)' failed" in text and f"VM {VM}" in text
+    assert "stderr: sysprep exited with code 1" in text and "installed for a user, but not provisioned" in text
+    assert "neither deallocated nor generalized" in text and r"Sysprep\Panther" in text
+    assert not fake.requests("POST", "/deallocate$") and not fake.requests("POST", "/generalize$")
+    assert not vm.generalized
+
+
+def test_failed_run_command_operation_is_reported(fake, compute):
+    failed = {"code": "VMAgentStatusCommunicationError", "message": "VM 'vm-ref-capture' has not reported status for VM agent"}
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, failed=failed))
+    text = error_of(provider(fake), inputs(fake))
+    assert "step 'start sysprep (Run Command)' failed" in text and "VMAgentStatusCommunicationError" in text
+    assert "operation failed: VMAgentStatusCommunicationError: VM 'vm-ref-capture'" in text
+    assert "HTTP 200" not in text  # the 200 answered the last status poll, not the failed operation
+    assert not fake.requests("POST", "/deallocate$")
+
+
+def test_trusted_launch_vm_is_refused_before_sysprep(fake, compute):
+    compute.add_vm(VM, RG, security_type="TrustedLaunch")
+    text = error_of(provider(fake), inputs(fake))
+    assert "securityType is 'TrustedLaunch'" in text and "cannot capture a managed image" in text
+    assert "securityType 'Standard'" in text
+    assert not fake.requests("POST")
+
+
+def test_transient_errors_are_retried(fake, compute):
+    vm = compute.add_vm(VM, RG)
+    boom = arm_error(500, "InternalServerError", "try again")
+    fake.inject("POST", VM_PATH + "/runCommand", boom, RESET)  # retried by us, after checking the VM is still up
+    fake.inject("GET", VM_PATH + "/instanceView", boom, arm_error(503, "ServerBusy", "later"))
+    fake.inject("POST", VM_PATH + "/deallocate", arm_error(502, "BadGateway", "lb"))  # azure-core won't retry a POST 502
+    fake.inject("POST", VM_PATH + "/generalize", arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "1"}))
+
+    create(provider(fake), inputs(fake))
+
+    assert vm.generalized and len(vm.run_commands) == 1
+    assert len(fake.requests("POST", "/runCommand$")) == 3
+    assert len(fake.requests("POST", "/deallocate$")) == 2
+    first, second = fake.requests("POST", "/generalize$")
+    assert second.at - first.at >= 0.9, "Retry-After: 1 was honoured"
+
+
+def test_lost_run_command_answer_adopts_the_running_sysprep(fake, compute):
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=4, report_polls=None))
+    fake.inject("POST", VM_PATH + "/runCommand", LOST_RESPONSE)  # sysprep starts, the answer never arrives
+
+    create(provider(fake), inputs(fake))
+
+    assert len(fake.requests("POST", "/runCommand$")) == 2, "sysprep still running: the VM was up, so it asked again"
+    assert vm.generalized and len(vm.run_commands) == 1, "the retry's 409 Conflict was taken as 'already running'"
+
+
+def test_already_generalized_vm_is_left_alone(fake, compute):
+    vm = compute.add_vm(VM, RG, power="deallocated", generalized=True)
+    result = create(provider(fake), inputs(fake))
+    assert not fake.requests("POST") and result.outs["vm_id"] == vm.arm_id
+
+
+@pytest.mark.parametrize("power, posts", [("stopped", ["/deallocate", "/generalize"]), ("deallocated", ["/generalize"])])
+def test_shut_down_vm_skips_sysprep(fake, compute, power, posts):
+    # The retry of a create that sysprepped the VM and then failed later.
+    vm = compute.add_vm(VM, RG, power=power)
+    create(provider(fake), inputs(fake))
+    assert [r.path.removeprefix(VM_PATH) for r in fake.requests("POST", VM_PATH)] == posts and vm.generalized
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"api_version": "2026-04-01"}, "HTTP 400 NoRegisteredProviderFound"),
+    ({"vm_name": "vm-missing"}, "HTTP 404 ResourceNotFound"),
+])
+def test_arm_errors_name_the_step_and_vm(fake, compute, overrides, expected):
+    compute.add_vm(VM, RG)
+    text = error_of(provider(fake), inputs(fake, **overrides))
+    assert "step 'look up the VM' failed for VM" in text and expected in text
+
+
+def test_vm_id_that_does_not_match_fails(fake, compute):
+    compute.add_vm(VM, RG)
+    wrong = VM_PATH.replace(RG, "rg-other")
+    text = error_of(provider(fake), inputs(fake, vm_id=wrong))
+    assert f"vm_id {wrong} does not match" in text and not fake.requests("POST")
+
+
+# -- the Pulumi contract ----------------------------------------------------------------------------
+
+def stored_outputs(fake: FakeArm) -> dict:
+    return {**GeneralizeProvider().check({}, inputs(fake)).inputs, "__provider": "old-pickle",
+            "vm_id": VM_PATH, "generalized_at": "2026-01-01T10:00:00+00:00"}
+
+
+def test_diff_ignores_provider_defaults_and_absent_vm_id(fake):
+    result = GeneralizeProvider().diff(VM_PATH, stored_outputs(fake), inputs(fake, __provider="new-pickle"))
+    assert result.changes is False and result.replaces == []
+    same_id_other_case = inputs(fake, vm_id=VM_PATH.replace("resourceGroups", "resourcegroups"))
+    assert GeneralizeProvider().diff(VM_PATH, stored_outputs(fake), same_id_other_case).changes is False
+
+
+@pytest.mark.parametrize("overrides, replaces", [
+    ({"vm_name": "vm-ref-2"}, ["vm_name"]),
+    ({"resource_group_name": "rg-2"}, ["resource_group_name"]),
+    ({"vm_id": VM_PATH + "-2", "vm_name": VM + "-2"}, ["vm_name", "vm_id"]),
+    ({"vm_name": Unknown(), "vm_id": rpc.UNKNOWN}, ["vm_name", "vm_id"]),  # preview of a VM being replaced
+])
+def test_identity_changes_replace(fake, overrides, replaces):
+    p = GeneralizeProvider()
+    checked = p.check({}, inputs(fake, **overrides))
+    assert not checked.failures
+    result = p.diff(VM_PATH, stored_outputs(fake), checked.inputs)
+    assert result.changes is True and result.replaces == replaces
+
+
+def test_tuning_change_updates_in_place_and_keeps_outputs(fake):
+    p, olds = provider(fake), stored_outputs(fake)
+    news = inputs(fake, timeout_minutes=60, poll_interval_seconds=30)
+    assert p.diff(VM_PATH, olds, news).replaces == [] and p.diff(VM_PATH, olds, news).changes
+    outs = p.update(VM_PATH, olds, p.check(olds, news).inputs).outs
+    assert outs["vm_id"] == VM_PATH and outs["generalized_at"] == olds["generalized_at"]
+    assert outs["timeout_minutes"] == 60 and outs["poll_interval_seconds"] == 30
+    assert "__provider" not in outs and not fake.log
+
+
+def test_delete_and_read_leave_azure_alone(fake, compute):
+    p, olds = provider(fake), stored_outputs(fake)
+    p.delete(VM_PATH, olds)
+    assert p.read(VM_PATH, olds).outs == olds
+    assert not fake.log
+
+
+def test_check_rejects_bad_inputs(fake):
+    props = inputs(fake, timeout_minutes=0, poll_interval_seconds="15", vm_id=VM_PATH.replace(VM, "other-vm"))
+    del props["resource_group_name"]
+    failures = {f.property for f in GeneralizeProvider().check({}, props).failures}
+    assert failures == {"timeout_minutes", "poll_interval_seconds", "vm_id", "resource_group_name"}
+
+
+def test_provider_pickles_by_reference_without_secrets():
+    assert_pickles_by_reference(GeneralizeProvider(), "components.providers.generalize")
+    assert Generalize._resource_type_name == "dynamic/generalize:Generalize"

@@ -1,0 +1,305 @@
+"""ImageBuild's provider against a fake ARM server, through the real azure-mgmt-imagebuilder client, so
+azure-core's own polling, retry and auth code runs. Timing bounds are loose sanity ceilings."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+from components.providers.arm import ArmRetry, describe_error
+from components.providers.image_build import ImageBuild, ImageBuildError, ImageBuildProvider
+from tests.fakes.fake_arm import FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, Reply, arm_error
+from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
+from tests.providers.engine import assert_pickles_by_reference, create, create_error
+
+RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
+RUN_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
+            f"/imageTemplates/{TEMPLATE}/run")
+TEMPLATE_PATH = RUN_PATH.removesuffix("/run")
+OP_STATUS = r"/operations/"
+
+
+def provider(fake: FakeArm, retry: ArmRetry = FAST_RETRY, margin: float = 2.0) -> ImageBuildProvider:
+    return ImageBuildProvider(**fake.provider_kwargs(retry), wait_margin_seconds=margin)
+
+
+def inputs(fake: FakeArm, **overrides) -> dict:
+    return {"subscription_id": SUBSCRIPTION, "resource_group_name": RG, "template_name": TEMPLATE,
+            "run_output_name": OUTPUT, "build_timeout_minutes": 0.05, "poll_interval_seconds": 0.05,
+            "arm_endpoint": fake.base_url, "__provider": "serialized", **overrides}
+
+
+def build_error(p: ImageBuildProvider, props: dict) -> str:
+    return create_error(p, props, ImageBuildError)
+
+
+@pytest.fixture
+def aib(fake_image_builder: ImageBuilderFake) -> ImageBuilderFake:
+    return fake_image_builder
+
+
+# -- scenarios against Azure ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [("Azure-AsyncOperation", "Location"), ("Azure-AsyncOperation",), ("Location",)])
+def test_success_after_polls(fake, aib, headers):
+    aib.async_headers = headers
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Succeeded", polls=4))
+
+    result = create(provider(fake), inputs(fake))
+
+    assert result.id == result.outs["artifact_id"] == t.artifact_id(0)
+    assert result.outs["version_name"] == "1.0.0"
+    assert result.outs["run_started"] and result.outs["run_ended"] >= result.outs["run_started"]
+    # delete/read only get outputs: everything needed to find the template again is in them
+    assert {k: result.outs[k] for k in ("subscription_id", "resource_group_name", "template_name",
+                                         "run_output_name", "arm_endpoint")} == {
+        "subscription_id": SUBSCRIPTION, "resource_group_name": RG, "template_name": TEMPLATE,
+        "run_output_name": OUTPUT, "arm_endpoint": fake.base_url}
+    posts = fake.requests("POST")
+    assert [r.path for r in posts] == [RUN_PATH]
+    assert {r.query.get("api-version") for r in fake.log} == {"2024-02-01"}  # not the SDK's 2025-10-01
+    assert fake.credential.scopes[0] == (f"{fake.base_url}/.default",)
+    polled = fake.requests("GET", r"/operation")
+    assert len(polled) >= 1, "the SDK's LRO poller should have polled the operation"
+
+
+def test_build_failure_explains_itself(fake, aib):
+    message = "PowerShell customizer 'install-agents' failed: exit code 1603"
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Failed", 2, "Customizing", message))
+
+    text = build_error(provider(fake), inputs(fake))
+
+    for expected in ("failed", "runState: Failed", "runSubState: Customizing", message, "packerlogs",
+                     "customization.log", t.staging_resource_group, f"az image builder show -g {RG} -n {TEMPLATE}"):
+        assert expected in text
+    assert "invalid status" not in text  # the SDK's thin LRO error is not what the user reads
+    assert len(fake.requests("POST")) == 1
+    assert not fake.requests("GET", "/runOutputs")
+
+
+def test_cancelled_run(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Canceled", 2, "Building", "Run canceled by user."))
+    text = build_error(provider(fake), inputs(fake))
+    assert "was canceled" in text and "runState: Canceled" in text and "Run canceled by user." in text
+
+
+def test_partially_succeeded_is_a_failure(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("PartiallySucceeded", 2, "Distributing",
+                                                            "Replication to eastus failed"))
+    text = build_error(provider(fake), inputs(fake))
+    assert "PartiallySucceeded" in text and "treats as a failure" in text and "eastus" in text
+
+
+def test_429_with_retry_after_on_post_is_honoured(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT)
+    fake.inject("POST", RUN_PATH, arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "1"}))
+
+    create(provider(fake), inputs(fake))
+
+    first, second = fake.requests("POST")
+    assert second.at - first.at >= 0.9
+    checked = [r for r in fake.requests("GET", TEMPLATE_PATH + "$") if first.at < r.at < second.at]
+    assert checked, "lastRunStatus is read before posting again"
+
+
+def test_retry_after_is_capped(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT)
+    fake.inject("POST", RUN_PATH, arm_error(429, "TooManyRequests", "come back in an hour", {"Retry-After": "3600"}))
+    begun = time.monotonic()
+    create(provider(fake, retry=ArmRetry(attempts=3, backoff_seconds=0.01, max_retry_after_seconds=0.2)), inputs(fake))
+    assert time.monotonic() - begun < 15
+    assert len(fake.requests("POST")) == 2
+
+
+def test_transient_5xx_on_post_and_polling(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=3))
+    # 502 on POST is one azure-core would not retry; 500/503 on GET polls are azure-core's to retry.
+    fake.inject("POST", RUN_PATH, arm_error(500, "InternalServerError", "oops"), arm_error(502, "BadGateway", "lb"))
+    fake.inject("GET", r".*/operations/.*", arm_error(500, "InternalServerError", "x"),
+                arm_error(503, "ServerBusy", "y"))
+
+    result = create(provider(fake), inputs(fake))
+
+    assert result.outs["artifact_id"].endswith("/versions/1.0.0")
+    assert len(fake.requests("POST")) == 3
+    assert len(fake.requests("GET", OP_STATUS)) >= 3  # the two failures, then real answers
+
+
+def test_post_that_keeps_failing_gives_up(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT)
+    fake.inject("POST", RUN_PATH, *[arm_error(503, "ServiceUnavailable", "ARM is having a day")] * 10)
+    begun = time.monotonic()
+    text = build_error(provider(fake), inputs(fake))
+    assert "gave up after 4 attempts" in text and "HTTP 503 ServiceUnavailable: ARM is having a day" in text
+    assert len(fake.requests("POST")) == 4 and t.runs_started == 0
+    assert time.monotonic() - begun < 15
+
+
+def test_run_that_never_ends_times_out(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=None))
+    begun = time.monotonic()
+
+    text = build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01))  # ~1 s budget
+
+    assert 0.9 <= time.monotonic() - begun < 15
+    for expected in ("timed out", "gave up waiting after", "may still be running in Azure",
+                     f"az image builder show -g {RG} -n {TEMPLATE}", f"az image builder cancel -g {RG} -n {TEMPLATE}",
+                     "runState: Running"):
+        assert expected in text
+    assert len(fake.requests("POST")) == 1
+    time.sleep(0.3)  # a status poll already in flight when create returned may still land
+    seen = len(fake.log)
+    time.sleep(0.5)  # 10 poll intervals
+    assert len(fake.log) == seen, "the SDK poller's thread must stop with create, not poll on in the background"
+
+
+def test_adopts_a_run_started_by_autorun(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT)
+    t.start_run(RunPlan(polls=3))  # what autoRun does right after the template is created
+
+    result = create(provider(fake), inputs(fake))
+
+    assert not fake.requests("POST")
+    assert result.outs["artifact_id"] == t.artifact_id(0) and t.runs_started == 1
+
+
+def test_connection_reset_after_post_adopts_the_run(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=3))
+    fake.inject("POST", RUN_PATH, LOST_RESPONSE)  # the run starts, the answer never arrives
+
+    result = create(provider(fake), inputs(fake))
+
+    assert len(fake.requests("POST")) == 1 and t.runs_started == 1
+    assert result.outs["artifact_id"] == t.artifact_id(0)
+
+
+def test_stale_status_after_lost_post_then_409_adopts(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=3))
+    stale = Reply(200, {"id": TEMPLATE_PATH, "name": TEMPLATE, "location": "westeurope",
+                        "properties": {"provisioningState": "Succeeded"}})
+    fake.inject("POST", RUN_PATH, LOST_RESPONSE)
+    fake.inject("GET", TEMPLATE_PATH, lambda req, m: None, stale)  # baseline real, then lagging once
+
+    result = create(provider(fake), inputs(fake))
+
+    assert len(fake.requests("POST")) == 2, "second POST gets 409 because the first one did start a run"
+    assert t.runs_started == 1 and result.outs["artifact_id"] == t.artifact_id(0)
+
+
+def test_same_template_already_built_is_not_built_again(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT)
+    first = create(provider(fake), inputs(fake))
+    again = create(provider(fake), inputs(fake))  # e.g. the first create was interrupted after the run
+    assert again.outs["artifact_id"] == first.outs["artifact_id"]
+    assert len(fake.requests("POST")) == 1 and t.runs_started == 1
+
+
+def test_failed_previous_run_is_run_again(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT)
+    t.start_run(RunPlan("Failed", polls=1, sub_state="Customizing", message="earlier failure"))
+
+    result = create(provider(fake), inputs(fake))
+
+    assert len(fake.requests("POST")) == 1 and t.runs_started == 2
+    assert result.outs["version_name"] == "1.0.1"
+
+
+def test_lagging_last_run_status_is_not_mistaken_for_the_new_run(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT)
+    old = t.start_run(RunPlan("Failed", polls=1, sub_state="Customizing", message="earlier failure"))
+    lagging = lambda req, m: Reply(200, {"id": TEMPLATE_PATH, "name": TEMPLATE, "location": "westeurope",  # noqa: E731
+                                         "properties": {"provisioningState": "Succeeded",
+                                                        "lastRunStatus": old.status()}})
+    # baseline answered for real, then the first read after our run finished still shows the old run
+    fake.inject("GET", TEMPLATE_PATH, lambda req, m: None, lagging)
+
+    result = create(provider(fake), inputs(fake))
+
+    assert result.outs["version_name"] == "1.0.1" and result.outs["run_started"] != old.start
+
+
+def test_losing_arm_while_waiting_says_the_build_may_still_run(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=2))
+    fake.inject("GET", TEMPLATE_PATH, lambda req, m: None, *[arm_error(503, "ServiceUnavailable", "down")] * 100)
+    text = build_error(provider(fake), inputs(fake))
+    assert "Lost track of the Image Builder run" in text and "HTTP 503 ServiceUnavailable" in text
+    assert "may still be running in Azure" in text and len(fake.requests("POST")) == 1
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"api_version": "2025-10-01"},
+     "HTTP 400 NoRegisteredProviderFound: No registered resource provider found for API version '2025-10-01'"),
+    ({"template_name": "missing"}, "HTTP 404 ResourceNotFound"),
+    ({"run_output_name": "other"}, "has no run output 'other' with an artifactId (it has: win2022-gallery)"),
+])
+def test_arm_errors_are_explained(fake, aib, overrides, expected):
+    aib.add_template(TEMPLATE, RG, OUTPUT)
+    text = build_error(provider(fake), inputs(fake, **overrides))
+    assert expected in text
+    assert f"template '{overrides.get('template_name', TEMPLATE)}'" in text
+
+
+# -- the Pulumi contract ----------------------------------------------------------------------------
+
+def stored_outputs(fake: FakeArm) -> dict:
+    return {**ImageBuildProvider().check({}, inputs(fake)).inputs, "__provider": "old-pickle",
+            "artifact_id": "/subscriptions/s/.../versions/1.0.0", "version_name": "1.0.0",
+            "run_started": "2025-01-01T10:00:00+00:00", "run_ended": "2025-01-01T11:00:00+00:00"}
+
+
+def test_diff_ignores_provider_and_defaults(fake):
+    news = inputs(fake, __provider="new-pickle", poll_interval_seconds=0.05)
+    result = ImageBuildProvider().diff("id", stored_outputs(fake), news)
+    assert result.changes is False and result.replaces == []
+
+
+def test_changed_template_name_replaces(fake):
+    result = ImageBuildProvider().diff("id", stored_outputs(fake), inputs(fake, template_name="win2022-0badc0de"))
+    assert result.changes is True and result.replaces == ["template_name"]
+
+
+@pytest.mark.parametrize("unknown", [Unknown(), rpc.UNKNOWN])
+def test_unknown_template_name_in_preview_replaces(fake, unknown):
+    p = ImageBuildProvider()
+    checked = p.check({}, inputs(fake, template_name=unknown))
+    assert not checked.failures
+    result = p.diff("id", stored_outputs(fake), checked.inputs)
+    assert result.changes is True and result.replaces == ["template_name"]
+
+
+def test_tuning_change_updates_in_place_and_keeps_artifact(fake, aib):
+    p, olds = provider(fake), stored_outputs(fake)
+    news = inputs(fake, poll_interval_seconds=60, build_timeout_minutes=300)
+    assert p.diff("id", olds, news).replaces == []
+    outs = p.update("id", olds, p.check(olds, news).inputs).outs
+    assert outs["artifact_id"] == olds["artifact_id"] and outs["version_name"] == "1.0.0"
+    assert outs["poll_interval_seconds"] == 60 and outs["build_timeout_minutes"] == 300
+    assert "__provider" not in outs and not fake.log
+
+
+def test_delete_and_read_leave_azure_alone(fake, aib):
+    p, olds = provider(fake), stored_outputs(fake)
+    p.delete(olds["artifact_id"], olds)
+    assert p.read(olds["artifact_id"], olds).outs == olds
+    assert not fake.log
+
+
+def test_check_rejects_bad_inputs(fake):
+    props = inputs(fake, template_name="has spaces", build_timeout_minutes=1000, poll_interval_seconds=0)
+    del props["subscription_id"]
+    failures = {f.property for f in ImageBuildProvider().check({}, props).failures}
+    assert failures == {"template_name", "build_timeout_minutes", "poll_interval_seconds", "subscription_id"}
+
+
+def test_missing_credentials_point_at_azure_variables():
+    text = describe_error(ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token"))
+    assert "DefaultAzureCredential failed" in text and "AZURE_CLIENT_ID" in text and "not ARM_*" in text
+
+
+def test_provider_pickles_by_reference_without_secrets():
+    assert_pickles_by_reference(ImageBuildProvider(), "components.providers.image_build")
+    assert ImageBuild._resource_type_name == "dynamic/image_build:ImageBuild"

@@ -1,0 +1,251 @@
+"""VersionReplicas' provider against the fake ARM server's gallery routes, through the real
+azure-mgmt-compute client, so azure-core's polling, retry and auth code runs. Timing bounds are loose
+sanity ceilings."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from pulumi.output import Unknown
+
+from components.providers.version_replicas import VersionReplicas, VersionReplicasError, VersionReplicasProvider
+from tests.fakes.fake_arm import RESET, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_gallery import GalleryFake, UpdatePlan
+from tests.providers.engine import assert_pickles_by_reference, create, create_error
+
+VERSION_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute"
+                f"/galleries/galimages/images/win2022/versions/1.0.3")
+
+
+def provider(fake: FakeArm) -> VersionReplicasProvider:
+    return VersionReplicasProvider(**fake.provider_kwargs())
+
+
+def region(name: str, count: int, storage: str | None = "Standard_LRS") -> dict:
+    return {"name": name, "regional_replica_count": count, "storage_account_type": storage}
+
+
+def inputs(fake: FakeArm, regions: list[dict] | None = None, **overrides) -> dict:
+    return {"subscription_id": SUBSCRIPTION, "version_id": VERSION_PATH,
+            "target_regions": regions if regions is not None else [region("eastus", 3), region("westeurope", 1)],
+            "timeout_minutes": 0.2, "poll_interval_seconds": 0.02, "arm_endpoint": fake.base_url,
+            "applied_target_regions": None, "applied_at": None, "__provider": "serialized", **overrides}
+
+
+def patches(fake: FakeArm) -> list:
+    return fake.requests("PATCH", VERSION_PATH + "$")
+
+
+@pytest.fixture
+def gallery(fake_gallery: GalleryFake) -> GalleryFake:
+    return fake_gallery
+
+
+# -- scenarios against Azure ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("patch_status", [200, 201, 202])
+def test_scale_up_patches_once_and_keeps_the_other_regions(fake, gallery, patch_status):
+    v = gallery.add_version({"westeurope": 1, "eastus": 1}, patch_status=patch_status,
+                            next_update=UpdatePlan(polls=3))
+
+    result = create(provider(fake), inputs(fake))
+
+    assert v.counts() == {"westeurope": 1, "eastus": 3} and v.state == "Succeeded"
+    [patch] = patches(fake)
+    assert patch.query["api-version"] == "2024-03-03"
+    assert {r.query.get("api-version") for r in fake.log} == {"2024-03-03"}, "operation polls too"
+    profile = patch.json["properties"]["publishingProfile"]
+    assert profile["targetRegions"] == [
+        {"name": "West Europe", "regionalReplicaCount": 1, "storageAccountType": "Standard_LRS"},
+        {"name": "East US", "regionalReplicaCount": 3, "storageAccountType": "Standard_LRS"}]
+    # Updatable fields go back as read; non-updatable and read-only ones are not sent at all.
+    assert {k: profile[k] for k in ("replicaCount", "excludeFromLatest", "endOfLifeDate")} == {
+        "replicaCount": 1, "excludeFromLatest": False, "endOfLifeDate": "2027-01-01T00:00:00+00:00"}
+    assert not {"storageAccountType", "replicationMode", "publishedDate"} & set(profile)
+    # storageProfile is required in an update body by the spec: the version's own, unchanged.
+    assert set(patch.json["properties"]) == {"publishingProfile", "storageProfile"}
+    # (the SDK leaves out the read-only sizeInGB the GET returned)
+    assert patch.json["properties"]["storageProfile"] == {"osDiskImage": {"hostCaching": "ReadWrite"}}
+    assert result.id == result.outs["version_id"] == VERSION_PATH
+    assert result.outs["applied_target_regions"] == [region("westeurope", 1), region("eastus", 3)]
+    assert result.outs["target_regions"] == inputs(fake)["target_regions"]
+    assert result.outs["resource_group_name"] == "rg-images"
+    assert result.outs["applied_at"].endswith("+00:00") and result.outs["arm_endpoint"] == fake.base_url
+    assert fake.credential.scopes[0] == (f"{fake.base_url}/.default",)
+
+
+def test_version_already_as_requested_is_not_patched(fake, gallery):
+    gallery.add_version({"eastus": 3, "westeurope": 1})
+    # Names compare ignoring case and spaces (Azure answers "East US"); a None storage type matches any.
+    result = create(provider(fake), inputs(fake, [region("EastUS", 3), region("westeurope", 1, None)]))
+    assert not patches(fake) and fake.requests("GET")
+    assert result.outs["applied_target_regions"] == [region("eastus", 3), region("westeurope", 1)]
+
+
+def test_region_on_the_version_but_not_requested_is_kept(fake, gallery):
+    v = gallery.add_version({"westeurope": 2, "northeurope": 1})
+
+    result = create(provider(fake), inputs(fake, [region("westeurope", 4), region("eastus", 2, None)]))
+
+    sent = patches(fake)[0].json["properties"]["publishingProfile"]["targetRegions"]
+    assert [(r["name"], r["regionalReplicaCount"]) for r in sent] == [
+        ("West Europe", 4), ("North Europe", 1), ("eastus", 2)]
+    assert "storageAccountType" not in sent[2], "a new region without a type gets the version's default"
+    assert v.counts() == {"westeurope": 4, "northeurope": 1, "eastus": 2}
+    assert [r["name"] for r in result.outs["applied_target_regions"]] == ["westeurope", "northeurope", "eastus"]
+
+
+def test_counts_arriving_as_floats_are_sent_as_integers(fake, gallery):
+    # The engine hands a provider every number as a float.
+    v = gallery.add_version({"eastus": 1})
+    outs = create(provider(fake), inputs(fake, [region("eastus", 3.0)])).outs
+    [sent] = v.patches[0]["properties"]["publishingProfile"]["targetRegions"]
+    assert type(sent["regionalReplicaCount"]) is int and v.counts() == {"eastus": 3}
+    assert outs["applied_target_regions"] == [region("eastus", 3)]
+
+
+def test_failed_replication_explains_itself(fake, gallery):
+    gallery.add_version({"westeurope": 1, "eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=2))
+
+    text = create_error(provider(fake), inputs(fake), VersionReplicasError)
+
+    for expected in ("VersionReplicas for gallery image version galimages/win2022/1.0.3 (resource group rg-images) "
+                     "failed while setting target regions [eastus=3 (Standard_LRS), westeurope=1 (Standard_LRS)]",
+                     "last provisioningState Failed", "East US: Failed 40% (Replication failed in region 'East US'",
+                     "West Europe: Completed", "operation: operation failed: ReplicationFailed",
+                     "az sig image-version show -g rg-images -r galimages -i win2022 -e 1.0.3 --expand ReplicationStatus",
+                     "run `pulumi up` again"):
+        assert expected in text, text
+    assert len(patches(fake)) == 1
+
+
+def test_replication_that_never_finishes_times_out(fake, gallery):
+    gallery.add_version({"eastus": 1, "westeurope": 1}, next_update=UpdatePlan(polls=None))
+    begun = time.monotonic()
+
+    text = create_error(provider(fake), inputs(fake, timeout_minutes=0.01), VersionReplicasError)  # 0.6 s
+
+    assert 0.5 <= time.monotonic() - begun < 10
+    for expected in ("timed out after", "timeout_minutes=0.01", "last provisioningState Updating",
+                     "East US: Replicating 40%", "Azure carries on, and the next `pulumi up` waits for it"):
+        assert expected in text, text
+    assert len(patches(fake)) == 1
+
+
+def test_update_in_progress_is_waited_for_not_patched_again(fake, gallery):
+    # The retry of an interrupted create: our PATCH went through, replication is still running.
+    v = gallery.add_version({"eastus": 3, "westeurope": 1}, state="Updating")
+    v._ticks = 3
+    create(provider(fake), inputs(fake))
+    assert not patches(fake) and v.state == "Succeeded"
+
+
+def test_transient_errors_on_patch_are_retried(fake, gallery):
+    v = gallery.add_version({"eastus": 1, "westeurope": 1})
+    fake.inject("PATCH", VERSION_PATH, arm_error(500, "InternalServerError", "try again"),
+                arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "1"}), RESET)
+    fake.inject("GET", VERSION_PATH, arm_error(503, "ServerBusy", "later"))
+
+    create(provider(fake), inputs(fake))
+
+    assert len(patches(fake)) == 4 and len(v.patches) == 1 and v.counts()["eastus"] == 3
+    second, third = patches(fake)[1:3]
+    assert third.at - second.at >= 0.9, "Retry-After: 1 was honoured"
+
+
+def test_arm_errors_name_the_version(fake, gallery):
+    gallery.add_version({"eastus": 1})
+    text = create_error(provider(fake), inputs(fake, api_version="2026-03-03"), VersionReplicasError)
+    assert "could not read the version for gallery image version galimages/win2022/1.0.3" in text
+    assert "HTTP 400 NoRegisteredProviderFound" in text and not patches(fake)
+
+
+# -- the Pulumi contract ----------------------------------------------------------------------------
+
+def stored_outputs(fake: FakeArm) -> dict:
+    applied = [region("eastus", 3), region("westeurope", 1)]
+    return {**VersionReplicasProvider().check({}, inputs(fake)).inputs, "__provider": "old-pickle",
+            "applied_target_regions": applied, "applied_at": "2026-01-01T10:00:00+00:00",
+            "resource_group_name": "rg-images"}
+
+
+def test_diff_ignores_provider_order_and_case(fake):
+    news = inputs(fake, [region("WestEurope", 1), region("eastus", 3)], __provider="new-pickle",
+                  version_id=VERSION_PATH.replace("resourceGroups", "resourcegroups"))
+    result = VersionReplicasProvider().diff(VERSION_PATH, stored_outputs(fake), news)
+    assert result.changes is False and result.replaces == []
+
+
+def test_target_regions_change_updates_in_place(fake, gallery):
+    v = gallery.add_version({"eastus": 3, "westeurope": 1})
+    p, olds = provider(fake), stored_outputs(fake)
+    news = inputs(fake, [region("eastus", 5), region("westeurope", 1)])
+
+    result = p.diff(VERSION_PATH, olds, news)
+    assert result.changes is True and result.replaces == []
+    outs = p.update(VERSION_PATH, olds, p.check(olds, news).inputs).outs
+
+    assert v.counts()["eastus"] == 5 and len(patches(fake)) == 1
+    assert outs["applied_target_regions"][0] == region("eastus", 5) and outs["applied_at"] != olds["applied_at"]
+    assert outs["target_regions"] == news["target_regions"] and "__provider" not in outs
+
+
+def test_tuning_change_updates_without_calling_azure(fake):
+    p, olds = provider(fake), stored_outputs(fake)
+    news = inputs(fake, timeout_minutes=600, poll_interval_seconds=60)
+    assert p.diff(VERSION_PATH, olds, news).changes and p.diff(VERSION_PATH, olds, news).replaces == []
+    outs = p.update(VERSION_PATH, olds, p.check(olds, news).inputs).outs
+    assert outs["applied_at"] == olds["applied_at"] and outs["timeout_minutes"] == 600
+    assert not fake.log
+
+
+@pytest.mark.parametrize("overrides, replaces", [
+    ({"version_id": VERSION_PATH.replace("1.0.3", "1.0.4")}, ["version_id"]),
+    ({"version_id": Unknown()}, ["version_id"]),  # preview of a new build
+    ({"subscription_id": "22222222-0000-0000-0000-000000000000",
+      "version_id": VERSION_PATH.replace(SUBSCRIPTION, "22222222-0000-0000-0000-000000000000")},
+     ["subscription_id", "version_id"]),
+])
+def test_identity_changes_replace(fake, overrides, replaces):
+    p = VersionReplicasProvider()
+    checked = p.check({}, inputs(fake, **overrides))
+    assert not checked.failures
+    result = p.diff(VERSION_PATH, stored_outputs(fake), checked.inputs)
+    assert result.changes is True and result.replaces == replaces
+
+
+def test_unknown_regions_in_preview_are_an_update(fake):
+    p = VersionReplicasProvider()
+    news = inputs(fake, [{"name": "eastus", "regional_replica_count": Unknown(), "storage_account_type": None}])
+    assert not p.check({}, news).failures
+    result = p.diff(VERSION_PATH, stored_outputs(fake), news)
+    assert result.changes is True and result.replaces == []
+
+
+def test_delete_and_read_leave_azure_alone(fake, gallery):
+    p, olds = provider(fake), stored_outputs(fake)
+    p.delete(VERSION_PATH, olds)
+    assert p.read(VERSION_PATH, olds).outs == olds
+    assert not fake.log
+
+
+@pytest.mark.parametrize("overrides, bad", [
+    ({"version_id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/images/img"}, "version_id"),
+    ({"version_id": VERSION_PATH.replace(SUBSCRIPTION, "other-sub")}, "version_id"),
+    ({"target_regions": []}, "target_regions"),
+    ({"target_regions": [region("eastus", 0)]}, "target_regions"),
+    ({"target_regions": [region("eastus", 101)]}, "target_regions"),
+    ({"target_regions": [{"name": "eastus", "replica_count": 2}]}, "target_regions"),  # azure-native's key
+    ({"target_regions": [region("eastus", 1), region("East US", 2)]}, "target_regions"),
+    ({"timeout_minutes": 0}, "timeout_minutes"),
+    ({"poll_interval_seconds": "30"}, "poll_interval_seconds"),
+])
+def test_check_rejects_bad_inputs(fake, overrides, bad):
+    failures = VersionReplicasProvider().check({}, inputs(fake, **overrides)).failures
+    assert [f.property for f in failures] == [bad], [(f.property, f.reason) for f in failures]
+
+
+def test_provider_pickles_by_reference_without_secrets():
+    assert_pickles_by_reference(VersionReplicasProvider(), "components.providers.version_replicas")
+    assert VersionReplicas._resource_type_name == "dynamic/version_replicas:VersionReplicas"
