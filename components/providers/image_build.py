@@ -20,7 +20,6 @@ Operational notes:
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Optional

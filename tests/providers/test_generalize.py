@@ -8,13 +8,11 @@ import itertools
 import time
 
 import pytest
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 
-from components.providers.generalize import Generalize, GeneralizeError, GeneralizeProvider
+from components.providers.generalize import GeneralizeError, GeneralizeProvider
 from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
-from tests.providers.engine import assert_pickles_by_reference, create, create_error
+from tests.providers.engine import create, create_error
 
 RG, VM = "rg-capture", "vm-ref-capture"
 VM_PATH = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/{VM}"
@@ -203,46 +201,3 @@ def test_diff_ignores_provider_defaults_and_absent_vm_id(fake):
     assert result.changes is False and result.replaces == []
     same_id_other_case = inputs(fake, vm_id=VM_PATH.replace("resourceGroups", "resourcegroups"))
     assert GeneralizeProvider().diff(VM_PATH, stored_outputs(fake), same_id_other_case).changes is False
-
-
-@pytest.mark.parametrize("overrides, replaces", [
-    ({"vm_name": "vm-ref-2"}, ["vm_name"]),
-    ({"resource_group_name": "rg-2"}, ["resource_group_name"]),
-    ({"vm_id": VM_PATH + "-2", "vm_name": VM + "-2"}, ["vm_name", "vm_id"]),
-    ({"vm_name": Unknown(), "vm_id": rpc.UNKNOWN}, ["vm_name", "vm_id"]),  # preview of a VM being replaced
-])
-def test_identity_changes_replace(fake, overrides, replaces):
-    p = GeneralizeProvider()
-    checked = p.check({}, inputs(fake, **overrides))
-    assert not checked.failures
-    result = p.diff(VM_PATH, stored_outputs(fake), checked.inputs)
-    assert result.changes is True and result.replaces == replaces
-
-
-def test_tuning_change_updates_in_place_and_keeps_outputs(fake):
-    p, olds = provider(fake), stored_outputs(fake)
-    news = inputs(fake, timeout_minutes=60, poll_interval_seconds=30)
-    assert p.diff(VM_PATH, olds, news).replaces == [] and p.diff(VM_PATH, olds, news).changes
-    outs = p.update(VM_PATH, olds, p.check(olds, news).inputs).outs
-    assert outs["vm_id"] == VM_PATH and outs["generalized_at"] == olds["generalized_at"]
-    assert outs["timeout_minutes"] == 60 and outs["poll_interval_seconds"] == 30
-    assert "__provider" not in outs and not fake.log
-
-
-def test_delete_and_read_leave_azure_alone(fake, compute):
-    p, olds = provider(fake), stored_outputs(fake)
-    p.delete(VM_PATH, olds)
-    assert p.read(VM_PATH, olds).outs == olds
-    assert not fake.log
-
-
-def test_check_rejects_bad_inputs(fake):
-    props = inputs(fake, timeout_minutes=0, poll_interval_seconds="15", vm_id=VM_PATH.replace(VM, "other-vm"))
-    del props["resource_group_name"]
-    failures = {f.property for f in GeneralizeProvider().check({}, props).failures}
-    assert failures == {"timeout_minutes", "poll_interval_seconds", "vm_id", "resource_group_name"}
-
-
-def test_provider_pickles_by_reference_without_secrets():
-    assert_pickles_by_reference(GeneralizeProvider(), "components.providers.generalize")
-    assert Generalize._resource_type_name == "dynamic/generalize:Generalize"

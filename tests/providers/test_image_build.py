@@ -7,14 +7,12 @@ import time
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 
 from components.providers.arm import ArmRetry, describe_error
-from components.providers.image_build import ImageBuild, ImageBuildError, ImageBuildProvider
+from components.providers.image_build import ImageBuildError, ImageBuildProvider
 from tests.fakes.fake_arm import FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
-from tests.providers.engine import assert_pickles_by_reference, create, create_error
+from tests.providers.engine import create, create_error
 
 RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
 RUN_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
@@ -251,55 +249,6 @@ def stored_outputs(fake: FakeArm) -> dict:
             "run_started": "2025-01-01T10:00:00+00:00", "run_ended": "2025-01-01T11:00:00+00:00"}
 
 
-def test_diff_ignores_provider_and_defaults(fake):
-    news = inputs(fake, __provider="new-pickle", poll_interval_seconds=0.05)
-    result = ImageBuildProvider().diff("id", stored_outputs(fake), news)
-    assert result.changes is False and result.replaces == []
-
-
-def test_changed_template_name_replaces(fake):
-    result = ImageBuildProvider().diff("id", stored_outputs(fake), inputs(fake, template_name="win2022-0badc0de"))
-    assert result.changes is True and result.replaces == ["template_name"]
-
-
-@pytest.mark.parametrize("unknown", [Unknown(), rpc.UNKNOWN])
-def test_unknown_template_name_in_preview_replaces(fake, unknown):
-    p = ImageBuildProvider()
-    checked = p.check({}, inputs(fake, template_name=unknown))
-    assert not checked.failures
-    result = p.diff("id", stored_outputs(fake), checked.inputs)
-    assert result.changes is True and result.replaces == ["template_name"]
-
-
-def test_tuning_change_updates_in_place_and_keeps_artifact(fake, aib):
-    p, olds = provider(fake), stored_outputs(fake)
-    news = inputs(fake, poll_interval_seconds=60, build_timeout_minutes=300)
-    assert p.diff("id", olds, news).replaces == []
-    outs = p.update("id", olds, p.check(olds, news).inputs).outs
-    assert outs["artifact_id"] == olds["artifact_id"] and outs["version_name"] == "1.0.0"
-    assert outs["poll_interval_seconds"] == 60 and outs["build_timeout_minutes"] == 300
-    assert "__provider" not in outs and not fake.log
-
-
-def test_delete_and_read_leave_azure_alone(fake, aib):
-    p, olds = provider(fake), stored_outputs(fake)
-    p.delete(olds["artifact_id"], olds)
-    assert p.read(olds["artifact_id"], olds).outs == olds
-    assert not fake.log
-
-
-def test_check_rejects_bad_inputs(fake):
-    props = inputs(fake, template_name="has spaces", build_timeout_minutes=1000, poll_interval_seconds=0)
-    del props["subscription_id"]
-    failures = {f.property for f in ImageBuildProvider().check({}, props).failures}
-    assert failures == {"template_name", "build_timeout_minutes", "poll_interval_seconds", "subscription_id"}
-
-
 def test_missing_credentials_point_at_azure_variables():
     text = describe_error(ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token"))
     assert "DefaultAzureCredential failed" in text and "AZURE_CLIENT_ID" in text and "not ARM_*" in text
-
-
-def test_provider_pickles_by_reference_without_secrets():
-    assert_pickles_by_reference(ImageBuildProvider(), "components.providers.image_build")
-    assert ImageBuild._resource_type_name == "dynamic/image_build:ImageBuild"
