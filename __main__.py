@@ -32,7 +32,6 @@ gallery = ImageGallery("gallery", location=config.location, gallery=config.galle
 built = config.built_images
 identity = BuildIdentity(
     "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
-    managed_images=any(i.managed_image for i in built.values()),
     artifact_storage_account_id=config.artifact_storage_account_id, names=names) if built else None
 replicas = replica_plan(built, config.fleets)
 templates = {

@@ -12,23 +12,20 @@ from pulumi_azure_native import authorization, managedidentity, resources
 
 from ..naming import Names, stable_guid
 
-# Only what distribution needs (Microsoft's "Image Creation" role): read the gallery and its
-# definitions and write versions; the managed-image actions only when an image is distributed there.
-GALLERY_ACTIONS = [
+# Exactly the seven actions of Microsoft's documented distribution role ("Azure Image Builder Service
+# Image Creation Role", https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli
+# and the azvmimagebuilder sample aibRoleImageCreation.json), on the gallery's resource group only.
+# All seven even where nothing is distributed as a managed image: a trimmed set is not something
+# Microsoft documents or supports, and a permission error only shows at the end of a 60-minute build.
+BUILD_ROLE_ACTIONS = [
     "Microsoft.Compute/galleries/read",
     "Microsoft.Compute/galleries/images/read",
     "Microsoft.Compute/galleries/images/versions/read",
     "Microsoft.Compute/galleries/images/versions/write",
-]
-MANAGED_IMAGE_ACTIONS = [
-    "Microsoft.Compute/images/read",
     "Microsoft.Compute/images/write",
+    "Microsoft.Compute/images/read",
     "Microsoft.Compute/images/delete",
 ]
-
-
-def builder_actions(managed_images: bool) -> list[str]:
-    return GALLERY_ACTIONS + (MANAGED_IMAGE_ACTIONS if managed_images else [])
 
 
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role
@@ -40,11 +37,10 @@ class BuildIdentity(pulumi.ComponentResource):
     role_assignment: authorization.RoleAssignment
 
     def __init__(self, name: str, *, location: str, resource_group: resources.ResourceGroup,
-                 subscription_id: pulumi.Input[str], managed_images: bool,
-                 artifact_storage_account_id: Optional[str], names: Names,
+                 subscription_id: pulumi.Input[str], artifact_storage_account_id: Optional[str], names: Names,
                  opts: pulumi.ResourceOptions | None = None):
-        """managed_images: some build also writes a managed image. artifact_storage_account_id: where
-        File customizers and scriptUri download from (the identity gets blob read there)."""
+        """artifact_storage_account_id: where File customizers and scriptUri download from (the
+        identity gets blob read there)."""
         super().__init__("image-factory:build_identity:BuildIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg = resource_group
@@ -67,7 +63,7 @@ class BuildIdentity(pulumi.ComponentResource):
             role_type="CustomRole",
             scope=rg.id,
             assignable_scopes=[rg.id],
-            permissions=[{"actions": builder_actions(managed_images), "not_actions": []}],
+            permissions=[{"actions": BUILD_ROLE_ACTIONS, "not_actions": []}],
             opts=child,
         )
         self.role_assignment = authorization.RoleAssignment(
