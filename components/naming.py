@@ -145,11 +145,8 @@ class Names:
         return f"img-captured-{capture}"
 
     def tags(self, **extra: str) -> dict[str, str]:
-        return {
-            **self._tags,
-            "environment": self.env,
-            "owner": self._owner,
-            "managed-by": "pulumi",
-            "project": "image-factory",
-            **extra,
-        }
+        return {**self._tags, "owner": self._owner, **self.stable_tags(**extra)}
+
+    def stable_tags(self, **extra: str) -> dict[str, str]:
+        """The tags that never change for a stack: for resources that cannot be updated in place."""
+        return {"environment": self.env, "managed-by": "pulumi", "project": "image-factory", **extra}

@@ -1,13 +1,14 @@
 """ImageTemplate: one image's Image Builder template, its optional rebuild trigger, and its build.
 
-Image templates are immutable: since API 2024-02-01 only vmProfile, tags and identity change in place.
-So each template is named after a hash of everything else in it. A changed recipe is a new template
-(created before the old one is deleted), never a failing update; an unchanged recipe keeps its name,
-and so its ImageBuild, which runs only when the template name changes.
+Image templates are immutable: Image Builder answers a PUT on an existing template with 409, and
+azure-native updates with a PUT. So each template is named after a hash of everything in it. A changed
+recipe is a new template (created before the old one is deleted), never a failing update; an unchanged
+recipe keeps its name, and so its ImageBuild, which runs only when the template name changes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -23,15 +24,34 @@ from .replica_plan import ReplicaCounts, build_regions, target_regions
 # Margin over the build timeout for Azure to accept, validate or delete a template (deleting one
 # also deletes its staging resource group).
 TEMPLATE_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="60m", delete="60m")
-_MANAGED_IMAGE_PLACEHOLDER = "<managed image of this template>"
+# The inputs not in the content hash, because they are made from the name the hash gives. Every other
+# input is hashed: Image Builder refuses any update of an existing template (a PUT answers 409
+# "Update/Upgrade of image templates is currently not supported"; azure-native always updates with a
+# PUT), so any change must be a new template. tests/images/test_image_template.py walks every field.
+NAME_DERIVED = ("image_template_name", "staging_resource_group")
 
 
-def template_body(image_name: str, image: Image, location: str, names: Names, gallery_image_id: Any,
-                  managed_image_id: Any = _MANAGED_IMAGE_PLACEHOLDER) -> dict[str, Any]:
-    """The template's inputs that shape the image, in azure-native's snake_case input form."""
+@dataclass(frozen=True)
+class TemplateRefs:
+    """The IDs a template points at. ARM IDs exist only once Azure has the resources, so the hash is
+    taken over names that stand in for them (`stand_ins`), which identify them just as well."""
+
+    gallery_image_id: Any
+    managed_image_id: Any
+    identity_id: Any
+    resource_group_name: Any
+
+    @classmethod
+    def stand_ins(cls, image_name: str, names: Names, digest_free_managed_image: str) -> "TemplateRefs":
+        return cls(f"{names.resource_group}/{names.gallery}/{image_name}", digest_free_managed_image,
+                   f"{names.resource_group}/{names.builder_identity}", names.resource_group)
+
+
+def template_spec(image_name: str, image: Image, location: str, names: Names, refs: TemplateRefs) -> dict[str, Any]:
+    """Every input of the template except NAME_DERIVED, in azure-native's snake_case input form."""
     distribute: list[dict[str, Any]] = [{
         "type": "SharedImage",
-        "gallery_image_id": gallery_image_id,
+        "gallery_image_id": refs.gallery_image_id,
         "run_output_name": names.run_output(image_name, "gallery"),
         "target_regions": build_regions(image),
         "versioning": {"scheme": "Latest", "major": image.versioning.major},
@@ -41,33 +61,43 @@ def template_body(image_name: str, image: Image, location: str, names: Names, ga
     if image.managed_image:
         distribute.append({
             "type": "ManagedImage",
-            "image_id": managed_image_id,
+            "image_id": refs.managed_image_id,
             "location": location,
             "run_output_name": names.run_output(image_name, "managed"),
             "artifact_tags": {"image": image_name},
         })
-    body: dict[str, Any] = {
+    spec: dict[str, Any] = {
+        "resource_group_name": refs.resource_group_name,
+        "location": location,
+        "identity": {"type": "UserAssigned", "user_assigned_identities": [refs.identity_id]},
+        # In the hash like the rest: a bigger build VM means a new template (and a new build), never
+        # an update Azure would refuse.
+        "vm_profile": {"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb},
+        # Off: ImageBuild is the single starter of runs. An autoRun build would start when the
+        # template is created, unseen by Pulumi, and a second start would fail with 409.
+        "auto_run": {"state": "Disabled"},
         "source": {"type": "PlatformImage", **image.source.model_dump()},
         "customize": [c.model_dump(exclude_none=True) for c in image.customize],
         "error_handling": image.error_handling.model_dump(),
         "build_timeout_in_minutes": image.build.timeout_minutes,
         "distribute": distribute,
-        # Only stable keys: these tags are part of the recipe hash, and an owner or cost-centre change
-        # must not rebuild the image and roll every fleet.
-        "managed_resource_tags": {"environment": names.env, "project": "image-factory", "image": image_name,
-                                  "purpose": "image-build"},
+        # Only stable tags, here and on the staging group: they are in the hash, and an owner or
+        # cost-centre change must not rebuild the image and roll every fleet. A policy that requires
+        # such tags on every resource can inherit them from the resource group (Azure Policy's
+        # built-in "Inherit a tag from the resource group if missing").
+        "tags": names.stable_tags(image=image_name),
+        "managed_resource_tags": names.stable_tags(image=image_name, purpose="image-build"),
     }
     if image.validate_:
-        body["validate"] = image.validate_.model_dump(exclude_none=True)
+        spec["validate"] = image.validate_.model_dump(exclude_none=True)
     if image.optimize_vm_boot:
-        body["optimize"] = {"vm_boot": {"state": "Enabled"}}
-    return body
+        spec["optimize"] = {"vm_boot": {"state": "Enabled"}}
+    return spec
 
 
 def spec_hash(image_name: str, image: Image, location: str, names: Names) -> str:
-    # The definition's names stand in for its ARM ID, which is not known before it exists.
-    definition = f"{names.resource_group}/{names.gallery}/{image_name}"
-    return content_hash(template_body(image_name, image, location, names, definition))
+    refs = TemplateRefs.stand_ins(image_name, names, "<managed image of this template>")
+    return content_hash(template_spec(image_name, image, location, names, refs))
 
 
 class ImageTemplate(pulumi.ComponentResource):
@@ -88,21 +118,14 @@ class ImageTemplate(pulumi.ComponentResource):
         rg = resource_group_name
         managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
+        refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg)
 
         self.template = vmi.VirtualMachineImageTemplate(
             f"{image_name}-template",
             image_template_name=name,
-            resource_group_name=rg,
-            location=location,
-            identity={"type": "UserAssigned", "user_assigned_identities": [identity.identity.id]},
-            vm_profile={"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb},
             staging_resource_group=sub.apply(
                 lambda s: f"/subscriptions/{s}/resourceGroups/{names.staging_resource_group(name)}"),
-            # Off: ImageBuild is the single starter of runs. An autoRun build would start when the
-            # template is created, unseen by Pulumi, and a second start would fail with 409.
-            auto_run={"state": "Disabled"},
-            tags=names.tags(image=image_name),
-            **template_body(image_name, image, location, names, definition_id, managed_image_id),
+            **template_spec(image_name, image, location, names, refs),
             opts=pulumi.ResourceOptions(parent=self,
                                         depends_on=[a for a in (identity.role_assignment, identity.artifact_reader) if a],
                                         custom_timeouts=TEMPLATE_TIMEOUTS),

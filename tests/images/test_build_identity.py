@@ -69,36 +69,6 @@ def test_template_runs_only_through_image_build_and_stages_in_its_own_group(stac
         assert inputs["identity"]["type"] == "UserAssigned"
 
 
-def test_template_name_is_stable_for_the_same_config(plans):
-    again = plan("dev")
-    assert template_name(again) == template_name(plans["dev"])
-    assert [r["inputs"] for r in resources(again, TEMPLATE)] == [r["inputs"] for r in resources(plans["dev"], TEMPLATE)]
-
-
-def test_changed_customizer_means_a_new_template(plans):
-    images = stack_value("dev", "image-factory:images")
-    images["win2025-base"]["customize"][0]["inline"].append("Write-Output 'one more step'")
-    changed = plan("dev", overrides={"image-factory:images": images})
-    assert template_name(changed) != template_name(plans["dev"])
-
-
-def test_in_place_fields_keep_the_template_name(plans):
-    # vmProfile may change on an existing template (API 2024-02-01), so it must not rename it.
-    images = stack_value("dev", "image-factory:images")
-    images["win2025-base"]["build"]["vmSize"] = "Standard_D8ds_v5"
-    images["win2025-base"]["build"]["osDiskSizeGB"] = 256
-    changed = plan("dev", overrides={"image-factory:images": images})
-    assert template_name(changed) == template_name(plans["dev"])
-    assert one(changed, TEMPLATE)["inputs"]["vmProfile"] == {"vmSize": "Standard_D8ds_v5", "osDiskSizeGB": 256}
-
-
-def test_changed_distribution_means_a_new_template(plans):
-    images = stack_value("dev", "image-factory:images")
-    images["win2025-base"]["regions"][0]["storageAccountType"] = "Standard_ZRS"
-    changed = plan("dev", overrides={"image-factory:images": images})
-    assert template_name(changed) != template_name(plans["dev"])
-
-
 def test_new_base_image_trigger_is_optional_and_watches_the_template():
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["rebuildOnNewBaseImage"] = True
