@@ -38,6 +38,15 @@ SCALE_SET_SUFFIX_LENGTH = 6
 COMPUTER_NAME_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 COMPUTER_NAME_PREFIX_RULE = "letters, digits and '-', starting with a letter"
 
+# Image definitions here are Hyper-V V2, so every marketplace source is a Gen2 Windows Server image, and
+# those are TrustedLaunchSupported. Image Builder distributes a TrustedLaunchSupported source only to
+# TrustedLaunchSupported targets: a plain (Gen2, Standard) managed image output is not supported.
+# Microsoft: "Azure VM Image Builder overview", section "Confidential VM and Trusted Launch Support",
+# https://learn.microsoft.com/azure/virtual-machines/image-builder-overview
+NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE = (
+    "Gen2 Windows Server marketplace images are TrustedLaunchSupported, and Image Builder distributes such a "
+    "source only to TrustedLaunchSupported targets, which a managed image is not")
+
 BUILD_TIMEOUT_MAX_MINUTES = 960  # 0 means Image Builder's default of 240
 BUILD_TIMEOUT_DEFAULT_MINUTES = 240  # what Image Builder uses when buildTimeoutInMinutes is 0
 MAX_REPLICAS_PER_REGION = 100

@@ -37,6 +37,11 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
         if image.rebuild_on_new_base_image and (image.pinned or image.source.version != "latest"):
             problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
                              "needs a built image whose source.version is 'latest'"))
+        if image.managed_image and not image.pinned:  # every source is a marketplace image today
+            problems.append((f"images.{image_name}.managedImage", True,
+                             f"cannot be true for a marketplace source ({image.source.sku}): "
+                             f"{rules.NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE}; for a managed image use a "
+                             "capture (captures.<name>), or boot fleets from the gallery version"))
     if "domainJoinPassword" not in secrets_set:
         problems += [(f"fleets.{name}.domainJoin", None,
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")

@@ -11,7 +11,10 @@ from typing import Any, Iterator
 import pytest
 
 from components.config.loading import ConfigError
+from components.images.image_template import TemplateRefs, spec_hash, template_spec
+from components.naming import Names
 from offline.plan import plan
+from tests.config import model
 from tests.graph import TEMPLATE, one, stack_value
 
 # The dev stack without fleets: the template is all this walk looks at, and planning VMs ~50 times
@@ -116,3 +119,28 @@ def test_template_name_and_inputs_are_stable_for_the_same_config():
 def test_template_tags_are_the_stable_ones_only():
     assert _template({})["tags"] == {"environment": "dev", "managed-by": "pulumi", "project": "image-factory",
                                      "image": IMAGE}
+
+
+def test_a_managed_image_output_is_refused_for_a_marketplace_source():
+    # Image Builder: a TrustedLaunchSupported source (every Gen2 Windows Server marketplace image)
+    # distributes only to TrustedLaunchSupported targets; a managed image is not one.
+    images = stack_value("dev", "image-factory:images")
+    images[IMAGE]["managedImage"] = True
+    with pytest.raises(ConfigError) as error:
+        _template({"image-factory:images": images})
+    assert str(error.value) == (
+        "Pulumi.dev.yaml: image-factory:images.win2025-base.managedImage = true: cannot be true for a marketplace "
+        "source (2025-datacenter-azure-edition): Gen2 Windows Server marketplace images are TrustedLaunchSupported, "
+        "and Image Builder distributes such a source only to TrustedLaunchSupported targets, which a managed image "
+        "is not; for a managed image use a capture (captures.<name>), or boot fleets from the gallery version")
+
+
+def test_managed_image_distribution_is_named_per_template():
+    # The distributor stays for sources that are not TrustedLaunchSupported (issue 12's managed-image
+    # sources); its name carries the template's digest, since Image Builder never overwrites one.
+    image = model.Image.model_validate({**stack_value("dev", "image-factory:images")[IMAGE], "managedImage": True})
+    names = Names("dev", "uksouth", "owner@example.com", {})
+    digest = spec_hash(IMAGE, image, "uksouth", names)
+    refs = TemplateRefs("def-id", f"/images/{names.managed_image(IMAGE, digest)}", "identity-id", "rg")
+    [managed] = [d for d in template_spec(IMAGE, image, "uksouth", names, refs)["distribute"] if d["type"] == "ManagedImage"]
+    assert managed["image_id"] == f"/images/img-{IMAGE}-{digest}" and managed["location"] == "uksouth"
