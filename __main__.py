@@ -1,8 +1,7 @@
 """image-factory: Windows Server image recipe -> Image Builder -> Compute Gallery -> VM fleets.
 
-The table of contents of the graph. Config is read and checked once, before any resource exists; every
-component gets only the part of it that it uses, so each call below shows what flows into it.
-"""
+The table of contents of the graph. Config is read and checked once, before any resource exists; each
+component gets only the part of it that it uses, so every call below shows what flows into it."""
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -18,6 +17,7 @@ from components.vms.capture import ManagedImageCapture
 from components.vms.credentials import AdminCredentials
 from components.vms.fleet import VmFleet
 from components.vms.network import FleetNetwork
+from components.vms.patching import PatchSchedule
 
 config = load()
 names = Names.from_config(config)
@@ -42,10 +42,13 @@ templates = {
 }
 versions = image_versions(config.images, gallery.definitions, templates)
 
-# 3. Where VMs run: one network per region in use, and the fleets' credentials.
+# 3. Where VMs run: one network per region in use, the fleets' credentials, and when they are patched.
 networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
                                  names=names) for region in config.fleet_regions}
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
+patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
+                                         resource_group=networks[region].resource_group)
+                   for region in config.fleet_regions if config.patching.mode == "scheduled"}
 
 # 4. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version).
 captures = {
@@ -60,7 +63,7 @@ captures = {
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {
     name: VmFleet(name, fleet, network=networks[fleet.region], credentials=credentials,
-                  admin_username=config.admin_username, names=names,
+                  admin_username=config.admin_username, patching=config.patching.mode, names=names,
                   image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures))
     for name, fleet in config.fleets.items()
 }
@@ -72,5 +75,6 @@ pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.
 pulumi.export("imageVersions", versions)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
+pulumi.export("patchSchedules", {region: p.configuration.id for region, p in patch_schedules.items()})
 pulumi.export("adminUsername", config.admin_username)
 pulumi.export("adminPassword", credentials.password)

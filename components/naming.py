@@ -144,6 +144,12 @@ class Names:
     def captured_image(self, capture: str) -> str:
         return f"img-captured-{capture}"
 
+    def maintenance_configuration(self, region: str) -> str:
+        return f"mc-{PROJECT}-patch-{self.suffix(region)}"
+
+    def patch_assignment(self, region: str) -> str:
+        return f"patch-{PROJECT}-{self.suffix(region)}"
+
     def tags(self, **extra: str) -> dict[str, str]:
         return {**self._tags, "owner": self._owner, **self.stable_tags(**extra)}
 

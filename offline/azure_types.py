@@ -23,7 +23,7 @@ class AzureType:
     api_version: str  # the version azure-native 3.29 sends for this token
     id_template: str
     # azure-native input names that differ from the ARM property they are sent as (the swagger's
-    # x-ms-client-name): {input name: ARM name}.
+    # x-ms-client-name), or that it flattens out of a nested object: {input name: ARM name or a.b path}.
     wire_names: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -82,6 +82,16 @@ AZURE_TYPES: dict[str, AzureType] = {
            "2020-05-01", "{scope}/providers/Microsoft.Authorization/locks/{lockName}"),
         _t("azure-native:authorization:RoleAssignment", "Microsoft.Authorization/roleAssignments",
            "2022-04-01", "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}"),
+        _t("azure-native:maintenance:MaintenanceConfiguration", "Microsoft.Maintenance/maintenanceConfigurations",
+           "2023-10-01-preview",
+           _RG + "/providers/Microsoft.Maintenance/maintenanceConfigurations/{resourceName}",
+           # azure-native flattens properties.maintenanceWindow into the resource's own inputs.
+           startDateTime="maintenanceWindow.startDateTime", expirationDateTime="maintenanceWindow.expirationDateTime",
+           duration="maintenanceWindow.duration", timeZone="maintenanceWindow.timeZone",
+           recurEvery="maintenanceWindow.recurEvery"),
+        _t("azure-native:maintenance:ConfigurationAssignmentsForResourceGroup",
+           "Microsoft.Maintenance/configurationAssignments", "2023-10-01-preview",
+           _RG + "/providers/Microsoft.Maintenance/configurationAssignments/{configurationAssignmentName}"),
         _t("azure-native:network:VirtualNetwork", "Microsoft.Network/virtualNetworks", "2024-05-01",
            _RG + "/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}"),
         _t("azure-native:network:Subnet", "Microsoft.Network/virtualNetworks/subnets", "2024-05-01",

@@ -54,6 +54,16 @@ VM_DEPLOYMENTS_PER_REPLICA = 50  # Microsoft's guidance for concurrent deploymen
 
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
+# Maintenance configurations (Azure Update Manager, scope InGuestPatch): start "yyyy-MM-dd HH:mm",
+# duration "HH:mm" from 01:30 to 03:55 for guest patching, recurrence such as "1Week Saturday" or
+# "1Day" (Microsoft: "Schedule recurring updates for machines", maintenance configuration REST docs).
+MAINTENANCE_START_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"
+IN_GUEST_PATCH_DURATION_PATTERN = r"^(01:(3[0-9]|[45][0-9])|02:[0-5][0-9]|03:([0-4][0-9]|5[0-5]))$"
+MAINTENANCE_RECURRENCE_PATTERN = (r"^\d+(Day|Week( (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+                                  r"(,(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))*)?|Month( .+)?)$")
+WINDOWS_PATCH_CLASSIFICATIONS = ("Critical", "Security", "UpdateRollUp", "FeaturePack", "ServicePack",
+                                 "Definition", "Tools", "Updates")
+
 # VM sizes as Azure names them (Standard_D4ds_v5); availability per region is Azure's to say.
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 VM_SIZE_RULE = "an Azure VM size such as Standard_D4ds_v5"

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
+from .patching import Patching
 from .types import (AdminUsername, Environment, GalleryName, ImageName, Model, Region, ResourceGroupName,
                     StorageAccountId, WorkloadName)
 
@@ -40,6 +41,7 @@ class StackConfig(Model):
     # Where File customizers and scriptUri download from: the build identity gets read access there.
     artifact_storage_account_id: Optional[StorageAccountId] = None
     admin_username: AdminUsername = "ifadmin"
+    patching: Patching = Patching()
     tags: dict[str, str] = {}
 
     @property

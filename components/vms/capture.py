@@ -26,6 +26,9 @@ from .credentials import AdminCredentials
 from .network import FleetNetwork
 from .windows_profile import BOOT_DIAGNOSTICS, security_profile, windows_configuration
 
+GENERALIZED_VM_IGNORES = ["tags", "osProfile", "storageProfile.osDisk", "securityProfile", "diagnosticsProfile",
+                          "networkProfile"]
+GENERALIZED_VM_REPLACES = ["storageProfile.imageReference", "hardwareProfile"]
 # Replicating a version to several regions can take hours; azure-native's default is 120 minutes.
 REPLICATION_TIMEOUTS = pulumi.CustomTimeouts(create="6h", update="6h", delete="2h")
 
@@ -72,14 +75,19 @@ class ManagedImageCapture(pulumi.ComponentResource):
             },
             os_profile={"computer_name": names.reference_computer_name(capture_name),
                         "admin_username": admin_username, "admin_password": credentials.password,
-                        "windows_configuration": windows_configuration()},
+                        # The reference VM never patches itself: a pending restart makes sysprep fail.
+                        "windows_configuration": windows_configuration("manual")},
             network_profile={"network_interfaces": [{"id": nic.id, "primary": True, "delete_option": "Detach"}]},
             # Standard, not Trusted Launch: Azure refuses to capture a managed image from a TL VM.
             security_profile=security_profile(trusted_launch=False, encryption_at_host=False),
             diagnostics_profile=BOOT_DIAGNOSTICS,
             tags=names.tags(purpose="capture-reference"),
-            # Once generalized the VM cannot start again: nothing about it may be updated in place.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["osProfile", "storageProfile"]),
+            # Azure refuses every update of a generalized VM, even of a tag ("Operation ... is not allowed on
+            # VM ... since the VM is generalized"): what would only update it is ignored. A different
+            # source image or size is a different reference machine: it replaces the VM (name fixed, so
+            # delete first), and Generalize and the image follow through replace_with.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=GENERALIZED_VM_IGNORES,
+                                        replace_on_changes=GENERALIZED_VM_REPLACES, delete_before_replace=True),
         )
         generalized = Generalize(
             f"{capture_name}-generalize",

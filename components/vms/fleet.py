@@ -20,7 +20,7 @@ from ..naming import Names, computer_name_prefix, vm_index
 from .boot_image import FleetImage
 from .credentials import AdminCredentials
 from .network import FleetNetwork
-from .windows_profile import BOOT_DIAGNOSTICS, domain_join_extension, os_disk, security_profile, windows_configuration
+from .windows_profile import BOOT_DIAGNOSTICS, PatchMode, domain_join_extension, os_disk, security_profile, windows_configuration
 
 IMAGE_REFERENCE = "storageProfile.imageReference"
 COMPUTER_NAME = "osProfile.computerName"
@@ -39,11 +39,11 @@ HEALTH_EXTENSION = {
 
 class VmFleet(pulumi.ComponentResource):
     def __init__(self, fleet_name: str, fleet: Fleet, *, image: FleetImage, network: FleetNetwork,
-                 credentials: AdminCredentials, admin_username: str, names: Names,
+                 credentials: AdminCredentials, admin_username: str, patching: PatchMode, names: Names,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("image-factory:fleet:VmFleet", fleet_name, None, opts)
         self._fleet, self._image, self._credentials, self._names = fleet, image, credentials, names
-        self._admin_username = admin_username
+        self._admin_username, self._patching = admin_username, patching
         net = network
         self._rg = net.resource_group.name
         self._subnet_id = pulumi.Output.from_input(fleet.subnet_id) if fleet.subnet_id else net.subnet_id
@@ -87,7 +87,7 @@ class VmFleet(pulumi.ComponentResource):
                 "computer_name": f"{prefix}{index}",
                 "admin_username": self._admin_username,
                 "admin_password": self._credentials.password,
-                "windows_configuration": windows_configuration(),
+                "windows_configuration": windows_configuration(self._patching),
             },
             # Detach, not Delete: the NIC is a resource of its own in Pulumi's state, and a replaced VM
             # must find it again instead of taking it down with it.
@@ -145,7 +145,7 @@ class VmFleet(pulumi.ComponentResource):
                     "computer_name_prefix": prefix,
                     "admin_username": self._admin_username,
                     "admin_password": self._credentials.password,
-                    "windows_configuration": windows_configuration(),
+                    "windows_configuration": windows_configuration(self._patching),
                 },
                 "network_profile": {
                     "network_api_version": "2022-11-01",

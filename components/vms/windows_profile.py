@@ -5,7 +5,7 @@ Kept in one place so that a single VM, a scale set and the capture reference VM 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 
@@ -22,19 +22,30 @@ def security_profile(trusted_launch: bool, encryption_at_host: bool) -> dict[str
     return profile
 
 
-def windows_configuration() -> dict[str, Any]:
-    # AutomaticByPlatform: Azure orchestrates patching across zones and availability, with
-    # assessment, instead of each VM's Windows Update agent choosing its own time.
-    return {
-        "provision_vm_agent": True,
-        "enable_automatic_updates": True,
-        "time_zone": "GMT Standard Time",
-        "patch_settings": {
+PatchMode = Literal["scheduled", "automaticByOS", "manual"]
+
+
+def windows_configuration(patching: PatchMode) -> dict[str, Any]:
+    """scheduled: Azure Update Manager patches in the region's window (PatchSchedule). Automatic guest
+    patching without a schedule supports only listed marketplace images, never our custom images, and
+    AutomaticByPlatform turns Windows' own updates off, so the schedule is what keeps fleets patched;
+    bypassPlatformSafetyChecksOnUserSchedule marks the VM as patched by schedule only (Microsoft:
+    "Configure schedule patching on Azure VMs for business continuity").
+    automaticByOS: Windows Update inside the VM decides. manual: nothing patches the VM (the capture's
+    reference VM: an update's pending restart would make sysprep fail)."""
+    config: dict[str, Any] = {"provision_vm_agent": True, "time_zone": "GMT Standard Time"}
+    if patching == "scheduled":
+        return {**config, "enable_automatic_updates": True, "patch_settings": {
             "patch_mode": "AutomaticByPlatform",
             "assessment_mode": "AutomaticByPlatform",
-            "automatic_by_platform_settings": {"reboot_setting": "IfRequired"},
-        },
-    }
+            "automatic_by_platform_settings": {"reboot_setting": "IfRequired",
+                                               "bypass_platform_safety_checks_on_user_schedule": True},
+        }}
+    if patching == "automaticByOS":
+        return {**config, "enable_automatic_updates": True,
+                "patch_settings": {"patch_mode": "AutomaticByOS", "assessment_mode": "ImageDefault"}}
+    return {**config, "enable_automatic_updates": False,
+            "patch_settings": {"patch_mode": "Manual", "assessment_mode": "ImageDefault"}}
 
 
 def os_disk(fleet: Fleet, *, scale_set: bool = False) -> dict[str, Any]:

@@ -111,8 +111,15 @@ def to_arm_body(az: AzureType | str, inputs: dict, schema: ResourceSchema | None
     if schema is None:
         schema = load_resource_type(az.arm_type, az.api_version)
     params = re.findall(r"{(\w+)}", az.id_template)
-    wire = dict(az.wire_names)
-    body = {wire.get(k, k): v for k, v in inputs.items() if k not in az.path_params}
+    body: dict = {}
+    for key, value in inputs.items():
+        if key in az.path_params:
+            continue
+        *outer, last = dict(az.wire_names).get(key, key).split(".")
+        node = body
+        for part in outer:  # an input azure-native flattened out of a nested object goes back into it
+            node = node.setdefault(part, {})
+        node[last] = value
     if schema is None:
         out = {k: v for k, v in body.items() if k in _ENVELOPE}
         rest = {k: v for k, v in body.items() if k not in _ENVELOPE}

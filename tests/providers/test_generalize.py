@@ -71,6 +71,25 @@ def test_happy_path_sysprep_stop_deallocate_generalize(fake, compute):
     assert fake.credential.scopes[0] == (f"{fake.base_url}/.default",)
 
 
+def test_sysprep_follows_microsofts_generalize_steps(fake, compute):
+    # "Create a managed image of a generalized VM in Azure": delete C:\Windows\Panther, then sysprep.
+    # Image Builder's deprovisioning also removes a leftover unattend.xml, and a pending restart (from
+    # updates) is reported before sysprep would fail on it.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=2, report_polls=1))
+    create(provider(fake), inputs(fake))
+    lines = vm.run_commands[0]["script"]
+
+    def at(fragment: str) -> int:
+        [index] = [i for i, line in enumerate(lines) if fragment in line]
+        return index
+
+    pending = at("RebootPending")
+    assert "WindowsUpdate\\Auto Update\\RebootRequired" in lines[pending] and "exit 1" in lines[pending + 1]
+    panther = at(r"Remove-Item -Recurse -Force -ErrorAction SilentlyContinue $Env:SystemRoot\Panther")
+    unattend = at(r"Sysprep\unattend.xml")
+    assert pending < panther < at("Start-Process") and unattend < at("Start-Process")
+
+
 def test_run_command_that_never_reports_is_fine_once_the_vm_stops(fake, compute):
     # sysprep shut the VM down before the Run Command extension could report: the expected race.
     vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=3, report_polls=None))

@@ -1,5 +1,6 @@
 """The course's capture path: reference VM -> sysprep/generalize -> managed image -> fleet, in order."""
 
+from offline.plan import plan
 from tests.graph import GENERALIZE, IMAGE, VERSION, VM, depends_on, one, resources, under
 
 
@@ -41,3 +42,24 @@ def test_captured_image_is_published_as_a_gallery_version(plans):
     assert inputs["galleryImageName"] == "win2025-base"
     assert inputs["publishingProfile"]["replicationMode"] == "Shallow"  # not a protected (prod) stack
     assert version["options"]["customTimeouts"]["create"] == "6h"
+
+
+def test_generalized_reference_vm_ignores_updates_azure_would_refuse(plans):
+    # Azure refuses any update of a generalized VM, even a tag; a new source image or size replaces it.
+    options = under(plans["capture"], VM, "ref2025")["options"]
+    assert {"tags", "osProfile", "securityProfile", "diagnosticsProfile"} <= set(options["ignoreChanges"])
+    assert "storageProfile.imageReference" in options["replaceOnChanges"] and options["deleteBeforeReplace"]
+
+
+def test_reference_vm_does_not_patch_itself(plans):
+    # A pending restart from updates makes sysprep fail.
+    windows = under(plans["capture"], VM, "ref2025")["inputs"]["osProfile"]["windowsConfiguration"]
+    assert windows["enableAutomaticUpdates"] is False
+    assert windows["patchSettings"]["patchMode"] == "Manual"
+
+
+def test_owner_change_does_not_touch_the_generalized_vm():
+    before = under(plan("capture"), VM, "ref2025")
+    after = under(plan("capture", overrides={"image-factory:owner": "new-owner@contoso-finance.example"}), VM, "ref2025")
+    changed = {k for k in before["inputs"] if before["inputs"][k] != after["inputs"].get(k)}
+    assert changed == {"tags"} and "tags" in after["options"]["ignoreChanges"]

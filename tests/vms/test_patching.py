@@ -1,0 +1,79 @@
+"""Fleets get patched: custom images get no automatic guest patching from Azure, and
+AutomaticByPlatform switches Windows' own updates off, so every fleet VM is either on an Update Manager
+schedule (AutomaticByPlatform with bypassPlatformSafetyChecksOnUserSchedule and a maintenance
+configuration reaching it) or patches itself (AutomaticByOS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config.loading import ConfigError
+from offline.plan import plan
+from tests.graph import FLEET, MAINTENANCE, MAINTENANCE_SCOPE, RG, VM, VMSS, by_urn, depends_on, resources
+
+FLEET_VMS = (VM, VMSS)
+
+
+def _windows(resource: dict) -> dict:
+    inputs = resource["inputs"]
+    return (inputs.get("osProfile") or inputs["virtualMachineProfile"]["osProfile"])["windowsConfiguration"]
+
+
+def _fleet_machines(doc: dict) -> list[dict]:
+    fleets = {f["urn"] for f in resources(doc, FLEET)}
+    machines = [r for t in FLEET_VMS for r in resources(doc, t) if r["parent"] in fleets]
+    assert machines, "no fleet VM or scale set in this plan: the check would be vacuous"
+    return machines
+
+
+def test_every_fleet_machine_is_patched_on_a_schedule_that_reaches_it(stack_plan):
+    schedules = {r["inputs"]["resourceGroupName"]: r for r in resources(stack_plan, MAINTENANCE_SCOPE)}
+    configurations = {r["urn"]: r for r in resources(stack_plan, MAINTENANCE)}
+    for machine in _fleet_machines(stack_plan):
+        settings = _windows(machine)["patchSettings"]
+        assert settings["patchMode"] == "AutomaticByPlatform"
+        assert settings["automaticByPlatformSettings"]["bypassPlatformSafetyChecksOnUserSchedule"] is True
+        scope = schedules[machine["inputs"]["resourceGroupName"]]  # a dynamic scope on the VM's own group
+        assert machine["inputs"]["location"] in scope["inputs"]["filter"]["locations"]
+        assert scope["inputs"]["filter"]["osTypes"] == ["Windows"]
+        [configuration] = depends_on(stack_plan, scope, MAINTENANCE)
+        assert configuration["urn"] in configurations
+        assert configuration["inputs"]["maintenanceScope"] == "InGuestPatch"
+        assert configuration["inputs"]["location"] == machine["inputs"]["location"]
+
+
+def test_prod_patches_weekly_in_each_regions_local_night(plans):
+    windows = {r["inputs"]["location"]: (r["inputs"]["recurEvery"], r["inputs"]["timeZone"], r["inputs"]["duration"])
+               for r in resources(plans["prod"], MAINTENANCE)}
+    assert windows == {"uksouth": ("1Week Saturday", "GMT Standard Time", "03:55"),
+                       "eastus": ("1Week Saturday", "Eastern Standard Time", "03:55")}
+    for configuration in resources(plans["prod"], MAINTENANCE):
+        assert configuration["inputs"]["extensionProperties"] == {"InGuestPatchMode": "User"}
+        assert "Security" in configuration["inputs"]["installPatches"]["windowsParameters"]["classificationsToInclude"]
+
+
+def test_the_schedule_lives_in_the_fleet_group_it_scopes(plans):
+    doc = plans["prod"]
+    index = by_urn(doc)
+    for scope in resources(doc, MAINTENANCE_SCOPE):
+        [group] = [index[u] for u in scope["dependsOn"] if index[u]["type"] == RG]
+        assert group["inputs"]["resourceGroupName"] == scope["inputs"]["resourceGroupName"]
+
+
+def test_automatic_by_os_leaves_it_to_windows_update():
+    doc = plan("dev", overrides={"image-factory:patching": {"mode": "automaticByOS"}})
+    assert not resources(doc, MAINTENANCE) and not resources(doc, MAINTENANCE_SCOPE)
+    for machine in _fleet_machines(doc):
+        windows = _windows(machine)
+        assert windows["patchSettings"]["patchMode"] == "AutomaticByOS" and windows["enableAutomaticUpdates"] is True
+
+
+@pytest.mark.parametrize("window, key, allowed", [
+    ({"duration": "04:00"}, "window.duration", "'HH:mm' from 01:30 to 03:55"),
+    ({"recurEvery": "weekly"}, "window.recurEvery", "a recurrence such as '1Week Saturday'"),
+    ({"start": "Saturday 02:00"}, "window.start", "'yyyy-MM-dd HH:mm'"),
+])
+def test_bad_windows_are_refused_by_key(window, key, allowed):
+    with pytest.raises(ConfigError) as error:
+        plan("dev", overrides={"image-factory:patching": {"window": window}})
+    assert f"image-factory:patching.{key} = " in str(error.value) and allowed in str(error.value)
