@@ -62,9 +62,9 @@ captures = {
 
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {
-    name: VmFleet(name, fleet, network=networks[fleet.region], credentials=credentials,
-                  admin_username=config.admin_username, patching=config.patching.mode, names=names,
-                  image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures))
+    name: VmFleet(name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
+                  admin_username=config.admin_username, patching=config.patching.mode, image=fleet_image(
+                      fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id))
     for name, fleet in config.fleets.items()
 }
 

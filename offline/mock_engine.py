@@ -17,6 +17,8 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
+from components.config.azure_rules import REGIONS
+
 from .azure_types import FAKE_SUBSCRIPTION_ID, FAKE_TENANT_ID, azure_type
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -58,6 +60,14 @@ def azure_outputs(token: str, inputs: dict[str, Any]) -> tuple[str, dict[str, An
 
 
 class AzureMocks(pulumi.runtime.Mocks):
+    """replicas: where existing gallery image versions are replicated, {version ID: [regions]}, for the
+    preview-time check of pinned versions. Offline nothing says, so a version not listed is taken to
+    exist as the stack file states (with a replica in every region), which a real preview verifies."""
+
+    def __init__(self, replicas: dict[str, list[str]] | None = None):
+        super().__init__()
+        self._replicas = {k.lower(): v for k, v in (replicas or {}).items()}
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         if not args.custom:
             return "", args.inputs  # a component: nothing in Azure to answer for
@@ -67,6 +77,14 @@ class AzureMocks(pulumi.runtime.Mocks):
         if args.token == "azure-native:authorization:getClientConfig":
             return {"clientId": _guid("client"), "objectId": _guid("object"),
                     "subscriptionId": FAKE_SUBSCRIPTION_ID, "tenantId": FAKE_TENANT_ID}
+        if args.token == "azure-native:compute:getGalleryImageVersion":
+            a = args.args
+            vid = (f"/subscriptions/{FAKE_SUBSCRIPTION_ID}/resourceGroups/{a['resourceGroupName']}/providers/"
+                   f"Microsoft.Compute/galleries/{a['galleryName']}/images/{a['galleryImageName']}"
+                   f"/versions/{a['galleryImageVersionName']}")
+            regions = self._replicas.get(vid.lower(), sorted(REGIONS))
+            return {"id": vid, "name": a["galleryImageVersionName"], "location": regions[0],
+                    "publishingProfile": {"targetRegions": [{"name": r} for r in regions]}}
         raise NotImplementedError(f"the offline plan has no mock for the function {args.token}")
 
 

@@ -9,6 +9,7 @@ so that what they assert is exactly what a user sees.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextvars
 import json
 import re
@@ -20,9 +21,11 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .azure_types import azure_type
 from .mock_engine import AzureMocks, RecordingMonitor
@@ -80,13 +83,22 @@ async def _resolve(value: Any) -> Any:
     return value
 
 
-def _run(stack: str, config: dict[str, str], secret_keys: list[str]) -> dict:
+def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: dict | None = None) -> dict:
     project = project_name()
     runtime_config.set_all_config(config, secret_keys)
-    mocks = AzureMocks()
+    # set_mocks replaces neither the RPC manager nor the set of pending outputs, and a fresh context
+    # falls back to the process-wide ones: without this, what a failed run left pending (and its first
+    # error) would be awaited, and raised, by the next run.
+    runtime_settings.SETTINGS.rpc_manager = RPCManager()
+    runtime_settings.SETTINGS.outputs = set()
+    mocks = AzureMocks(replicas)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    except BaseException:
+        _cancel_pending()
+        raise
     outputs = _sync_await(_resolve(get_root_resource().outputs))
 
     custom = {r.urn for r in monitor.registrations if r.custom}
@@ -107,11 +119,23 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str]) -> dict:
     }
 
 
-def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None) -> dict:
+def _cancel_pending() -> None:
+    """A failed run stops at its first error with work still queued; end it here, not in the next run."""
+    loop = _ensure_event_loop()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
+         replicas: dict[str, list[str]] | None = None) -> dict:
     """The plan document of one stack. Each call runs in a fresh context: Pulumi's runtime state
-    (config, root stack, settings) lives in context variables, so runs cannot leak into each other."""
+    (config, root stack, settings) lives in context variables, so runs cannot leak into each other.
+    replicas: what Azure would answer about existing image versions (see AzureMocks)."""
     config, secret_keys = stack_config(stack, overrides, secrets)
-    return contextvars.Context().run(_run, stack, config, secret_keys)
+    return contextvars.Context().run(_run, stack, config, secret_keys, replicas)
 
 
 # --- text rendering, in the shape of `pulumi preview` ----------------------------------------------

@@ -120,6 +120,11 @@ REGION_SHORT: dict[str, str] = {
 }
 
 
+def region_key(name: str) -> str:
+    """A region as ARM's answers may spell it ("UK South", "uksouth") in one comparable form."""
+    return name.replace(" ", "").lower()
+
+
 def region_short(region: str) -> str:
     # The full name where no code is listed: a cut-off prefix would give paired regions
     # (canadacentral/canadaeast, norwayeast/norwaywest, ...) the same resource names.

@@ -46,7 +46,7 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
         problems += [(f"fleets.{name}.domainJoin", None,
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")
                      for name, fleet in config.fleets.items() if fleet.domain_join]
-    return problems + _check_fleets(config)
+    return problems + _check_fleets(config) + _check_version_regions(config)
 
 
 def _check_fleets(config: StackConfig) -> list[Problem]:
@@ -127,4 +127,28 @@ def _check_subnet_capacity(config: StackConfig) -> list[Problem]:
         if vms > usable:
             problems.append((f"network.{region}.workloadSubnet", spec.workload_subnet,
                              f"must hold the {vms} VMs placed in it; it has {usable} usable addresses"))
+    return problems
+
+
+def _check_version_regions(config: StackConfig) -> list[Problem]:
+    """A fleet boots a version only in a region the version is replicated to: ARM refuses the VM
+    otherwise. Built versions replicate to the image's regions (checked in _check_fleets); pinned and
+    existing versions say where they live."""
+    problems: list[Problem] = []
+    for name, fleet in config.fleets.items():
+        image = config.images.get(fleet.image or "")
+        if image is None or not (fleet.image_version or image.pinned):
+            continue
+        version = fleet.image_version or image.pinned.version
+        known = dict(image.existing_versions)
+        if image.pinned:
+            known[image.pinned.version] = image.pinned.regions
+        if version not in known:
+            problems.append((f"fleets.{name}.imageVersion", version,
+                             f"must be listed in images.{fleet.image}.existingVersions with the regions it is "
+                             f"replicated to (or be the pinned version)"))
+        elif fleet.region not in known[version]:
+            problems.append((f"fleets.{name}.region", fleet.region,
+                             f"must be one of the regions version {version} of image {fleet.image} is replicated to "
+                             f"({', '.join(known[version])}): replicate it there first, or boot another version"))
     return problems

@@ -148,6 +148,9 @@ class Pinned(Model):
     version: Version
     # The definition the version lives in; default: this stack's own definition of the image.
     definition_id: Optional[DefinitionId] = None
+    # Where the version is replicated: a fleet can only boot it there (a version promoted from dev may
+    # live in uksouth only). Checked against the fleets in the plan, and against Azure at preview.
+    regions: list[Region] = Field(min_length=1)
 
 
 class Image(Model):
@@ -165,6 +168,9 @@ class Image(Model):
     recommended: Recommended = Recommended()
     end_of_life: Optional[dt.date] = None
     pinned: Optional[Pinned] = None
+    # Versions of this image's definition that fleets pin with imageVersion, each with the regions it is
+    # replicated to.
+    existing_versions: dict[Version, list[Region]] = {}
     # A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image.
     rebuild_on_new_base_image: bool = False
     # Also distribute the build as a managed image (for consumers that cannot use a gallery).

@@ -30,6 +30,7 @@ from azure.mgmt.compute.models import (GalleryImageVersionPublishingProfile, Gal
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, UpdateResult
 
 from components.config import azure_rules as rules
+from components.config.azure_rules import region_key  # "East US" (Azure's answer) == "eastus"
 from components.providers.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
 from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, is_number, resource_props
 
@@ -48,10 +49,6 @@ _VERSION_ID = re.compile(r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[
 
 class VersionReplicasError(Exception):
     """The version lacks the requested replicas; the message says why and what to do."""
-
-
-def region_key(name: str) -> str:
-    return name.replace(" ", "").lower()  # "East US" (what Azure answers) == "eastus" (what we send)
 
 
 def _signature(regions, count="regional_replica_count", storage="storage_account_type", default=1) -> list[tuple]:

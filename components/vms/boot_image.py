@@ -9,12 +9,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from azure.mgmt.core.tools import parse_resource_id
 from typing import Mapping
 
 import pulumi
 from pulumi_azure_native import compute
 
+from ..config import azure_rules as rules
 from ..config.fleets import Fleet
+from ..config.loading import ConfigError
 from ..config.images import Image
 from ..images.image_template import ImageTemplate
 from .capture import ManagedImageCapture
@@ -46,13 +50,44 @@ def image_versions(images: Mapping[str, Image], definitions: Mapping[str, comput
 
 def fleet_image(fleet: Fleet, images: Mapping[str, Image], definitions: Mapping[str, compute.GalleryImage],
                 versions: Mapping[str, pulumi.Output[str]], templates: Mapping[str, ImageTemplate],
-                captures: Mapping[str, ManagedImageCapture]) -> FleetImage:
-    if fleet.image and fleet.image_version:
-        return FleetImage(_version_of(images[fleet.image], definitions[fleet.image], fleet.image_version),
-                          fleet.image, trusted_launch=True)
+                captures: Mapping[str, ManagedImageCapture], subscription_id: pulumi.Input[str]) -> FleetImage:
+    if fleet.image and (fleet.image_version or images[fleet.image].pinned):
+        image = images[fleet.image]
+        version = fleet.image_version or image.pinned.version
+        version_id = _version_of(image, definitions[fleet.image], version)
+        return FleetImage(replicated_in(version_id, fleet.region, subscription_id), fleet.image, trusted_launch=True)
     if fleet.image:
         return FleetImage(versions[fleet.image], fleet.image, trusted_launch=True)
     # Azure cannot boot a Trusted Launch VM from a managed image: these fleets run as Standard.
     if fleet.managed_image in captures:
         return FleetImage(captures[fleet.managed_image].image_id, fleet.managed_image, trusted_launch=False)
     return FleetImage(templates[fleet.managed_image].managed_image_id, fleet.managed_image, trusted_launch=False)
+
+
+def replicated_in(version_id: pulumi.Output[str], region: str, subscription_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The version ID, once Azure has confirmed a replica in `region` (a VM elsewhere would be refused
+    at create). Runs at preview, with the credentials azure-native has; a version in another
+    subscription is beyond this provider's reach and is taken on the config's word."""
+
+    def check(args: list) -> pulumi.Input[str]:
+        vid, subscription = args
+        parts = parse_resource_id(vid)
+        if parts["subscription"].lower() != str(subscription).lower():
+            return vid
+        found = compute.get_gallery_image_version_output(
+            resource_group_name=parts["resource_group"], gallery_name=parts["name"],
+            gallery_image_name=parts["child_name_1"], gallery_image_version_name=parts["child_name_2"])
+        return found.publishing_profile.apply(lambda profile: _has_replica(profile, vid, region))
+
+    return pulumi.Output.all(version_id, subscription_id).apply(check)
+
+
+def _has_replica(profile: object, version_id: str, region: str) -> str:
+    # ARM answers display names ("UK South"); the config has programmatic ones (uksouth).
+    regions = {rules.region_key(r.name) for r in (getattr(profile, "target_regions", None) or [])}
+    if rules.region_key(region) not in regions:
+        raise ConfigError(f"image version {version_id} has no replica in {region} (Azure lists "
+                          f"{', '.join(sorted(regions)) or 'none'}): replicate it there first "
+                          f"(az sig image-version update --add publishingProfile.targetRegions name={region}), "
+                          "or boot another version")
+    return version_id

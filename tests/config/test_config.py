@@ -174,13 +174,14 @@ GOOD_VERSIONS = ["0.0.0", "1.0.0", "2147483647.2147483647.2147483647"]
 
 @pytest.mark.parametrize("version", BAD_VERSIONS)
 def test_pinned_version(version):
-    assert problems(with_(f"images.{IMG}.pinned.version", version)) == [
+    assert problems(with_(f"images.{IMG}.pinned", {"version": version, "regions": ["uksouth"]})) == [
         line(f"images.{IMG}.pinned.version", repr(version), f"must be {rules.VERSION_RULE}")]
 
 
 @pytest.mark.parametrize("version", GOOD_VERSIONS)
 def test_pinned_version_accepts(version):
-    assert load_raw(with_(f"images.{IMG}.pinned.version", version)).images[IMG].pinned.version == version
+    pinned = {"version": version, "regions": ["uksouth"]}
+    assert load_raw(with_(f"images.{IMG}.pinned", pinned)).images[IMG].pinned.version == version
 
 
 @pytest.mark.parametrize("version", BAD_VERSIONS[:3])
