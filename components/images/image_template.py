@@ -121,6 +121,8 @@ class ImageTemplate(pulumi.ComponentResource):
                 template_name=self.template.name,
                 run_output_name=names.run_output(image_name, "gallery"),
                 build_timeout_minutes=image.build.timeout_minutes,
+                # For the recovery its failures advise: `pulumi up --replace '<this URN>'`.
+                template_urn=self.template.urn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -23,7 +23,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ReadResult, Re
 from pulumi.output import contains_unknowns
 from pulumi.runtime import rpc
 
-from components.providers.arm import ArmRetry, management_client
+from components.providers.arm import ArmRetry, ArmSession, management_client
 
 
 def unknown(value: Any) -> bool:
@@ -144,6 +144,10 @@ class ArmDynamicProvider(ResourceProvider):
         return ReadResult(id_, props)
 
     # -- Azure -------------------------------------------------------------------------------------
+
+    def _session(self, a: dict) -> ArmSession:
+        """A context manager giving an ArmSession over CLIENT: the retry policy renews it after a 401."""
+        return ArmSession(lambda: self._client(a))
 
     def _client(self, a: dict) -> Any:
         """A context manager for CLIENT, built per call from the (defaulted) inputs `a`."""

@@ -30,7 +30,7 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsE
 from azure.mgmt.compute import ComputeManagementClient
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 
-from components.providers.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
+from components.providers.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, ArmSession, call_until_deadline, describe_error, lro_polling
 from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
 
 API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01; it takes the version per call only
@@ -106,12 +106,14 @@ class GeneralizeProvider(ArmDynamicProvider):
 
     def create(self, props: dict) -> CreateResult:
         a = self._with_defaults(props)
-        with self._client(a) as client:
-            job = _Job(client.virtual_machines, a, self.arm_retry)
+        with self._session(a) as session:
+            job = _Job(session, a, self.arm_retry)
             try:
                 vm_id = job.run()
             except (AzureError, ArmCallFailed) as exc:
-                raise GeneralizeError(f"Generalize step '{job.step}' failed for {job.vm}: {describe_error(exc)}") from exc
+                raise GeneralizeError(f"Generalize step '{job.step}' failed for {job.vm}: {describe_error(exc)}. "
+                                      f"Last seen: {job.last.power or 'no power state'}; sysprep's logs are in "
+                                      f"{PANTHER} on the VM.") from exc
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")  # or when found generalized
         return CreateResult(vm_id, {**{k: a.get(k) for k in INPUT_KEYS}, "vm_id": vm_id, "generalized_at": at})
 
@@ -119,8 +121,8 @@ class GeneralizeProvider(ArmDynamicProvider):
 class _Job:
     """One create: the steps, the deadline, and what was seen last (for the error messages)."""
 
-    def __init__(self, ops: Any, a: dict, retry: ArmRetry) -> None:
-        self.ops, self.a, self.retry = ops, a, retry
+    def __init__(self, session: ArmSession, a: dict, retry: ArmRetry) -> None:
+        self.session, self.a, self.retry = session, a, retry
         # api_version goes on every call: azure-mgmt-compute 39 ignores the client's (see arm.management_client).
         self.rg, self.name, self.api = a["resource_group_name"], a["vm_name"], a["api_version"]
         self.vm = f"VM {self.name} (resource group {self.rg})"
@@ -128,6 +130,10 @@ class _Job:
         self.started = time.monotonic()
         self.deadline = self.started + float(a["timeout_minutes"]) * 60
         self.step, self.last = "look up the VM", _View(None, ())
+
+    @property
+    def ops(self) -> Any:
+        return self.session.client.virtual_machines  # the current client: a 401 renews it
 
     def run(self) -> str:
         vm = self._call(f"GET virtualMachines/{self.name}", lambda: self.ops.get(self.rg, self.name, api_version=self.api))
@@ -247,7 +253,10 @@ class _Job:
         return self.last
 
     def _call(self, what: str, call: Callable[[], Any], settled: Optional[Callable] = None) -> Any:
-        return call_with_retry(call, what=what, retry=self.retry, settled=settled)
+        # Every step is part of one wait: transient failures (401s and token errors included) are retried
+        # until its deadline, and the POSTs among them ask `settled` (or are harmless to repeat).
+        return call_until_deadline(call, what=what, retry=self.retry, deadline=self.deadline, settled=settled,
+                                   session=self.session)
 
 
 @dataclass

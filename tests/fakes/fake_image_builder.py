@@ -84,6 +84,10 @@ class FakeTemplate:
     run: Optional[FakeRun] = None  # the latest run: what lastRunStatus shows
     runs_started: int = 0
     run_outputs: dict[str, str] = field(default_factory=dict)
+    # A template whose submission failed (the identity's role not effective yet, a File checksum): Azure
+    # keeps it with provisioningState Failed and a provisioningError; it can neither run nor be updated.
+    provisioning_state: str = "Succeeded"
+    provisioning_error: Optional[dict] = None
 
     def artifact_id(self, number: int) -> str:
         return f"{self.gallery_image_id}/versions/1.0.{number}"
@@ -153,12 +157,14 @@ class ImageBuilderFake:
 
     def _get_template(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
         run = t.observe()
-        props = {"provisioningState": "Succeeded", "buildTimeoutInMinutes": 120, "autoRun": {"state": "Disabled"},
+        props = {"provisioningState": t.provisioning_state, "buildTimeoutInMinutes": 120, "autoRun": {"state": "Disabled"},
                  "exactStagingResourceGroup": f"/subscriptions/{m['sub']}/resourceGroups/{t.staging_resource_group}",
                  "distribute": [{"type": "SharedImage", "galleryImageId": t.gallery_image_id,
                                  "runOutputName": t.run_output_name}]}
         if run:
             props["lastRunStatus"] = run.status()
+        if t.provisioning_error:
+            props["provisioningError"] = t.provisioning_error
         return Reply(200, {"id": req.path, "name": t.name, "location": self.location,
                            "type": "Microsoft.VirtualMachineImages/imageTemplates", "properties": props})
 
@@ -203,6 +209,8 @@ class ImageBuilderFake:
                 f"/locations/{self.location}/{kind}/{op}?api-version={req.query['api-version']}")
 
     def _run(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
+        if t.provisioning_state == "Failed":
+            return arm_error(400, "BadRequest", f"Image template '{t.name}' is in a failed provisioning state.")
         if t.run and t.run.state in IN_PROGRESS:
             return arm_error(409, "Conflict", f"Image template '{t.name}' already has a run in progress.")
         t.start_run()
