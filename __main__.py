@@ -38,7 +38,8 @@ replicas = replica_plan(built, config.fleets)
 templates = {
     name: ImageTemplate(name, image, location=config.location, subscription_id=subscription_id,
                         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
-                        identity=identity, replicas=replicas[name], names=names)
+                        identity=identity, replicas=replicas[name], names=names,
+                        version_cleanup=gallery.version_cleanup.get(name))
     for name, image in built.items()
 }
 versions = image_versions(config.images, gallery.definitions, templates)

@@ -79,8 +79,10 @@ class ImageTemplate(pulumi.ComponentResource):
     def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
                  identity: BuildIdentity, replicas: ReplicaCounts, names: Names,
-                 opts: pulumi.ResourceOptions | None = None):
-        """replicas: each region's replica count for the built version (replica_plan.py)."""
+                 version_cleanup: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
+        """replicas: each region's replica count for the built version (replica_plan.py). version_cleanup: the
+        definition's DefinitionVersions (gallery.py), which the template depends on so that `pulumi destroy`
+        deletes it (and the versions) only after the template and its build, the things that write versions."""
         super().__init__("image-factory:image_template:ImageTemplate", image_name, None, opts)
         digest = spec_hash(image_name, image, location, names)
         name = names.template(image_name, digest)
@@ -104,7 +106,8 @@ class ImageTemplate(pulumi.ComponentResource):
             tags=names.tags(image=image_name),
             **template_body(image_name, image, location, names, definition_id, managed_image_id),
             opts=pulumi.ResourceOptions(parent=self,
-                                        depends_on=[a for a in (identity.role_assignment, identity.artifact_reader) if a],
+                                        depends_on=[a for a in (identity.role_assignment, identity.artifact_reader,
+                                                                version_cleanup) if a],
                                         custom_timeouts=TEMPLATE_TIMEOUTS),
         )
         if image.rebuild_on_new_base_image:
