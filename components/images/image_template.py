@@ -107,7 +107,7 @@ class ImageTemplate(pulumi.ComponentResource):
             **template_body(image_name, image, location, names, definition_id, managed_image_id),
             opts=pulumi.ResourceOptions(parent=self,
                                         depends_on=[a for a in (identity.role_assignment, identity.artifact_reader,
-                                                                version_cleanup) if a],
+                                                                identity.role_propagation, version_cleanup) if a],
                                         custom_timeouts=TEMPLATE_TIMEOUTS),
         )
         if image.rebuild_on_new_base_image:

@@ -14,4 +14,5 @@ STATE_PATHS: dict[str, str] = {
     "GeneralizeProvider": "components.providers.generalize",
     "VersionReplicasProvider": "components.providers.version_replicas",
     "DefinitionVersionsProvider": "components.providers.definition_versions",
+    "RolePropagationProvider": "components.providers.role_propagation",
 }
