@@ -78,8 +78,9 @@ def retry_after_seconds(exc: BaseException) -> Optional[float]:
 def is_auth_failure(exc: BaseException) -> bool:
     """A 401 from ARM (the token expired or was revoked during an hour-long wait), or the credential failing to
     get a token at all (azure-identity raises ClientAuthenticationError, CredentialUnavailableError among
-    them, when Entra ID, the managed identity endpoint or `az` does not answer)."""
-    return isinstance(exc, ClientAuthenticationError)
+    them, when Entra ID, the managed identity endpoint or `az` does not answer). A long-running operation's
+    poller reports a 401 as a plain HttpResponseError, hence the status check."""
+    return isinstance(exc, ClientAuthenticationError) or (isinstance(exc, HttpResponseError) and exc.status_code == 401)
 
 
 def call_with_retry(

@@ -30,7 +30,8 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsE
 from azure.mgmt.compute import ComputeManagementClient
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 
-from components.providers.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, ArmSession, call_until_deadline, describe_error, lro_polling
+from components.providers.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, ArmSession, call_until_deadline,
+                                      describe_error, is_auth_failure, is_transient, lro_polling)
 from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
 
 API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01; it takes the version per call only
@@ -195,7 +196,11 @@ class _Job:
             if poller.done():
                 try:
                     self._check_output(poller.result())
-                except HttpResponseError as exc:
+                except AzureError as exc:
+                    if _poller_lost_track(exc):
+                        return  # not the Run Command's outcome: the VM's power state decides from here
+                    if not isinstance(exc, HttpResponseError):
+                        raise
                     if self._view().power not in GOING_DOWN:  # else: it failed because sysprep shut the VM down
                         raise GeneralizeError(
                             f"Generalize step '{self.step}' failed for {self.vm}: the Run Command failed "
@@ -232,7 +237,11 @@ class _Job:
             if power in wanted:
                 return power
             if poller is not None and poller.done():
-                poller.result()  # raises when the operation failed; success: the instance view lags
+                try:
+                    poller.result()  # raises when the operation failed; success: the instance view lags
+                except AzureError as exc:
+                    if not _poller_lost_track(exc):
+                        raise
                 poller = None
             time.sleep(self._remaining(advice))
 
@@ -257,6 +266,12 @@ class _Job:
         # until its deadline, and the POSTs among them ask `settled` (or are harmless to repeat).
         return call_until_deadline(call, what=what, retry=self.retry, deadline=self.deadline, settled=settled,
                                    session=self.session)
+
+
+def _poller_lost_track(exc: BaseException) -> bool:
+    """A long-running operation's poller failed for a reason of its own: its client's token was revoked (the
+    session renews the client, not the poller's), or ARM was unreachable. The operation itself may be fine."""
+    return is_auth_failure(exc) or is_transient(exc)
 
 
 @dataclass

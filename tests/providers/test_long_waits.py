@@ -210,6 +210,19 @@ def test_generalize_survives_a_401_and_an_outage_while_sysprep_runs(fake, fake_c
     assert vm.generalized and outage.refused > 4 and cred.made >= 2
 
 
+def test_generalize_survives_a_401_while_the_run_command_is_polled(fake, fake_compute: ComputeFake):
+    vm = fake_compute.add_vm(VM, VM_RG, sysprep=SysprepPlan(polls_to_stop=8, report_polls=4))
+    cred = LiveCredential(fake)
+    fake.inject("GET", fake_compute.OPERATION_PATH, None, rotate_token(fake))  # the poller's token is revoked
+
+    create(GeneralizeProvider(**kwargs(fake, cred)),
+           {"subscription_id": SUBSCRIPTION, "resource_group_name": VM_RG, "vm_name": VM, "vm_id": None,
+            "timeout_minutes": 0.1, "poll_interval_seconds": 0.05, "arm_endpoint": fake.base_url,
+            "generalized_at": None, "__provider": "serialized"})
+
+    assert vm.generalized and cred.made >= 2
+
+
 # -- the policy itself -------------------------------------------------------------------------------
 
 def test_renewal_builds_a_new_credential_from_the_factory(fake):
