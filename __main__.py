@@ -27,8 +27,7 @@ subscription_id = authorization.get_client_config_output().subscription_id
 gallery = ImageGallery("gallery", location=config.location, gallery=config.gallery, images=config.images,
                        protect=config.protect, names=names)
 
-# 2. How images are made: the build identity, then per built image template -> build -> replicas.
-#    Replica counts come from the fleets of step 5 (one replica per 50 VMs booting the version).
+# 2. How images are made: build identity, then per image template -> build -> replicas (sized by step 5's fleets).
 built = config.built_images
 identity = BuildIdentity(
     "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
@@ -37,7 +36,8 @@ replicas = replica_plan(built, config.fleets)
 templates = {
     name: ImageTemplate(name, image, location=config.location, subscription_id=subscription_id,
                         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
-                        identity=identity, replicas=replicas[name], names=names)
+                        identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
+                        names=names)
     for name, image in built.items()
 }
 versions = image_versions(config.images, gallery.definitions, templates)

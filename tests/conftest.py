@@ -7,6 +7,7 @@ from offline.plan import plan, stack_names
 # The fake ARM server and its per-service routes, as fixtures for every test module.
 pytest_plugins = [
     "tests.fakes.fake_arm",
+    "tests.fakes.fake_authorization",
     "tests.fakes.fake_compute",
     "tests.fakes.fake_gallery",
     "tests.fakes.fake_image_builder",

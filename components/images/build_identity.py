@@ -11,6 +11,7 @@ import pulumi
 from pulumi_azure_native import authorization, managedidentity, resources
 
 from ..naming import Names, stable_guid
+from ..providers.role_propagation import RolePropagation, RolePropagationArgs
 
 # Exactly the seven actions of Microsoft's documented distribution role ("Azure Image Builder Service
 # Image Creation Role", https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli
@@ -35,6 +36,8 @@ class BuildIdentity(pulumi.ComponentResource):
     identity: managedidentity.UserAssignedIdentity
     role: authorization.RoleDefinition
     role_assignment: authorization.RoleAssignment
+    # What templates wait for: the assignments above, given the time Azure documents for them to take effect.
+    role_propagation: RolePropagation
 
     def __init__(self, name: str, *, location: str, resource_group: resources.ResourceGroup,
                  subscription_id: pulumi.Input[str], artifact_storage_account_id: Optional[str], names: Names,
@@ -94,4 +97,15 @@ class BuildIdentity(pulumi.ComponentResource):
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 opts=child,
             )
+        # Image Builder checks the identity's permissions when the template is submitted, and a template it
+        # refused cannot be updated afterwards: the templates wait until the assignments have taken effect
+        # (components/providers/role_propagation.py).
+        self.role_propagation = RolePropagation(
+            "role-propagation",
+            RolePropagationArgs(
+                subscription_id=subscription_id,
+                role_assignment_ids=[a.id for a in (self.role_assignment, self.artifact_reader) if a],
+            ),
+            opts=child,
+        )
         self.register_outputs({"identityId": self.identity.id, "roleAssignmentId": self.role_assignment.id})

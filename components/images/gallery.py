@@ -10,12 +10,15 @@ from pulumi_azure_native import authorization, compute, resources
 from ..config.images import Image
 from ..config.stack import Gallery
 from ..naming import Names
+from ..providers.definition_versions import DefinitionVersions, DefinitionVersionsArgs
 
 
 class ImageGallery(pulumi.ComponentResource):
     resource_group: resources.ResourceGroup
     gallery: compute.Gallery
     definitions: dict[str, compute.GalleryImage]
+    # Per definition, where protect is false: deletes the versions Image Builder wrote when the definition goes.
+    version_cleanup: dict[str, DefinitionVersions]
 
     def __init__(self, name: str, *, location: str, gallery: Gallery, images: Mapping[str, Image], protect: bool,
                  names: Names, opts: pulumi.ResourceOptions | None = None):
@@ -44,6 +47,10 @@ class ImageGallery(pulumi.ComponentResource):
             image_name: self._definition(image_name, image, location, names, keep)
             for image_name, image in images.items()
         }
+        self.version_cleanup = {} if protect else {
+            image_name: self._version_cleanup(image_name, definition)
+            for image_name, definition in self.definitions.items()
+        }
         if protect:
             # Pulumi's protect guards what is in state; the image versions Image Builder writes are
             # not. An Azure delete lock on the gallery covers its definitions and every version, so
@@ -60,6 +67,24 @@ class ImageGallery(pulumi.ComponentResource):
             "galleryId": self.gallery.id,
             "definitionIds": {k: d.id for k, d in self.definitions.items()},
         })
+
+    def _version_cleanup(self, image_name: str, definition: compute.GalleryImage) -> DefinitionVersions:
+        """Versions Image Builder writes are not in the state, and Azure refuses to delete a definition that
+        has versions ("Can not delete resource before nested resources are deleted"), so `pulumi destroy`
+        would stop at the definition. This resource depends on the definition (so it is deleted before it)
+        and the template that writes versions depends on this (so it is deleted after the template and its
+        builds): see components/providers/definition_versions.py. Not where protect is true: prod keeps
+        its versions."""
+        return DefinitionVersions(
+            f"versions-{image_name}",
+            DefinitionVersionsArgs(
+                subscription_id=self.gallery.id.apply(lambda gallery_id: gallery_id.split("/")[2]),
+                resource_group_name=self.resource_group.name,
+                gallery_name=self.gallery.name,
+                gallery_image_name=definition.name,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _definition(self, image_name: str, image: Image, location: str, names: Names,
                     opts: pulumi.ResourceOptions) -> compute.GalleryImage:

@@ -109,8 +109,10 @@ class ImageTemplate(pulumi.ComponentResource):
     def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
                  identity: BuildIdentity, replicas: ReplicaCounts, names: Names,
-                 opts: pulumi.ResourceOptions | None = None):
-        """replicas: each region's replica count for the built version (replica_plan.py)."""
+                 version_cleanup: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
+        """replicas: each region's replica count for the built version (replica_plan.py). version_cleanup: the
+        definition's DefinitionVersions (gallery.py), which the template depends on so that `pulumi destroy`
+        deletes it (and the versions) only after the template and its build, the things that write versions."""
         super().__init__("image-factory:image_template:ImageTemplate", image_name, None, opts)
         digest = spec_hash(image_name, image, location, names)
         name = names.template(image_name, digest)
@@ -127,7 +129,8 @@ class ImageTemplate(pulumi.ComponentResource):
                 lambda s: f"/subscriptions/{s}/resourceGroups/{names.staging_resource_group(name)}"),
             **template_spec(image_name, image, location, names, refs),
             opts=pulumi.ResourceOptions(parent=self,
-                                        depends_on=[a for a in (identity.role_assignment, identity.artifact_reader) if a],
+                                        depends_on=[a for a in (identity.role_assignment, identity.artifact_reader,
+                                                                identity.role_propagation, version_cleanup) if a],
                                         custom_timeouts=TEMPLATE_TIMEOUTS),
         )
         if image.rebuild_on_new_base_image:
@@ -144,6 +147,8 @@ class ImageTemplate(pulumi.ComponentResource):
                 template_name=self.template.name,
                 run_output_name=names.run_output(image_name, "gallery"),
                 build_timeout_minutes=image.build.timeout_minutes,
+                # For the recovery its failures advise: `pulumi up --replace '<this URN>'`.
+                template_urn=self.template.urn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

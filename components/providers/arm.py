@@ -1,4 +1,5 @@
-"""Shared ARM plumbing for our dynamic providers (ImageBuild, Generalize; their common base is in base.py).
+"""Shared ARM plumbing for our dynamic providers (ImageBuild, Generalize, VersionReplicas, ...; their common
+base is in base.py), and the one retry policy they all use.
 
 Everything here is built per call, never stored on a provider: a provider instance is pickled into the
 Pulumi state, and a credential or client on it would take secrets and sockets with it.
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import itertools
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, ContextManager, Iterator, Optional, TypeVar
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -36,10 +38,13 @@ class ArmRetry:
     re-POST without asking whether the first one took effect), and an outer layer around GETs that
     must survive an ARM hiccup longer than azure-core's ~6 s of retries during an hour-long wait."""
 
-    attempts: int = 6
+    attempts: int = 6  # call_with_retry only; call_until_deadline retries until its deadline instead
     backoff_seconds: float = 2.0  # doubles each attempt
     max_backoff_seconds: float = 60.0
     max_retry_after_seconds: float = 120.0  # ARM can ask for minutes; we wait at most this per attempt
+    # A read after the wait (a run's output, the final state) gets at least this long, even when the wait
+    # itself used up its deadline: the build is done, only ARM's answer is missing.
+    final_read_seconds: float = 600.0
 
 
 class ArmCallFailed(RuntimeError):
@@ -70,6 +75,14 @@ def retry_after_seconds(exc: BaseException) -> Optional[float]:
     return None
 
 
+def is_auth_failure(exc: BaseException) -> bool:
+    """A 401 from ARM (the token expired or was revoked during an hour-long wait), or the credential failing to
+    get a token at all (azure-identity raises ClientAuthenticationError, CredentialUnavailableError among
+    them, when Entra ID, the managed identity endpoint or `az` does not answer). A long-running operation's
+    poller reports a 401 as a plain HttpResponseError, hence the status check."""
+    return isinstance(exc, ClientAuthenticationError) or (isinstance(exc, HttpResponseError) and exc.status_code == 401)
+
+
 def call_with_retry(
     call: Callable[[], T],
     *,
@@ -77,39 +90,128 @@ def call_with_retry(
     retry: ArmRetry,
     settled: Optional[Callable[[BaseException], Optional[T]]] = None,
     sleep: Callable[[float], None] = time.sleep,
+    session: Optional["ArmSession"] = None,
 ) -> T:
-    """Run `call`, retrying transient failures (429 honouring Retry-After up to a cap, 5xx, connection
-    errors) at most `retry.attempts` times. After a failure whose effect is unknown, `settled(exc)` is
-    asked first: a non-None answer means the call took effect after all and is returned instead of
-    calling again. Non-transient errors propagate unchanged for the caller to interpret."""
-    started = time.monotonic()
-    for attempt in range(1, retry.attempts + 1):
+    """Run `call`, retrying transient failures at most `retry.attempts` times: for starting something (a
+    POST/PATCH), where repeated refusals mean stop and explain. Waits use call_until_deadline."""
+    return _retrying(call, what=what, retry=retry, settled=settled, sleep=sleep, session=session,
+                     stop=lambda attempt, _delay: attempt >= retry.attempts,
+                     gave_up=lambda attempt, elapsed: f"gave up after {attempt} attempts over {elapsed:.1f}s")
+
+
+def call_until_deadline(
+    call: Callable[[], T],
+    *,
+    what: str,
+    deadline: float,
+    retry: ArmRetry,
+    settled: Optional[Callable[[BaseException], Optional[T]]] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    session: Optional["ArmSession"] = None,
+) -> T:
+    """Run `call` during a wait that ends at `deadline` (time.monotonic()), retrying transient failures until
+    then, however many: an ARM outage of minutes in the middle of a 90-minute build must not end `pulumi up`
+    while Azure goes on building. Backoff grows to retry.max_backoff_seconds and never sleeps past the deadline."""
+    return _retrying(call, what=what, retry=retry, settled=settled, sleep=sleep, session=session,
+                     stop=lambda _attempt, delay: time.monotonic() + delay >= deadline,
+                     gave_up=lambda attempt, elapsed: f"still failing when the wait's deadline came, after "
+                                                      f"{attempt} attempts over {elapsed:.1f}s")
+
+
+def final_read_deadline(deadline: float, retry: ArmRetry) -> float:
+    """The deadline of a read after the wait: the wait's own, or retry.final_read_seconds from now if later."""
+    return max(deadline, time.monotonic() + retry.final_read_seconds)
+
+
+def _retrying(call: Callable[[], T], *, what: str, retry: ArmRetry,
+              settled: Optional[Callable[[BaseException], Optional[T]]], sleep: Callable[[float], None],
+              session: Optional["ArmSession"], stop: Callable[[int, float], bool],
+              gave_up: Callable[[int, float], str]) -> T:
+    """The retry policy of every provider, in one place. Transient: 408/429/5xx and connection errors, with
+    429's Retry-After honoured up to a cap. An authentication failure (is_auth_failure) is transient too once
+    the session has had one successful call (the credential worked, so a 401 or a failed token refresh is
+    the token's lifetime or Entra ID's hiccup): the session is renewed, a new credential and client, before
+    the next attempt. Before any success it is a configuration problem: one renewal, then it propagates.
+    After a failure whose effect is unknown, `settled(exc)` is asked first: a non-None answer means the
+    call took effect after all and is returned instead of calling again. Other errors propagate unchanged."""
+    started, auth_failures_before_success = time.monotonic(), 0
+    for attempt in itertools.count(1):
         try:
-            return call()
+            result = call()
         except Exception as exc:
-            if not is_transient(exc):
+            auth = is_auth_failure(exc) and session is not None
+            if auth and not session.authenticated:
+                auth_failures_before_success += 1
+                if auth_failures_before_success > 1:
+                    raise
+            elif not auth and not is_transient(exc):
                 raise
-            if attempt == retry.attempts:
-                raise ArmCallFailed(
-                    f"{what}: gave up after {attempt} attempts over {time.monotonic() - started:.1f}s; "
-                    f"last error: {describe_error(exc)}"
-                ) from exc
             hinted = retry_after_seconds(exc)
             delay = (min(hinted, retry.max_retry_after_seconds) if hinted is not None
                      else min(retry.backoff_seconds * 2 ** (attempt - 1), retry.max_backoff_seconds))
+            if stop(attempt, delay):
+                raise ArmCallFailed(f"{what}: {gave_up(attempt, time.monotonic() - started)}; "
+                                    f"last error: {describe_error(exc)}") from exc
             sleep(delay)
+            if auth:
+                session.renew()
             if settled is not None:
                 outcome = settled(exc)
                 if outcome is not None:
                     return outcome
+            continue
+        if session is not None:
+            session.authenticated = True
+        return result
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+class ArmSession:
+    """The management client of one provider operation, which can be rebuilt: `renew()` closes the client and
+    its credential and opens new ones, so the next call fetches a new token. Providers reach the SDK through
+    `session.client` at each call (never a client kept from before a renewal).
+
+    Long-running pollers started from an old client die with it; the providers then read the state of what
+    they wait for (lastRunStatus, provisioningState, power state) instead of trusting the poller."""
+
+    def __init__(self, open_client: Callable[[], ContextManager[Any]]) -> None:
+        self._open, self._stack, self.client = open_client, None, None
+        self.renewals, self.authenticated = 0, False
+
+    def __enter__(self) -> "ArmSession":
+        self._connect()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._stack is not None:
+            self._stack.close()
+
+    def _connect(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self.client = self._stack.enter_context(self._open())
+
+    def renew(self) -> None:
+        if self._stack is not None:
+            self._stack.close()
+        self._connect()
+        self.renewals += 1
 
 
 @contextlib.contextmanager
 def credential(override: Any = None) -> Iterator[Any]:
-    """The caller's credential, or a DefaultAzureCredential that is closed afterwards."""
-    if override is not None:
+    """A new credential from the caller's factory (a callable), or the caller's credential as is, or a new
+    DefaultAzureCredential; the new ones are closed afterwards. A new credential has an empty token cache
+    (azure-identity's credentials keep a token until it nears expiry): ArmSession.renew relies on that
+    after a 401, when the cached token was revoked."""
+    if override is not None and not callable(override):
         yield override
+        return
+    if override is not None:
+        made = override()
+        try:
+            yield made
+        finally:
+            getattr(made, "close", lambda: None)()
         return
     from azure.identity import DefaultAzureCredential
 

@@ -1,13 +1,16 @@
-"""What our ARM dynamic providers (ImageBuild, Generalize) share: one job run by `create`, and a Pulumi
-contract that is otherwise bookkeeping.
+"""What our ARM dynamic providers (ImageBuild, Generalize, VersionReplicas, DefinitionVersions,
+RolePropagation) share: one job run by `create`, and a Pulumi contract that is otherwise bookkeeping.
 
 - check: defaults filled in, each known input validated (`_invalid`), unknowns left for later.
 - diff: a change to a REPLACE_KEYS input (or an unknown one, in preview) replaces, which runs the job
   again; a change to a TUNING_KEYS input updates in place. `__provider` is never compared: it changes
   with unrelated code edits.
 - update: keeps the outputs (what the job made) and takes the new tuning inputs.
-- delete and read: nothing in Azure. The job is a past event; what it made, and what it ran on, belong
-  to other resources (or to a retention policy).
+- delete and read: nothing in Azure by default. The job is a past event; what it made, and what it ran on,
+  belong to other resources (or to a retention policy). Two providers override delete because Azure
+  refuses the delete that follows theirs otherwise: ImageBuild cancels a run in progress (before its
+  template goes), DefinitionVersions deletes the versions Image Builder wrote (before their definition goes).
+- Azure calls go through `_session` (arm.ArmSession) and arm's one retry policy.
 
 Subclasses stay in their own modules: a provider is pickled into the state by reference (module path and
 class name), and nothing of this base is stored there.
@@ -23,7 +26,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ReadResult, Re
 from pulumi.output import contains_unknowns
 from pulumi.runtime import rpc
 
-from components.providers.arm import ArmRetry, management_client
+from components.providers.arm import ArmRetry, ArmSession, management_client
 
 
 def unknown(value: Any) -> bool:
@@ -144,6 +147,10 @@ class ArmDynamicProvider(ResourceProvider):
         return ReadResult(id_, props)
 
     # -- Azure -------------------------------------------------------------------------------------
+
+    def _session(self, a: dict) -> ArmSession:
+        """A context manager giving an ArmSession over CLIENT: the retry policy renews it after a 401."""
+        return ArmSession(lambda: self._client(a))
 
     def _client(self, a: dict) -> Any:
         """A context manager for CLIENT, built per call from the (defaulted) inputs `a`."""

@@ -30,48 +30,12 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsE
 from azure.mgmt.compute import ComputeManagementClient
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 
-from components.providers.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
+from components.providers.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, ArmSession, call_until_deadline,
+                                      describe_error, is_auth_failure, is_transient, lro_polling)
 from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
+from components.providers.sysprep import PANTHER, SYSPREP_SCRIPT
 
 API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01; it takes the version per call only
-SYSPREP_EXE = r"C:\Windows\System32\Sysprep\sysprep.exe"
-# /quiet on top of the documented command line: run as SYSTEM in session 0, a failing sysprep would
-# otherwise sit behind an error dialog nobody can see, and we would only learn it at the timeout.
-SYSPREP_ARGS = "/generalize /oobe /shutdown /mode:vm /quiet"
-PANTHER = r"C:\Windows\System32\Sysprep\Panther"  # where sysprep writes setupact.log and setuperr.log
-# Windows' own servicing flags: sysprep refuses to run while an update waits for a restart.
-PENDING_REBOOT_KEYS = [
-    r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending",
-    r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired",
-]
-# The steps of Microsoft's "Create a managed image of a generalized VM in Azure" (Windows): delete the
-# C:\Windows\Panther folder, then sysprep /generalize /oobe /shutdown (/mode:vm on Azure). Image
-# Builder's own deprovisioning also removes leftover unattend.xml answer files, which would otherwise
-# drive the first boot of every VM made from the image. A pending reboot (from updates) makes sysprep
-# fail; the reference VM does not patch itself (patch mode Manual), so one only comes from the user's
-# own changes, and is reported with what to do instead of a sysprep error.
-# Start-Process gives sysprep its own console, so the Run Command returns while sysprep works: a
-# synchronous sysprep /shutdown takes the VM down under the Run Command, which then never reports (Azure
-# only fails it after its own 90-minute limit). We wait 20 s to catch sysprep failing at once
-# (validation errors) and report its exit code and setuperr.log through stderr.
-SYSPREP_SCRIPT = [
-    f"$sysprep = '{SYSPREP_EXE}'",
-    "if (-not (Test-Path $sysprep)) { [Console]::Error.WriteLine(\"sysprep not found at $sysprep\"); exit 1 }",
-    f"$pending = @('{PENDING_REBOOT_KEYS[0]}', '{PENDING_REBOOT_KEYS[1]}') | Where-Object {{ Test-Path $_ }}",
-    "if ($pending) { [Console]::Error.WriteLine(\"a restart is pending ($($pending -join ', ')): restart the "
-    "VM, then run pulumi up again\"); exit 1 }",
-    "Remove-Item -Recurse -Force -ErrorAction SilentlyContinue $Env:SystemRoot\\Panther",
-    "Remove-Item -Force -ErrorAction SilentlyContinue $Env:SystemRoot\\System32\\Sysprep\\unattend.xml",
-    f"$p = Start-Process -FilePath $sysprep -ArgumentList '{SYSPREP_ARGS}' -PassThru",
-    "$null = $p.Handle  # without a cached handle PowerShell loses ExitCode",
-    "if ($p.WaitForExit(20000) -and $p.ExitCode -ne 0) {",
-    "  [Console]::Error.WriteLine(\"sysprep exited with code $($p.ExitCode)\")",
-    f"  Get-Content '{PANTHER}\\setuperr.log' -Tail 20 -ErrorAction SilentlyContinue | "
-    "ForEach-Object { [Console]::Error.WriteLine($_) }",
-    "  exit 1",
-    "}",
-    "Write-Output \"sysprep started (pid $($p.Id)); it shuts the VM down when done\"",
-]
 REPLACE_KEYS = ("subscription_id", "resource_group_name", "vm_name", "vm_id")
 TUNING_KEYS = ("timeout_minutes", "poll_interval_seconds", "api_version", "arm_endpoint")
 INPUT_KEYS = REPLACE_KEYS + TUNING_KEYS
@@ -122,12 +86,14 @@ class GeneralizeProvider(ArmDynamicProvider):
 
     def create(self, props: dict) -> CreateResult:
         a = self._with_defaults(props)
-        with self._client(a) as client:
-            job = _Job(client.virtual_machines, a, self.arm_retry)
+        with self._session(a) as session:
+            job = _Job(session, a, self.arm_retry)
             try:
                 vm_id = job.run()
             except (AzureError, ArmCallFailed) as exc:
-                raise GeneralizeError(f"Generalize step '{job.step}' failed for {job.vm}: {describe_error(exc)}") from exc
+                raise GeneralizeError(f"Generalize step '{job.step}' failed for {job.vm}: {describe_error(exc)}. "
+                                      f"Last seen: {job.last.power or 'no power state'}; sysprep's logs are in "
+                                      f"{PANTHER} on the VM.") from exc
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")  # or when found generalized
         return CreateResult(vm_id, {**{k: a.get(k) for k in INPUT_KEYS}, "vm_id": vm_id, "generalized_at": at})
 
@@ -135,8 +101,8 @@ class GeneralizeProvider(ArmDynamicProvider):
 class _Job:
     """One create: the steps, the deadline, and what was seen last (for the error messages)."""
 
-    def __init__(self, ops: Any, a: dict, retry: ArmRetry) -> None:
-        self.ops, self.a, self.retry = ops, a, retry
+    def __init__(self, session: ArmSession, a: dict, retry: ArmRetry) -> None:
+        self.session, self.a, self.retry = session, a, retry
         # api_version goes on every call: azure-mgmt-compute 39 ignores the client's (see arm.management_client).
         self.rg, self.name, self.api = a["resource_group_name"], a["vm_name"], a["api_version"]
         self.vm = f"VM {self.name} (resource group {self.rg})"
@@ -144,6 +110,10 @@ class _Job:
         self.started = time.monotonic()
         self.deadline = self.started + float(a["timeout_minutes"]) * 60
         self.step, self.last = "look up the VM", _View(None, ())
+
+    @property
+    def ops(self) -> Any:
+        return self.session.client.virtual_machines  # the current client: a 401 renews it
 
     def run(self) -> str:
         vm = self._call(f"GET virtualMachines/{self.name}", lambda: self.ops.get(self.rg, self.name, api_version=self.api))
@@ -205,7 +175,11 @@ class _Job:
             if poller.done():
                 try:
                     self._check_output(poller.result())
-                except HttpResponseError as exc:
+                except AzureError as exc:
+                    if _poller_lost_track(exc):
+                        return  # not the Run Command's outcome: the VM's power state decides from here
+                    if not isinstance(exc, HttpResponseError):
+                        raise
                     if self._view().power not in GOING_DOWN:  # else: it failed because sysprep shut the VM down
                         raise GeneralizeError(
                             f"Generalize step '{self.step}' failed for {self.vm}: the Run Command failed "
@@ -242,7 +216,11 @@ class _Job:
             if power in wanted:
                 return power
             if poller is not None and poller.done():
-                poller.result()  # raises when the operation failed; success: the instance view lags
+                try:
+                    poller.result()  # raises when the operation failed; success: the instance view lags
+                except AzureError as exc:
+                    if not _poller_lost_track(exc):
+                        raise
                 poller = None
             time.sleep(self._remaining(advice))
 
@@ -263,7 +241,16 @@ class _Job:
         return self.last
 
     def _call(self, what: str, call: Callable[[], Any], settled: Optional[Callable] = None) -> Any:
-        return call_with_retry(call, what=what, retry=self.retry, settled=settled)
+        # Every step is part of one wait: transient failures (401s and token errors included) are retried
+        # until its deadline, and the POSTs among them ask `settled` (or are harmless to repeat).
+        return call_until_deadline(call, what=what, retry=self.retry, deadline=self.deadline, settled=settled,
+                                   session=self.session)
+
+
+def _poller_lost_track(exc: BaseException) -> bool:
+    """A long-running operation's poller failed for a reason of its own: its client's token was revoked (the
+    session renews the client, not the poller's), or ARM was unreachable. The operation itself may be fine."""
+    return is_auth_failure(exc) or is_transient(exc)
 
 
 @dataclass

@@ -4,14 +4,17 @@ The template is content-addressed (its name hashes everything that shapes the im
 exactly when the template name changes: that is a replacement here. A template whose last run already
 succeeded is not built again (to rebuild, change the template). Poll interval, timeout, API
 version and endpoint are tuning and update in place, keeping the built artifact. Deleting an
-ImageBuild does nothing in Azure: the image version stays (retention is a separate policy).
+ImageBuild cancels a run still in progress on its template (a trigger's, or one a timed-out create left
+behind), because Image Builder refuses to delete a template during a run and the template is deleted right
+after its ImageBuild; the image version stays (DefinitionVersions removes versions where a stack allows).
 
 Operational notes:
 - All Python dynamic resources of a program share one provider process with 4 worker threads. A build
   holds a thread for its whole run (often 30-90 min for Windows), so at most 4 builds wait at once and
   any fifth dynamic-resource operation, even a diff, queues behind them. Keep concurrent builds <= 4.
 - `custom_timeouts` are not enforced for dynamic resources; the wait is bounded here by the build
-  timeout plus a margin. Interrupting `pulumi up` twice leaves Azure building: the next `up` adopts the
+  timeout plus a margin. Within it, ARM outages, 429s, 401s (a new credential and client) and failed token
+  refreshes are retried until that deadline (arm.call_until_deadline), and so is the final read of the run output. Interrupting `pulumi up` twice leaves Azure building: the next `up` adopts the
   run still in progress instead of starting another.
 - Credentials: DefaultAzureCredential (AZURE_* variables, not azure-native's ARM_*; see components/providers/arm.py).
   `pulumi.Config()` is empty inside a provider, so everything arrives as inputs and is copied to outputs
@@ -30,41 +33,35 @@ from azure.mgmt.imagebuilder import ImageBuilderClient
 from pulumi.dynamic import CreateResult
 
 from components.config import azure_rules as rules
-from components.providers.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
-from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
+from components.providers.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_until_deadline,
+                                      call_with_retry, describe_error, final_read_deadline, lro_polling)
+from components.providers.base import ArmDynamicProvider, ArmDynamicResource, resource_props
+from components.providers.image_builder_run import (IN_PROGRESS, ImageBuildError, Run, RunWatch,
+                                                    broken_template_message, failure_message, still_running_hint,
+                                                    timeout_message, where)
 
 API_VERSION = "2024-02-01"  # azure-mgmt-imagebuilder 2.0.0 would send 2025-10-01
 REPLACE_KEYS = ("subscription_id", "resource_group_name", "template_name", "run_output_name")
-TUNING_KEYS = ("build_timeout_minutes", "poll_interval_seconds", "api_version", "arm_endpoint")
+# template_urn only feeds the recovery advice (`pulumi up --replace <URN>`), and cancel_timeout_minutes bounds
+# delete: neither must rebuild the image.
+TUNING_KEYS = ("build_timeout_minutes", "poll_interval_seconds", "api_version", "arm_endpoint", "template_urn",
+               "cancel_timeout_minutes")
 INPUT_KEYS = REPLACE_KEYS + TUNING_KEYS
 OUTPUT_KEYS = ("artifact_id", "version_name", "run_started", "run_ended")
 DEFAULTS = {"build_timeout_minutes": 0, "poll_interval_seconds": 30, "api_version": API_VERSION,
-            "arm_endpoint": DEFAULT_ARM_ENDPOINT}
-IN_PROGRESS = frozenset({"Running", "Canceling"})
+            "arm_endpoint": DEFAULT_ARM_ENDPOINT, "template_urn": "", "cancel_timeout_minutes": 30}
 _ADOPTED = object()
-
-
-class ImageBuildError(Exception):
-    """The build did not produce an image; the message is the whole explanation."""
-
-
-@dataclass(frozen=True)
-class _Run:
-    """The template's lastRunStatus: the source of truth for how a run went."""
-    state: Optional[str] = None
-    sub_state: Optional[str] = None
-    message: Optional[str] = None
-    start: Optional[str] = None
-    end: Optional[str] = None
+__all__ = ["ImageBuild", "ImageBuildArgs", "ImageBuildError", "ImageBuildProvider"]
 
 
 class ImageBuildProvider(ArmDynamicProvider):
-    """check/diff/update/delete/read: see components/providers/base.py. read in particular keeps what we recorded:
+    """check/diff/update/read: see components/providers/base.py. read in particular keeps what we recorded:
     the run output can later point at another run (someone re-running the template), and adopting that
-    on refresh would silently move fleets to an image this stack did not build."""
+    on refresh would silently move fleets to an image this stack did not build. delete: see the module doc."""
 
     REPLACE_KEYS, TUNING_KEYS, DEFAULTS, CLIENT = REPLACE_KEYS, TUNING_KEYS, DEFAULTS, ImageBuilderClient
-    RANGES = {"build_timeout_minutes": (0, rules.BUILD_TIMEOUT_MAX_MINUTES), "poll_interval_seconds": (0.001, 3600)}
+    RANGES = {"build_timeout_minutes": (0, rules.BUILD_TIMEOUT_MAX_MINUTES), "poll_interval_seconds": (0.001, 3600),
+              "cancel_timeout_minutes": (0.001, 240)}
     _wait_margin_seconds: float = 1800.0  # queueing, staging and distribution beyond buildTimeoutInMinutes
 
     def __init__(self, *, credential: Any = None, client_kwargs: Optional[dict] = None,
@@ -76,22 +73,23 @@ class ImageBuildProvider(ArmDynamicProvider):
         if key in ("template_name", "run_output_name") and isinstance(value, str) and value \
                 and not rules.TEMPLATE_NAME.fullmatch(value):
             return f"{value!r} is not a valid Image Builder name ({rules.TEMPLATE_NAME_RULE})"
+        if key == "template_urn":  # optional: only used in messages
+            return None if isinstance(value, str) else f"template_urn must be a string, got {value!r}"
         return super()._invalid(key, value)
 
     def create(self, props: dict) -> CreateResult:
         a = self._with_defaults(props)
-        where = f"template '{a['template_name']}' (resource group '{a['resource_group_name']}')"
         started = time.monotonic()
         deadline = started + self._budget_seconds(a)
-        try:
-            with self._client(a) as client:
-                ops = client.virtual_machine_image_templates
-                run, staging = self._run_to_end(ops, a, started, deadline)
+        with self._session(a) as session:
+            watch = RunWatch(session, a, self.arm_retry, deadline)
+            try:
+                run = self._run_to_end(watch, started)
                 if run.state != "Succeeded":
-                    raise ImageBuildError(self._failure_message(a, run, staging))
-                artifact_id = self._artifact_id(ops, a)
-        except (AzureError, ArmCallFailed) as exc:
-            raise ImageBuildError(f"ImageBuild for {where}: {describe_error(exc)}") from exc
+                    raise ImageBuildError(failure_message(a, watch))
+                artifact_id = self._artifact_id(watch)
+            except (AzureError, ArmCallFailed) as exc:
+                raise ImageBuildError(f"ImageBuild for {where(a)}: {describe_error(exc)}. {watch.context()}") from exc
         return CreateResult(artifact_id, {
             **{k: a[k] for k in INPUT_KEYS},
             "artifact_id": artifact_id,
@@ -100,130 +98,115 @@ class ImageBuildProvider(ArmDynamicProvider):
             "run_ended": run.end,
         })
 
+    def delete(self, _id: str, props: dict) -> None:
+        """Cancel a run still in progress, within cancel_timeout_minutes, so that the template's own delete,
+        which Pulumi runs right after this one (the template is what this resource depends on), is not refused.
+        A template already gone, or not running, needs nothing."""
+        a = self._with_defaults(props)
+        deadline = time.monotonic() + float(a["cancel_timeout_minutes"]) * 60
+        with self._session(a) as session:
+            watch = RunWatch(session, a, self.arm_retry, deadline)
+            try:
+                if watch.read().state in IN_PROGRESS:
+                    watch.cancel(float(a["poll_interval_seconds"]))
+            except ResourceNotFoundError:
+                return
+            except (AzureError, ArmCallFailed) as exc:
+                raise ImageBuildError(f"ImageBuild delete could not stop the run of {where(a)}: {describe_error(exc)}. "
+                                      f"{watch.context()} {still_running_hint(a)}") from exc
+
     # -- the build ---------------------------------------------------------------------------------
 
     # autoRun: the template is created with autoRun Disabled and this resource is the single starter.
     # autoRun's run is invisible to Pulumi (template creation does not wait for it), and a provider
     # that also POSTs /run would start a second build or get a 409. We still adopt a run that is already
     # in progress (autoRun enabled by someone, or our own POST whose answer was lost).
-    def _run_to_end(self, ops: Any, a: dict, started: float, deadline: float) -> tuple[_Run, Optional[str]]:
-        baseline, staging = self._read_run(ops, a)
+    def _run_to_end(self, watch: RunWatch, started: float) -> Run:
+        a = watch.a
+        baseline = watch.read()
+        if watch.provisioning_state == "Failed":
+            raise ImageBuildError(broken_template_message(a, watch))
         if baseline.state == "Succeeded":
             # Same template = same image, already built (e.g. our create was interrupted after the run).
-            return baseline, staging
+            return baseline
         stale = None
         if baseline.state not in IN_PROGRESS:
             stale = baseline
-            poller = self._start(ops, a, baseline)
+            poller = self._start(watch, baseline)
             if poller is not None:
                 try:
                     # Returns None, without raising, when time is up; instead of poller.done(),
                     # _await_end re-reads lastRunStatus and enforces the deadline. The poller's thread
                     # dies when the client closes at the end of create: nothing polls on afterwards.
-                    poller.result(timeout=max(0.0, deadline - time.monotonic()))
+                    poller.result(timeout=max(0.0, watch.deadline - time.monotonic()))
                 except AzureError:
-                    # Failed/Canceled runs raise thin errors, and polling can give up on an ARM hiccup
-                    # while the build goes on: lastRunStatus below says which it was.
+                    # Failed/Canceled runs raise thin errors, polling can give up on an ARM hiccup, and a
+                    # 401 ends the poller while the build goes on: lastRunStatus below says which it was.
                     pass
         try:
-            return self._await_end(ops, a, stale, started, deadline)
+            return self._await_end(watch, stale, started)
         except (AzureError, ArmCallFailed) as exc:
             raise ImageBuildError(
                 f"Lost track of the Image Builder run of template '{a['template_name']}': {describe_error(exc)}. "
-                f"{self._still_running_hint(a)}") from exc
+                f"{watch.context()} {still_running_hint(a)}") from exc
 
-    def _start(self, ops: Any, a: dict, baseline: _Run) -> Any:
+    def _start(self, watch: RunWatch, baseline: Run) -> Any:
         """POST /run; returns its poller, or None when a run turned out to be going already."""
-        def started_already(run: _Run) -> bool:
+        a = watch.a
+
+        def started_already(run: Run) -> bool:
             return run.state in IN_PROGRESS or (run.state is not None and run.start != baseline.start)
 
         def post() -> Any:
             try:
                 # retry_total=0: azure-core would re-POST on 500/503/504 without checking whether the
                 # run started; call_with_retry checks lastRunStatus first.
-                return ops.begin_run(a["resource_group_name"], a["template_name"], retry_total=0,
-                                     polling=lro_polling(float(a["poll_interval_seconds"]), a["arm_endpoint"]))
+                return watch.ops.begin_run(a["resource_group_name"], a["template_name"], retry_total=0,
+                                           polling=lro_polling(float(a["poll_interval_seconds"]), a["arm_endpoint"]))
             except ResourceExistsError:
-                if started_already(self._read_run(ops, a)[0]):
+                if started_already(watch.read()):
                     return _ADOPTED
                 raise
 
         result = call_with_retry(post, what=f"POST imageTemplates/{a['template_name']}/run",
-                                 retry=self.arm_retry,
-                                 settled=lambda _exc: _ADOPTED if started_already(self._read_run(ops, a)[0]) else None)
+                                 retry=self.arm_retry, session=watch.session,
+                                 settled=lambda _exc: _ADOPTED if started_already(watch.read()) else None)
         return None if result is _ADOPTED else result
 
-    def _await_end(self, ops: Any, a: dict, stale: Optional[_Run], started: float,
-                   deadline: float) -> tuple[_Run, Optional[str]]:
+    def _await_end(self, watch: RunWatch, stale: Optional[Run], started: float) -> Run:
+        a = watch.a
         while True:
-            run, staging = self._read_run(ops, a)
+            run = watch.read()
             # `stale` is the previous run: lastRunStatus can lag behind the run we just started.
             if run.state not in IN_PROGRESS and run.state is not None and (stale is None or run.start != stale.start):
-                return run, staging
-            remaining = deadline - time.monotonic()
+                return run
+            remaining = watch.deadline - time.monotonic()
             if remaining <= 0:
-                raise ImageBuildError(self._timeout_message(a, run, time.monotonic() - started))
+                raise ImageBuildError(timeout_message(a, watch, time.monotonic() - started, self._wait_margin_seconds))
             time.sleep(min(float(a["poll_interval_seconds"]), remaining))
 
-    def _read_run(self, ops: Any, a: dict) -> tuple[_Run, Optional[str]]:
-        template = call_with_retry(lambda: ops.get(a["resource_group_name"], a["template_name"]),
-                                   what=f"GET imageTemplates/{a['template_name']}", retry=self.arm_retry)
-        p = template.properties
-        s = p.last_run_status if p is not None else None
-        staging = p.exact_staging_resource_group.rstrip("/").rsplit("/", 1)[-1] \
-            if p is not None and p.exact_staging_resource_group else None
-        if s is None:
-            return _Run(), staging
-        # The model is a mapping over the wire JSON: plain strings, and timestamps exactly as Azure wrote them.
-        return _Run(*(s.get(k) for k in ("runState", "runSubState", "message", "startTime", "endTime"))), staging
-
-    def _artifact_id(self, ops: Any, a: dict) -> str:
+    def _artifact_id(self, watch: RunWatch) -> str:
+        """The run output's artifactId: read with the same retries as the wait, and at least
+        retry.final_read_seconds, however late the build finished."""
+        a, session = watch.a, watch.session
         rg, name, output = a["resource_group_name"], a["template_name"], a["run_output_name"]
+        deadline = final_read_deadline(watch.deadline, self.arm_retry)
+
+        def read(what: str, call: Any) -> Any:
+            return call_until_deadline(call, what=what, deadline=deadline, retry=self.arm_retry, session=session)
+
         try:
-            artifact = (ops.get_run_output(rg, name, output).properties or {}).get("artifactId")
+            artifact = (read(f"GET imageTemplates/{name}/runOutputs/{output}",
+                             lambda: watch.ops.get_run_output(rg, name, output)).properties or {}).get("artifactId")
         except ResourceNotFoundError:
             artifact = None
         if not artifact:
-            known = ", ".join(o.name for o in ops.list_run_outputs(rg, name)) or "none"
+            outputs = read(f"GET imageTemplates/{name}/runOutputs", lambda: list(watch.ops.list_run_outputs(rg, name)))
+            known = ", ".join(o.name for o in outputs) or "none"
             raise ImageBuildError(f"Image Builder run of template '{name}' succeeded but has no run output "
                                   f"'{output}' with an artifactId (it has: {known}). run_output_name must equal "
-                                  f"the distributor's runOutputName.")
+                                  f"the distributor's runOutputName. {watch.context()}")
         return artifact
-
-    # -- messages ----------------------------------------------------------------------------------
-
-    def _failure_message(self, a: dict, run: _Run, staging: Optional[str]) -> str:
-        rg, name = a["resource_group_name"], a["template_name"]
-        verdict = {
-            "Failed": "failed",
-            "Canceled": "was canceled (az image builder cancel, the portal, or Image Builder itself)",
-            "PartiallySucceeded": "ended PartiallySucceeded, which ImageBuild treats as a failure "
-                                  "(the image did not reach every distribution target)",
-        }.get(run.state or "", f"ended in unexpected state {run.state!r}")
-        return "\n".join([
-            f"Image Builder run of template '{name}' (resource group '{rg}') {verdict}.",
-            f"  runState: {run.state}, runSubState: {run.sub_state}",
-            f"  message: {run.message or '(empty)'}",
-            f"  customization log: customization.log in container 'packerlogs' of the storage account in "
-            f"staging resource group '{staging or f'IT_{rg}_{name}_<id>'}'",
-            f"  details: az image builder show -g {rg} -n {name} --query lastRunStatus",
-            "Running `pulumi up` again runs the same template again.",
-        ])
-
-    def _timeout_message(self, a: dict, run: _Run, waited: float) -> str:
-        rg, name = a["resource_group_name"], a["template_name"]
-        return (
-            f"Image Builder run of template '{name}' (resource group '{rg}') timed out: gave up waiting after "
-            f"{human_duration(waited)} (build timeout {float(a['build_timeout_minutes']):g} min + "
-            f"{human_duration(self._wait_margin_seconds)} margin); last seen runState: {run.state}, runSubState: "
-            f"{run.sub_state}. {self._still_running_hint(a)}")
-
-    @staticmethod
-    def _still_running_hint(a: dict) -> str:
-        rg, name = a["resource_group_name"], a["template_name"]
-        return (f"The build may still be running in Azure: check with `az image builder show -g {rg} -n {name} "
-                f"--query lastRunStatus`, stop it with `az image builder cancel -g {rg} -n {name}`. The next "
-                f"`pulumi up` adopts a run still in progress instead of starting another.")
 
     def _budget_seconds(self, a: dict) -> float:
         minutes = float(a["build_timeout_minutes"]) or rules.BUILD_TIMEOUT_DEFAULT_MINUTES
@@ -240,6 +223,8 @@ class ImageBuildArgs:
     poll_interval_seconds: pulumi.Input[float] = 30
     api_version: pulumi.Input[str] = API_VERSION
     arm_endpoint: pulumi.Input[str] = DEFAULT_ARM_ENDPOINT
+    template_urn: pulumi.Input[str] = ""  # the template's URN, for the `pulumi up --replace` advice
+    cancel_timeout_minutes: pulumi.Input[float] = 30  # delete: how long a cancel may take
 
 
 class ImageBuild(ArmDynamicResource, module="image_build", name="ImageBuild"):

@@ -31,7 +31,8 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, UpdateResult
 
 from components.config import azure_rules as rules
 from components.config.azure_rules import region_key  # "East US" (Azure's answer) == "eastus"
-from components.providers.arm import DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_with_retry, describe_error, lro_polling
+from components.providers.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, ArmSession, call_until_deadline,
+                                      call_with_retry, describe_error, lro_polling)
 from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, is_number, resource_props
 
 API_VERSION = "2024-03-03"  # azure-mgmt-compute 39 would send 2026-03-03; it takes the version per call only
@@ -96,13 +97,14 @@ class VersionReplicasProvider(ArmDynamicProvider):
         return super().update(id_, olds, news)  # tuning only: keep what was applied
 
     def _apply(self, a: dict) -> dict:
-        with self._client(a) as client:
-            job = _Job(client.gallery_image_versions, a, self.arm_retry)
+        with self._session(a) as session:
+            job = _Job(session, a, self.arm_retry)
             try:
                 applied = job.run()
             except (AzureError, ArmCallFailed) as exc:
                 raise VersionReplicasError(f"VersionReplicas could not {job.step} for {job.what}: "
-                                           f"{describe_error(exc)}. {job.advice}") from exc
+                                           f"{describe_error(exc)}. Last seen: provisioningState {job.state}. "
+                                           f"{job.advice}") from exc
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")  # or when found as requested
         return {**{k: a.get(k) for k in INPUT_KEYS}, "resource_group_name": job.names[0],
                 "applied_target_regions": applied, "applied_at": at}
@@ -133,8 +135,8 @@ def _wire(r: dict, name: str) -> dict:  # int(): the engine gives a provider flo
 class _Job:
     """One apply: the version, the deadline, and what was seen last (for the error messages)."""
 
-    def __init__(self, ops: Any, a: dict, retry: ArmRetry) -> None:
-        self.ops, self.a, self.retry, self.api = ops, a, retry, a["api_version"]
+    def __init__(self, session: ArmSession, a: dict, retry: ArmRetry) -> None:
+        self.session, self.a, self.retry, self.api = session, a, retry, a["api_version"]
         m = _VERSION_ID.fullmatch(a["version_id"])
         self.names, self.what = m.group("rg", "gallery", "image", "version"), (
             f"gallery image version {m['gallery']}/{m['image']}/{m['version']} (resource group {m['rg']})")
@@ -147,6 +149,10 @@ class _Job:
         self.deadline = self.started + float(a["timeout_minutes"]) * 60
         self.step, self.state, self.profile, self.replication, self.op_error = "read the version", None, {}, [], None
 
+    @property
+    def ops(self) -> Any:
+        return self.session.client.gallery_image_versions  # the current client: a 401 renews it
+
     def run(self) -> list[dict]:
         self._wait()  # an update already running (ours, interrupted) ends first
         desired = self._merge(list(self.profile.get("targetRegions") or []))
@@ -157,7 +163,7 @@ class _Job:
                 {**{k: self.profile[k] for k in UPDATABLE_PROFILE if k in self.profile}, "targetRegions": desired}),
                 storage_profile=GalleryImageVersionStorageProfile(self.storage) if self.storage else None)
             poller = call_with_retry(lambda: self._patch(body), what=f"PATCH {self.what}", retry=self.retry,
-                                     settled=lambda _e: False if self._matches(desired, reread=True) else None)
+                                     session=self.session, settled=lambda _e: False if self._matches(desired, reread=True) else None)
             if poller:  # else a 201/202, or the PATCH took effect though its answer was lost: _wait() follows
                 try:
                     poller.result(timeout=max(0.0, self.deadline - time.monotonic()))
@@ -206,8 +212,10 @@ class _Job:
             time.sleep(min(self.interval, self.deadline - now))
 
     def _read(self) -> Optional[str]:
-        v = call_with_retry(lambda: self.ops.get(*self.names, expand="ReplicationStatus", api_version=self.api),
-                            what=f"GET {self.what}", retry=self.retry)
+        # Retried until the wait's deadline: an outage or a 401 mid-replication does not end the wait.
+        v = call_until_deadline(lambda: self.ops.get(*self.names, expand="ReplicationStatus", api_version=self.api),
+                                what=f"GET {self.what}", retry=self.retry, session=self.session,
+                                deadline=self.deadline)
         props = v.as_dict().get("properties") or {}
         self.state, self.profile = props.get("provisioningState"), props.get("publishingProfile") or {}
         self.storage = props.get("storageProfile")

@@ -134,5 +134,7 @@ class ManagedImageCapture(pulumi.ComponentResource):
             },
             safety_profile={"allow_deletion_of_replicated_locations": not protect},
             tags=names.tags(image=capture.publish.image, source=f"capture:{capture_name}"),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, custom_timeouts=REPLICATION_TIMEOUTS),
+            # Deleted before the definition's DefinitionVersions (gallery.py), which would otherwise race it.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, custom_timeouts=REPLICATION_TIMEOUTS,
+                                        depends_on=[c for c in [gallery.version_cleanup.get(capture.publish.image)] if c]),
         )

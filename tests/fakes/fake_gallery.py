@@ -1,5 +1,6 @@
-"""Compute Gallery routes for the fake ARM server: GET and PATCH of gallery image versions
-(Microsoft.Compute, API 2024-03-03 only; other versions get ARM's 400), and the async operations of a PATCH.
+"""Compute Gallery routes for the fake ARM server: GET, PATCH, list and DELETE of gallery image versions,
+DELETE of an image definition (Microsoft.Compute, API 2024-03-03 only; other versions get ARM's 400), and the
+async operations of a PATCH or a DELETE.
 
 Behaviour modelled on ARM:
 - GET answers targetRegions with display names ("East US"), like Azure does; `$expand=ReplicationStatus`
@@ -10,6 +11,10 @@ Behaviour modelled on ARM:
   unless safetyProfile.allowDeletionOfReplicatedLocations; one during an update gets a 409 Conflict.
 - The update ends as its `UpdatePlan` says, counted in observations (version GETs and operation polls):
   Succeeded, or Failed with an error (failing one region's replication); polls=None never ends.
+- DELETE of a version answers 202 (Azure-AsyncOperation, Location); the version shows provisioningState
+  Deleting and is gone after `delete_polls` observations. DELETE of a definition that still has versions
+  gets the 409 Compute sends ("CannotDeleteResource: Can not delete resource before nested resources are
+  deleted."); a definition is known to the fake once `add_definition` or `add_version` named it.
 
 Fixture: `fake_gallery` (server + gallery routes).
 """
@@ -29,6 +34,8 @@ from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, FakeRequest, Reply, arm_
 GALLERY_API_VERSIONS = {"2024-03-03"}
 _VERSION = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
             r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)/versions/(?P<version>[^/]+)")
+_DEFINITION = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
+               r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)")
 _OPERATION = r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/capsOperations/(?P<op>[^/]+)"
 DISPLAY_NAMES = {"eastus": "East US", "westus2": "West US 2", "westeurope": "West Europe",
                  "northeurope": "North Europe", "swedencentral": "Sweden Central"}
@@ -65,6 +72,8 @@ class FakeVersion:
     next_update: UpdatePlan = field(default_factory=UpdatePlan)
     patch_status: int = 200
     patches: list[dict] = field(default_factory=list)  # PATCH bodies that reached the version
+    delete_polls: int = 2  # observations from the DELETE until the version is gone
+    _delete_ticks: Optional[int] = None
     _ticks: Optional[int] = None  # observations left in the running update
     _changed: set = field(default_factory=set)  # regions (keys) being replicated by the running update
 
@@ -77,6 +86,11 @@ class FakeVersion:
         return {r["name"].replace(" ", "").lower(): r.get("regionalReplicaCount") for r in self.target_regions}
 
     def observe(self) -> None:
+        if self.state == "Deleting" and self._delete_ticks is not None:
+            self._delete_ticks -= 1
+            if self._delete_ticks <= 0:
+                self.state = "Deleted"
+            return
         if self.state != "Updating" or self._ticks is None:
             return
         self._ticks -= 1
@@ -109,16 +123,29 @@ class FakeVersion:
 
 
 class GalleryFake:
-    VERSION_PATH, OPERATION_PATH = _VERSION, _OPERATION
+    VERSION_PATH, OPERATION_PATH, DEFINITION_PATH = _VERSION, _OPERATION, _DEFINITION
 
     def __init__(self, fake: FakeArm, location: str = "westeurope") -> None:
         self.fake, self.location = fake, location
         self.versions: dict[tuple, FakeVersion] = {}
         self.operations: dict[str, FakeVersion] = {}
+        self.definitions: set[tuple] = set()  # (rg, gallery, image), lower-cased
+        self.deleted_definitions: list[str] = []
         self._lock = threading.Lock()
         fake.route("GET", _VERSION, self._get, GALLERY_API_VERSIONS)
         fake.route("PATCH", _VERSION, self._patch, GALLERY_API_VERSIONS)
+        fake.route("DELETE", _VERSION, self._delete_version, GALLERY_API_VERSIONS)
+        fake.route("GET", _DEFINITION + "/versions", self._list, GALLERY_API_VERSIONS)
+        fake.route("DELETE", _DEFINITION, self._delete_definition, GALLERY_API_VERSIONS)
         fake.route("GET", _OPERATION, self._operation, GALLERY_API_VERSIONS)
+
+    def add_definition(self, resource_group: str = "rg-images", gallery: str = "galimages",
+                       image: str = "win2022") -> None:
+        self.definitions.add((resource_group.lower(), gallery.lower(), image.lower()))
+
+    def in_definition(self, resource_group: str, gallery: str, image: str) -> list[FakeVersion]:
+        key = (resource_group.lower(), gallery.lower(), image.lower())
+        return [v for k, v in self.versions.items() if k[:3] == key and v.state != "Deleted"]
 
     def add_version(self, regions: dict[str, int], name: str = "1.0.3", resource_group: str = "rg-images",
                     gallery: str = "galimages", image: str = "win2022", storage: str = "Standard_LRS",
@@ -127,11 +154,13 @@ class GalleryFake:
         target = [{"name": display(n), "regionalReplicaCount": c, "storageAccountType": storage}
                   for n, c in regions.items()]
         v = FakeVersion(resource_group, gallery, image, name, target, **kwargs)
+        self.add_definition(resource_group, gallery, image)
         self.versions[(resource_group.lower(), gallery.lower(), image.lower(), name.lower())] = v
         return v
 
     def _version(self, m) -> Optional[FakeVersion]:
-        return self.versions.get(tuple(m[k].lower() for k in ("rg", "gallery", "image", "version")))
+        v = self.versions.get(tuple(m[k].lower() for k in ("rg", "gallery", "image", "version")))
+        return None if v is None or v.state == "Deleted" else v
 
     @staticmethod
     def _not_found(m) -> Reply:
@@ -145,7 +174,49 @@ class GalleryFake:
             if v is None:
                 return self._not_found(m)
             v.observe()
+            if v.state == "Deleted":
+                return self._not_found(m)
             return Reply(200, v.body(req.query.get("$expand")))
+
+    def _list(self, req: FakeRequest, m) -> Reply:
+        with self._lock:
+            if (m["rg"].lower(), m["gallery"].lower(), m["image"].lower()) not in self.definitions:
+                return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Compute/galleries/{m['gallery']}/"
+                                                          f"images/{m['image']}' under resource group '{m['rg']}' was "
+                                                          f"not found.")
+            found = self.in_definition(m["rg"], m["gallery"], m["image"])
+            for v in found:
+                v.observe()
+            return Reply(200, {"value": [v.body() for v in found if v.state != "Deleted"]})
+
+    def _delete_version(self, req: FakeRequest, m) -> Reply:
+        with self._lock:
+            v = self._version(m)
+            if v is None:
+                return Reply(204)  # ARM: deleting what is not there succeeds
+            if v.state == "Updating":
+                return arm_error(409, "Conflict", "An update of this gallery image version is in progress.")
+            if v.state != "Deleting":
+                v.state, v._delete_ticks = "Deleting", v.delete_polls
+            return self._accepted(req, m, v)
+
+    def _delete_definition(self, req: FakeRequest, m) -> Reply:
+        with self._lock:
+            key = (m["rg"].lower(), m["gallery"].lower(), m["image"].lower())
+            if self.in_definition(*key):
+                return arm_error(409, "CannotDeleteResource",
+                                 "Can not delete resource before nested resources are deleted.")
+            if key in self.definitions:
+                self.definitions.discard(key)
+                self.deleted_definitions.append(m["image"])
+            return Reply(200)
+
+    def _accepted(self, req: FakeRequest, m, v: FakeVersion) -> Reply:
+        op = uuid.uuid4().hex
+        self.operations[op] = v
+        url = (f"{self.fake.base_url}/subscriptions/{m['sub']}/providers/Microsoft.Compute/locations/"
+               f"{self.location}/capsOperations/{op}?api-version={req.query['api-version']}")
+        return Reply(202, None, {"Azure-AsyncOperation": url, "Location": url + "&monitor=true"})
 
     def _patch(self, req: FakeRequest, m) -> Reply:
         with self._lock:
@@ -181,7 +252,7 @@ class GalleryFake:
             if v is None:
                 return arm_error(404, "OperationNotFound", m["op"])
             v.observe()
-            status = {"Updating": "InProgress"}.get(v.state, v.state)
+            status = {"Updating": "InProgress", "Deleting": "InProgress", "Deleted": "Succeeded"}.get(v.state, v.state)
             if req.query.get("monitor") == "true":
                 return Reply(202, None, {"Location": f"{self.fake.base_url}{req.path}?monitor=true&api-version="
                                                      f"{req.query['api-version']}"}) if status == "InProgress" \

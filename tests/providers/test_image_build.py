@@ -222,8 +222,9 @@ def test_lagging_last_run_status_is_not_mistaken_for_the_new_run(fake, aib):
 
 def test_losing_arm_while_waiting_says_the_build_may_still_run(fake, aib):
     aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=2))
-    fake.inject("GET", TEMPLATE_PATH, lambda req, m: None, *[arm_error(503, "ServiceUnavailable", "down")] * 100)
-    text = build_error(provider(fake), inputs(fake))
+    # Down for longer than the whole wait (~1 s here): reads are retried until the wait's own deadline.
+    fake.inject("GET", TEMPLATE_PATH, lambda req, m: None, *[arm_error(503, "ServiceUnavailable", "down")] * 100_000)
+    text = build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01))
     assert "Lost track of the Image Builder run" in text and "HTTP 503 ServiceUnavailable" in text
     assert "may still be running in Azure" in text and len(fake.requests("POST")) == 1
 

@@ -19,6 +19,8 @@ DEPLOYED = {
     "ImageBuildProvider": "components.providers.image_build",
     "GeneralizeProvider": "components.providers.generalize",
     "VersionReplicasProvider": "components.providers.version_replicas",
+    "DefinitionVersionsProvider": "components.providers.definition_versions",
+    "RolePropagationProvider": "components.providers.role_propagation",
 }
 
 

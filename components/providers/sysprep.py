@@ -1,0 +1,43 @@
+"""What Generalize runs inside the reference VM (through Run Command): Microsoft's generalize steps.
+
+Kept apart from the provider: the script is Windows' side of the job, the provider ARM's side.
+"""
+
+SYSPREP_EXE = r"C:\Windows\System32\Sysprep\sysprep.exe"
+# /quiet on top of the documented command line: run as SYSTEM in session 0, a failing sysprep would
+# otherwise sit behind an error dialog nobody can see, and we would only learn it at the timeout.
+SYSPREP_ARGS = "/generalize /oobe /shutdown /mode:vm /quiet"
+PANTHER = r"C:\Windows\System32\Sysprep\Panther"  # where sysprep writes setupact.log and setuperr.log
+# Windows' own servicing flags: sysprep refuses to run while an update waits for a restart.
+PENDING_REBOOT_KEYS = [
+    r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending",
+    r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired",
+]
+# The steps of Microsoft's "Create a managed image of a generalized VM in Azure" (Windows): delete the
+# C:\Windows\Panther folder, then sysprep /generalize /oobe /shutdown (/mode:vm on Azure). Image
+# Builder's own deprovisioning also removes leftover unattend.xml answer files, which would otherwise
+# drive the first boot of every VM made from the image. A pending reboot (from updates) makes sysprep
+# fail; the reference VM does not patch itself (patch mode Manual), so one only comes from the user's
+# own changes, and is reported with what to do instead of a sysprep error.
+# Start-Process gives sysprep its own console, so the Run Command returns while sysprep works: a
+# synchronous sysprep /shutdown takes the VM down under the Run Command, which then never reports (Azure
+# only fails it after its own 90-minute limit). We wait 20 s to catch sysprep failing at once
+# (validation errors) and report its exit code and setuperr.log through stderr.
+SYSPREP_SCRIPT = [
+    f"$sysprep = '{SYSPREP_EXE}'",
+    "if (-not (Test-Path $sysprep)) { [Console]::Error.WriteLine(\"sysprep not found at $sysprep\"); exit 1 }",
+    f"$pending = @('{PENDING_REBOOT_KEYS[0]}', '{PENDING_REBOOT_KEYS[1]}') | Where-Object {{ Test-Path $_ }}",
+    "if ($pending) { [Console]::Error.WriteLine(\"a restart is pending ($($pending -join ', ')): restart the "
+    "VM, then run pulumi up again\"); exit 1 }",
+    "Remove-Item -Recurse -Force -ErrorAction SilentlyContinue $Env:SystemRoot\\Panther",
+    "Remove-Item -Force -ErrorAction SilentlyContinue $Env:SystemRoot\\System32\\Sysprep\\unattend.xml",
+    f"$p = Start-Process -FilePath $sysprep -ArgumentList '{SYSPREP_ARGS}' -PassThru",
+    "$null = $p.Handle  # without a cached handle PowerShell loses ExitCode",
+    "if ($p.WaitForExit(20000) -and $p.ExitCode -ne 0) {",
+    "  [Console]::Error.WriteLine(\"sysprep exited with code $($p.ExitCode)\")",
+    f"  Get-Content '{PANTHER}\\setuperr.log' -Tail 20 -ErrorAction SilentlyContinue | "
+    "ForEach-Object { [Console]::Error.WriteLine($_) }",
+    "  exit 1",
+    "}",
+    "Write-Output \"sysprep started (pid $($p.Id)); it shuts the VM down when done\"",
+]

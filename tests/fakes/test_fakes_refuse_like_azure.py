@@ -1,0 +1,98 @@
+"""The fake ARM refuses what Azure refuses, through the real SDK clients, so provider tests that pass
+against it would not fail on a real subscription for these reasons.
+
+- Image Builder: a PUT on an existing template is a 409 ("Update/Upgrade of image templates is currently
+  not supported"); a DELETE while a run is in progress is a 409; cancel moves Running -> Canceling -> Canceled.
+- Compute Gallery: a definition with versions cannot be deleted (409 CannotDeleteResource); a version's
+  DELETE is a long-running operation after which the definition can go.
+"""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import ResourceExistsError
+from azure.core.rest import HttpRequest
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.imagebuilder import ImageBuilderClient
+
+from components.providers.arm import lro_polling, management_client
+from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm
+from tests.fakes.fake_gallery import GalleryFake
+from tests.fakes.fake_image_builder import NOT_SUPPORTED, ImageBuilderFake, RunPlan
+
+RG, TEMPLATE = "rg-images", "it-win2022-7f3a9c1d"
+TEMPLATE_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
+                 f"/imageTemplates/{TEMPLATE}")
+DEFINITION_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries"
+                   f"/galimages/images/win2022")
+
+
+def client(fake: FakeArm, cls, api_version: str):
+    return management_client(cls, subscription_id=SUBSCRIPTION, api_version=api_version, arm_endpoint=fake.base_url,
+                             polling_interval=0.01, credential_override=fake.credential, **fake.client_kwargs)
+
+
+def send(c, method: str, path: str, api_version: str, body=None):
+    return c.send_request(HttpRequest(method, f"{path}?api-version={api_version}", json=body))
+
+
+TEMPLATE_BODY = {"location": "westeurope", "properties": {"distribute": [
+    {"type": "SharedImage", "runOutputName": "win2022-gallery", "galleryImageId": DEFINITION_PATH}]}}
+
+
+def test_put_on_an_existing_template_is_refused_with_409(fake, fake_image_builder: ImageBuilderFake):
+    with client(fake, ImageBuilderClient, "2024-02-01") as c:
+        created = send(c, "PUT", TEMPLATE_PATH, "2024-02-01", TEMPLATE_BODY)
+        again = send(c, "PUT", TEMPLATE_PATH, "2024-02-01", TEMPLATE_BODY)
+    assert created.status_code == 201
+    assert again.status_code == 409
+    assert again.json()["error"] == {"code": "Conflict", "message": NOT_SUPPORTED}
+    assert "Update/Upgrade of image templates is currently not supported" in NOT_SUPPORTED
+
+
+def test_template_delete_is_refused_while_a_run_is_in_progress(fake, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG)
+    t.start_run(RunPlan(polls=None))
+    with client(fake, ImageBuilderClient, "2024-02-01") as c:
+        with pytest.raises(ResourceExistsError) as refused:
+            c.virtual_machine_image_templates.begin_delete(RG, TEMPLATE).result()
+        assert refused.value.status_code == 409 and "in progress" in str(refused.value)
+        assert TEMPLATE.lower() in fake_image_builder.templates
+        # Cancel: Running -> Canceling -> Canceled, then the delete goes through.
+        poller = c.virtual_machine_image_templates.begin_cancel(RG, TEMPLATE, polling=lro_polling(0.01, fake.base_url))
+        assert t.run.state == "Canceling"
+        poller.result(timeout=10)
+        assert poller.done() and t.run.state == "Canceled"
+        assert c.virtual_machine_image_templates.get(RG, TEMPLATE).properties.last_run_status["runState"] == "Canceled"
+        c.virtual_machine_image_templates.begin_delete(RG, TEMPLATE).result()
+    assert fake_image_builder.deleted == [TEMPLATE]
+
+
+def test_cancel_without_a_run_in_progress_is_refused(fake, fake_image_builder: ImageBuilderFake):
+    fake_image_builder.add_template(TEMPLATE, RG)
+    with client(fake, ImageBuilderClient, "2024-02-01") as c:
+        with pytest.raises(ResourceExistsError):
+            c.virtual_machine_image_templates.begin_cancel(RG, TEMPLATE).result()
+
+
+def test_definition_with_versions_cannot_be_deleted_until_they_are_gone(fake, fake_gallery: GalleryFake):
+    for name in ("1.0.0", "1.0.1"):
+        fake_gallery.add_version({"westeurope": 1}, name=name, resource_group=RG)
+    with client(fake, ComputeManagementClient, "2024-03-03") as c:
+        with pytest.raises(ResourceExistsError) as refused:
+            c.gallery_images.begin_delete(RG, "galimages", "win2022", api_version="2024-03-03").result()
+        assert refused.value.error.code == "CannotDeleteResource"
+        assert "nested resources" in refused.value.error.message
+        listed = [v.name for v in c.gallery_image_versions.list_by_gallery_image(RG, "galimages", "win2022",
+                                                                                  api_version="2024-03-03")]
+        assert sorted(listed) == ["1.0.0", "1.0.1"]
+        for name in listed:
+            poller = c.gallery_image_versions.begin_delete(RG, "galimages", "win2022", name, api_version="2024-03-03",
+                                                           polling=lro_polling(0.01, fake.base_url))
+            poller.result(timeout=10)
+            assert poller.done()
+        assert not list(c.gallery_image_versions.list_by_gallery_image(RG, "galimages", "win2022",
+                                                                         api_version="2024-03-03"))
+        c.gallery_images.begin_delete(RG, "galimages", "win2022", api_version="2024-03-03",
+                                      polling=lro_polling(0.01, fake.base_url)).result()
+    assert fake_gallery.deleted_definitions == ["win2022"]

@@ -1,0 +1,116 @@
+"""DefinitionVersions (issue 8, item 5) against the fake gallery, through the real azure-mgmt-compute client:
+its delete removes every image version Image Builder wrote into a definition, so that the definition's own
+delete, which Compute refuses while versions exist, then succeeds."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.core.exceptions import ResourceExistsError
+from azure.mgmt.compute import ComputeManagementClient
+
+from components.providers.arm import management_client
+from components.providers.definition_versions import (DefinitionVersionsError,
+                                                      DefinitionVersionsProvider)
+from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_gallery import GalleryFake
+from tests.providers.engine import create
+
+RG, GALLERY, IMAGE = "rg-images", "galimages", "win2022"
+LIST_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/{GALLERY}"
+             f"/images/{IMAGE}/versions")
+
+
+def provider(fake: FakeArm) -> DefinitionVersionsProvider:
+    return DefinitionVersionsProvider(**fake.provider_kwargs(FAST_RETRY))
+
+
+def inputs(fake: FakeArm, **overrides) -> dict:
+    return {"subscription_id": SUBSCRIPTION, "resource_group_name": RG, "gallery_name": GALLERY,
+            "gallery_image_name": IMAGE, "timeout_minutes": 0.05, "poll_interval_seconds": 0.02,
+            "settle_seconds": 0, "arm_endpoint": fake.base_url, "definition_id": None, "__provider": "x",
+            **overrides}
+
+
+def delete_definition(fake: FakeArm) -> None:
+    with management_client(ComputeManagementClient, subscription_id=SUBSCRIPTION, api_version="2024-03-03",
+                           arm_endpoint=fake.base_url, polling_interval=0.01, credential_override=fake.credential,
+                           **fake.client_kwargs) as client:
+        client.gallery_images.begin_delete(RG, GALLERY, IMAGE, api_version="2024-03-03").result()
+
+
+def stored(fake: FakeArm, **overrides) -> dict:
+    return create(provider(fake), inputs(fake, **overrides)).outs
+
+
+def test_create_records_the_definition_and_calls_nothing(fake, fake_gallery: GalleryFake):
+    result = create(provider(fake), inputs(fake))
+    assert not fake.log
+    assert result.id == f"{result.outs['definition_id']}/versions"
+    assert result.outs["definition_id"].endswith(f"/galleries/{GALLERY}/images/{IMAGE}")
+    for key in ("subscription_id", "resource_group_name", "gallery_name", "gallery_image_name", "arm_endpoint",
+                "api_version", "timeout_minutes"):
+        assert result.outs[key] is not None, key  # delete sees only these outputs
+
+
+def test_delete_removes_every_version_then_the_definition_can_go(fake, fake_gallery: GalleryFake):
+    for name in ("1.0.0", "1.0.1", "1.0.2"):
+        fake_gallery.add_version({"westeurope": 1, "eastus": 2}, name=name, resource_group=RG, delete_polls=3)
+    with pytest.raises(ResourceExistsError):
+        delete_definition(fake)  # what `pulumi destroy` met before this resource existed
+
+    provider(fake).delete("id", stored(fake))
+
+    assert not fake_gallery.in_definition(RG, GALLERY, IMAGE)
+    assert len(fake.requests("DELETE", LIST_PATH + "/")) == 3
+    assert {r.query["api-version"] for r in fake.log} == {"2024-03-03"}
+    delete_definition(fake)
+    assert fake_gallery.deleted_definitions == [IMAGE]
+
+
+def test_a_version_already_being_deleted_is_waited_for(fake, fake_gallery: GalleryFake):
+    v = fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG)
+    v.state, v._delete_ticks = "Deleting", 3  # an interrupted destroy
+    provider(fake).delete("id", stored(fake))
+    assert not fake_gallery.in_definition(RG, GALLERY, IMAGE) and not fake.requests("DELETE")
+
+
+def test_nothing_to_do_when_the_definition_is_empty_or_gone(fake, fake_gallery: GalleryFake):
+    provider(fake).delete("id", stored(fake))  # unknown to the fake: 404
+    fake_gallery.add_definition(RG, GALLERY, IMAGE)
+    provider(fake).delete("id", stored(fake))
+    assert [r.method for r in fake.log] == ["GET", "GET"]
+
+
+def test_waits_settle_seconds_after_deleting(fake, fake_gallery: GalleryFake):
+    # A definition can still refuse deletion for seconds after its last version went.
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG, delete_polls=1)
+    begun = time.monotonic()
+    provider(fake).delete("id", stored(fake, settle_seconds=0.5))
+    assert time.monotonic() - begun >= 0.5
+
+
+def test_arm_outage_during_the_wait_is_retried(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG, delete_polls=2)
+    fake.inject("GET", LIST_PATH, None, *[arm_error(503, "ServiceUnavailable", "down")] * 12)
+    provider(fake).delete("id", stored(fake, timeout_minutes=0.2))
+    assert not fake_gallery.in_definition(RG, GALLERY, IMAGE)
+
+
+def test_versions_that_never_go_time_out_with_an_explanation(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.7", resource_group=RG, delete_polls=10_000)
+    with pytest.raises(DefinitionVersionsError) as info:
+        provider(fake).delete("id", stored(fake, timeout_minutes=0.01))
+    text = str(info.value)
+    for expected in ("timed out", "1.0.7: Deleting", f"az sig image-version list -g {RG} -r {GALLERY} -i {IMAGE}",
+                     "refuses to delete a definition that still has versions", "CanNotDelete lock"):
+        assert expected in text, text
+
+
+def test_a_lock_refusing_the_delete_is_explained(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG)
+    fake.inject("DELETE", LIST_PATH + "/.*", arm_error(409, "ScopeLocked", "The scope is locked: CanNotDelete"))
+    with pytest.raises(DefinitionVersionsError) as info:
+        provider(fake).delete("id", stored(fake))
+    assert "ScopeLocked" in str(info.value) and "az lock list" in str(info.value)

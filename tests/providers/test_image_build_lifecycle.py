@@ -1,0 +1,118 @@
+"""ImageBuild across a template's life (issue 8, items 3 and 5): deleting it cancels a run still in progress,
+so that the template's own delete (next in Pulumi's order) is not refused; a template Azure marked Failed is
+reported with the exact recovery, `pulumi up --replace '<template URN>'`, and so is a failed run."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.mgmt.imagebuilder import ImageBuilderClient
+
+from components.providers.arm import management_client
+from components.providers.image_build import ImageBuildError, ImageBuildProvider
+from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm
+from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
+from tests.providers.engine import create_error
+
+RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
+URN = ("urn:pulumi:dev::image-factory::image-factory:image_template:ImageTemplate$"
+       "azure-native:virtualmachineimages:VirtualMachineImageTemplate::win2022-template")
+CANCEL_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
+               f"/imageTemplates/{TEMPLATE}/cancel")
+
+
+def provider(fake: FakeArm) -> ImageBuildProvider:
+    return ImageBuildProvider(**fake.provider_kwargs(FAST_RETRY), wait_margin_seconds=2.0)
+
+
+def outputs(fake: FakeArm, **overrides) -> dict:
+    """What the state holds for an ImageBuild created by the code before template_urn and cancel_timeout_minutes
+    existed (delete runs with the stored outputs)."""
+    return {"subscription_id": SUBSCRIPTION, "resource_group_name": RG, "template_name": TEMPLATE,
+            "run_output_name": OUTPUT, "build_timeout_minutes": 0.05, "poll_interval_seconds": 0.02,
+            "api_version": "2024-02-01", "arm_endpoint": fake.base_url,
+            "artifact_id": "/subscriptions/s/.../versions/1.0.0", "version_name": "1.0.0", **overrides}
+
+
+def test_delete_cancels_a_run_in_progress_so_the_template_can_be_deleted(fake, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
+    t.start_run(RunPlan(polls=None, cancel_polls=3))  # a trigger's run, or one a timed-out create left behind
+
+    provider(fake).delete("id", outputs(fake))
+
+    assert t.run.state == "Canceled" and len(fake.requests("POST", CANCEL_PATH)) == 1
+    # The template's own delete, which azure-native sends next, now goes through.
+    with management_client(ImageBuilderClient, subscription_id=SUBSCRIPTION, api_version="2024-02-01",
+                           arm_endpoint=fake.base_url, credential_override=fake.credential, polling_interval=0.01,
+                           **fake.client_kwargs) as client:
+        client.virtual_machine_image_templates.begin_delete(RG, TEMPLATE).result()
+    assert fake_image_builder.deleted == [TEMPLATE]
+
+
+def test_delete_waits_for_a_cancel_already_under_way(fake, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
+    t.start_run(RunPlan(polls=None, cancel_polls=3))
+    t.run.state = "Canceling"  # someone ran `az image builder cancel`
+    provider(fake).delete("id", outputs(fake))
+    assert t.run.state == "Canceled" and not fake.requests("POST")
+
+
+@pytest.mark.parametrize("state", ["Succeeded", "Failed", None])
+def test_delete_without_a_run_in_progress_touches_nothing(fake, fake_image_builder: ImageBuilderFake, state):
+    t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
+    if state:
+        t.start_run(RunPlan(state, polls=0))
+        t.observe()
+    provider(fake).delete("id", outputs(fake))
+    assert not fake.requests("POST") and [r.method for r in fake.log] == ["GET"]
+
+
+def test_delete_of_a_template_already_gone_succeeds(fake, fake_image_builder: ImageBuilderFake):
+    provider(fake).delete("id", outputs(fake))
+    assert [r.method for r in fake.log] == ["GET"]
+
+
+def test_cancel_that_does_not_finish_in_time_explains(fake, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
+    t.start_run(RunPlan(polls=None, cancel_polls=10_000))
+    begun = time.monotonic()
+    with pytest.raises(ImageBuildError) as info:
+        provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.01))
+    text = str(info.value)
+    assert time.monotonic() - begun < 5
+    for expected in ("still Canceling", "refuses to delete a template while a run is in progress",
+                     "Last seen: runState Canceling", "packerlogs", f"az image builder cancel -g {RG} -n {TEMPLATE}"):
+        assert expected in text, text
+
+
+def test_template_in_failed_state_gets_the_replace_recovery(fake, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
+    t.provisioning_state = "Failed"
+    t.provisioning_error = {"provisioningErrorCode": "Other", "message": "Authorization failed for the identity"}
+
+    text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
+
+    assert f"pulumi up --replace '{URN}'" in text
+    assert "provisioningState Failed" in text and "Authorization failed for the identity" in text
+    assert not fake.requests("POST"), "a failed template is not run"
+
+
+def test_failed_run_gives_the_exact_recovery_not_run_it_again(fake, fake_image_builder: ImageBuilderFake):
+    fake_image_builder.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Failed", 2, "Customizing", "exit 1603"))
+    text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
+    assert f"pulumi up --replace '{URN}'" in text and "Update/Upgrade of image templates" in text
+    assert "fix it in the stack file" in text
+
+
+def test_without_the_urn_the_advice_says_how_to_find_it(fake, fake_image_builder: ImageBuilderFake):
+    fake_image_builder.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Failed", 1))
+    text = create_error(provider(fake), {**outputs(fake), "__provider": "x"}, ImageBuildError)
+    assert f"pulumi up --replace '<URN of the template {TEMPLATE}>'" in text and "pulumi stack --show-urns" in text
+
+
+def test_urn_and_cancel_timeout_are_tuning_not_a_rebuild(fake):
+    p = ImageBuildProvider()
+    olds = {**p.check({}, {**outputs(fake), "__provider": "x"}).inputs, "artifact_id": "a"}
+    result = p.diff("id", olds, {**outputs(fake, template_urn=URN, cancel_timeout_minutes=60), "__provider": "y"})
+    assert result.changes and result.replaces == []

@@ -1,0 +1,95 @@
+"""RolePropagation (issue 8, item 3): the template is not submitted until the build identity's role
+assignments are readable and Microsoft's documented propagation time has passed since they were created,
+within a bounded wait; and in the plan every template depends on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from components.providers.role_propagation import RolePropagationError, RolePropagationProvider
+from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_authorization import AuthorizationFake
+from tests.graph import ASSIGNMENT, ROLE_PROPAGATION, TEMPLATE, depends_on, one, resources
+from tests.providers.engine import create, create_error
+
+
+def provider(fake: FakeArm) -> RolePropagationProvider:
+    return RolePropagationProvider(**fake.provider_kwargs(FAST_RETRY))
+
+
+def inputs(fake: FakeArm, ids: list[str], **overrides) -> dict:
+    return {"subscription_id": SUBSCRIPTION, "role_assignment_ids": ids, "propagation_minutes": 0.01,
+            "timeout_minutes": 0.05, "poll_interval_seconds": 0.02, "arm_endpoint": fake.base_url,
+            "effective_at": None, "__provider": "x", **overrides}
+
+
+def test_waits_until_readable_then_the_propagation_time_after_creation(fake, fake_authorization: AuthorizationFake):
+    a = fake_authorization.add_assignment("6c6f46b6", readable_after=3)
+    begun = time.monotonic()
+
+    result = create(provider(fake), inputs(fake, [a.arm_id]))
+
+    assert a.reads == 4 and {r.query["api-version"] for r in fake.log} == {"2022-04-01"}
+    assert 0.5 <= time.monotonic() - begun < 5, "0.01 min after createdOn"
+    assert dt.datetime.fromisoformat(result.outs["effective_at"]) >= a.created_on.replace(microsecond=0)
+    assert result.outs["role_assignment_ids"] == [a.arm_id]
+
+
+def test_assignment_created_long_ago_costs_no_wait(fake, fake_authorization: AuthorizationFake):
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)
+    ids = [fake_authorization.add_assignment(n, created_on=old).arm_id for n in ("a1", "a2")]
+    begun = time.monotonic()
+    create(provider(fake), inputs(fake, ids, propagation_minutes=10))
+    assert time.monotonic() - begun < 2
+
+
+def test_a_clock_ahead_never_waits_longer_than_the_margin(fake, fake_authorization: AuthorizationFake):
+    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    a = fake_authorization.add_assignment("skewed", created_on=future)
+    begun = time.monotonic()
+    create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=0.01))
+    assert time.monotonic() - begun < 3
+
+
+def test_assignment_that_never_shows_times_out_and_explains(fake, fake_authorization: AuthorizationFake):
+    a = fake_authorization.add_assignment("missing", readable_after=10_000)
+    text = create_error(provider(fake), inputs(fake, [a.arm_id], timeout_minutes=0.01), RolePropagationError)
+    for expected in (a.arm_id, "still not found", f"az role assignment list --ids {a.arm_id}",
+                     "up to 10 minutes", "role-based-access-control/troubleshooting"):
+        assert expected in text, text
+
+
+def test_transient_failures_while_polling_are_retried(fake, fake_authorization: AuthorizationFake):
+    a = fake_authorization.add_assignment("flaky", readable_after=1)
+    fake.inject("GET", ".*/roleAssignments/.*", arm_error(503, "ServiceUnavailable", "x"),
+                arm_error(429, "TooManyRequests", "y", {"Retry-After": "0"}))
+    create(provider(fake), inputs(fake, [a.arm_id]))
+
+
+def test_forbidden_read_is_explained_at_once(fake, fake_authorization: AuthorizationFake):
+    a = fake_authorization.add_assignment("secret")
+    fake.inject("GET", ".*/roleAssignments/.*", arm_error(403, "AuthorizationFailed", "no read on assignments"))
+    text = create_error(provider(fake), inputs(fake, [a.arm_id]), RolePropagationError)
+    assert "HTTP 403 AuthorizationFailed" in text and "may read role assignments" in text
+
+
+def test_every_template_waits_for_role_propagation_of_every_assignment(stack_plan):
+    templates = resources(stack_plan, TEMPLATE)
+    if not templates:
+        pytest.skip("no built image in this stack")
+    propagation = one(stack_plan, ROLE_PROPAGATION)
+    assignments = resources(stack_plan, ASSIGNMENT)
+    assert sorted(a["urn"] for a in depends_on(stack_plan, propagation, ASSIGNMENT)) == sorted(a["urn"] for a in assignments)
+    assert propagation["inputs"]["propagation_minutes"] == 10
+    for template in templates:
+        assert propagation in depends_on(stack_plan, template, ROLE_PROPAGATION)
+
+
+def test_the_same_assignments_in_another_case_are_no_change(fake):
+    # ARM IDs are case-insensitive; Azure may answer them in another case than the program sent.
+    ids = ["/subscriptions/s/resourceGroups/g/providers/Microsoft.Authorization/roleAssignments/a"]
+    olds = {**inputs(fake, ids), "effective_at": "2026-01-01T00:00:00+00:00"}
+    assert RolePropagationProvider().diff("id", olds, inputs(fake, [ids[0].upper()], __provider="y")).changes is False
