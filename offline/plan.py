@@ -24,6 +24,9 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.config.loading import ConfigError
+from components.config.strict_yaml import StackFileError, stack_entries
+
 from .azure_types import azure_type
 from .mock_engine import AzureMocks, RecordingMonitor
 
@@ -41,22 +44,44 @@ def stack_names() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
-def stack_config(stack: str, overrides: dict[str, Any] | None = None,
-                 secrets: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
-    """Pulumi's wire form of a stack's config: full keys, objects as JSON, secret keys listed."""
+def _wire(value: Any) -> str:
+    """A value as the Pulumi CLI passes a top-level key: scalars as their text, objects as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
+                 text: str | bytes | None = None) -> tuple[dict[str, str], list[str]]:
+    """Pulumi's wire form of a stack's config, as the engine would hand it to the program: full keys,
+    top-level scalars as the text the file wrote, objects as JSON, secret keys listed. The file is read
+    with the program's strict loader (duplicate keys, YAML problems: one line each, with line and
+    column). text: the file's content instead of reading it (the property tests)."""
     path = ROOT / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise SystemExit(f"no stack file {path.name}; stacks here: {', '.join(stack_names())}")
+    if text is None:
+        if not path.exists():
+            raise SystemExit(f"no stack file {path.name}; stacks here: {', '.join(stack_names())}")
+        text = path.read_bytes()
     project = project_name()
-    entries = dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
-    entries.update(overrides or {})
+    try:
+        entries, literals = stack_entries(text, path.name)
+    except StackFileError as error:
+        raise ConfigError("\n".join(error.lines)) from None
+    wire = {key: literals.get(key, value) for key, value in entries.items()}
+    wire.update(overrides or {})
     config, secret_keys = {}, []
-    for key, value in entries.items():
+    for key, value in wire.items():
         full = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             value = UNDECRYPTABLE
             secret_keys.append(full)
-        config[full] = value if isinstance(value, str) else json.dumps(value, default=str)
+        config[full] = _wire(value)
     for key, value in (secrets or {}).items():
         full = key if ":" in key else f"{project}:{key}"
         config[full] = value

@@ -22,7 +22,7 @@ TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 TEMPLATE_NAME_RULE = "1-64 letters, digits, '-', '_' or '.'"
 
 # Gallery image version names: three dot-separated 32-bit integers.
-VERSION = re.compile(r"^(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})$")
+VERSION = re.compile(r"^(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})$")  # ASCII digits only
 VERSION_RULE = "MAJOR.MINOR.PATCH, three whole numbers such as 1.0.0"
 INT32_MAX = 2**31 - 1
 

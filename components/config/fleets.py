@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .types import Cidr, ComputerNamePrefix, Model, Region, SubnetId, Version, VmSize
+from .types import Cidr, ComputerNamePrefix, ImageName, Model, Region, SubnetId, Version, VmSize
 
 
 def _ipv4(value: str) -> str:
@@ -54,9 +54,9 @@ class Fleet(Model):
     region: Region
     # Where the VMs boot from: one of the images (the version its build produced, or imageVersion),
     # or a managed image (a capture, or an image distributed as a managed image).
-    image: Optional[str] = None
+    image: Optional[ImageName] = None
     image_version: Optional[Version] = None
-    managed_image: Optional[str] = None
+    managed_image: Optional[ImageName] = None
     count: int = Field(ge=1, le=1000)
     mode: Literal["vms", "scaleset"] = "vms"
     size: VmSize = "Standard_D2s_v5"
@@ -78,7 +78,7 @@ class Fleet(Model):
 
 
 class CapturePublish(Model):
-    image: str
+    image: ImageName
     version: Version
 
 

@@ -6,13 +6,12 @@ are snake_case so that customizer and validator dumps match azure-native's input
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (DefinitionId, HttpsUri, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
+from .types import (DefinitionId, HttpsUri, IsoDate, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -61,7 +60,7 @@ class WindowsRestartCustomizer(Model):
     name: TemplateName
     restart_command: Optional[str] = None
     restart_check_command: Optional[str] = None
-    restart_timeout: Optional[Annotated[str, Field(pattern=r"^\d+[smh]$")]] = None
+    restart_timeout: Optional[Annotated[str, Field(pattern=r"^[0-9]+[smh]$")]] = None
 
 
 class WindowsUpdateCustomizer(Model):
@@ -163,7 +162,7 @@ class Image(Model):
     versioning: Versioning = Versioning()
     exclude_from_latest: bool = False
     recommended: Recommended = Recommended()
-    end_of_life: Optional[dt.date] = None
+    end_of_life: Optional[IsoDate] = None
     pinned: Optional[Pinned] = None
     # A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image.
     rebuild_on_new_base_image: bool = False

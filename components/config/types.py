@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from . import azure_rules as rules
@@ -36,7 +37,7 @@ def _version(value: str) -> str:
 
 
 def _source_version(value: str) -> str:
-    if value != "latest" and not re.fullmatch(r"\d+\.\d+\.\d+", value):
+    if value != "latest" and not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", value):
         raise ValueError("must be 'latest' or a marketplace version such as 26100.2894.250113")
     return value
 
@@ -47,7 +48,16 @@ def _https_uri(value: str) -> str:
     return value
 
 
+def _iso_date_text(value: object) -> object:
+    # YAML dates reach the program as text (yaml.v3 and the strict loader keep them so): take exactly
+    # YYYY-MM-DD in ASCII digits, never a number (which pydantic would read as a Unix time).
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
 Region = Annotated[str, AfterValidator(_region)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text), Field(strict=False)]
 Version = Annotated[str, AfterValidator(_version)]
 TemplateName = Annotated[str, _matches(rules.TEMPLATE_NAME, rules.TEMPLATE_NAME_RULE)]
 ImageName = Annotated[str, _matches(rules.IMAGE_DEFINITION_NAME, rules.IMAGE_DEFINITION_NAME_RULE)]
@@ -94,4 +104,7 @@ SubnetId = Annotated[str, AfterValidator(_subnet_id)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+    # strict: no coercion between booleans, numbers and strings (`count: "2"`, `protect: 1` and
+    # `timeoutMinutes: false` are errors, not 2, True and 0); what YAML typed is what the model takes.
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True,
+                              strict=True)

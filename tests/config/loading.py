@@ -20,6 +20,8 @@ from offline.plan import ROOT, stack_config
 
 NS = "image-factory"
 IMG = "win2025-base"  # the dev stack's image
+NOT_A_SECRET = ("must not be a secret: it becomes part of Azure resource names or tags, which Azure shows in "
+                "plain text; set it without --secret")
 REGIONS_TAIL = "must be an Azure region name such as uksouth or eastus"
 SUBNET = "/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
 FILE_CUSTOMIZER = {
@@ -54,6 +56,33 @@ def load_raw(raw: dict[str, Any], secret: tuple[str, ...] = ()) -> model.StackCo
         return load("dev")
 
     return contextvars.Context().run(run)
+
+
+DEV_TEXT = (ROOT / "Pulumi.dev.yaml").read_text()
+
+
+def load_text(text: str | bytes, secrets: dict[str, str] | None = None) -> model.StackConfig:
+    """load() on a whole stack file's text, read as the offline plan reads it (the strict loader, then
+    Pulumi's wire form), in a fresh context."""
+    def run() -> model.StackConfig:
+        config, secret_keys = stack_config("dev", secrets=secrets, text=text)
+        runtime_config.set_all_config(config, secret_keys)
+        return load("dev")
+
+    return contextvars.Context().run(run)
+
+
+def text_problems(text: str | bytes, secrets: dict[str, str] | None = None) -> list[str]:
+    """The lines of the ConfigError that loading this stack file text must raise."""
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, secrets)
+    return str(caught.value).split("\n")
+
+
+def dev_text(old: str, new: str, count: int = 1) -> str:
+    """The dev stack file with old replaced by new (old must be there)."""
+    assert DEV_TEXT.count(old) >= count, old
+    return DEV_TEXT.replace(old, new, count)
 
 
 def problems(raw: dict[str, Any], secret: tuple[str, ...] = ()) -> list[str]:
