@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.config.loading import ConfigError
-from components.config.strict_yaml import StackFileError, stack_entries
+from components.config.strict_yaml import StackFileError, parse, stack_entries
 
 from .azure_types import azure_type
 from .mock_engine import AzureMocks, RecordingMonitor
@@ -37,7 +36,7 @@ UNDECRYPTABLE = "offline-plan-placeholder-secret"
 
 
 def project_name() -> str:
-    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+    return parse((ROOT / "Pulumi.yaml").read_bytes(), "Pulumi.yaml")["name"]
 
 
 def stack_names() -> list[str]:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
+from .addresses import network_problem
 from .types import Cidr, ComputerNamePrefix, ImageName, Model, Region, SubnetId, Version, VmSize
 
 
@@ -28,12 +29,10 @@ class RegionNetwork(Model):
 
     @model_validator(mode="after")
     def _inside(self):
-        space = ipaddress.ip_network(self.address_space)
-        for label, cidr in (("workloadSubnet", self.workload_subnet), ("bastionSubnet", self.bastion_subnet)):
-            if cidr and not ipaddress.ip_network(cidr).subnet_of(space):
-                raise ValueError(f"{label} {cidr} must lie inside addressSpace {self.address_space}")
-        if self.bastion_subnet and ipaddress.ip_network(self.bastion_subnet).prefixlen > 26:
-            raise ValueError("bastionSubnet must be /26 or larger, as Azure Bastion requires")
+        problem = network_problem(self.address_space, {"workloadSubnet": self.workload_subnet,
+                                                       "bastionSubnet": self.bastion_subnet})
+        if problem:
+            raise ValueError(problem)
         return self
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (DefinitionId, HttpsUri, IsoDate, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
+from .types import (DefinitionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -26,7 +26,7 @@ class PowerShellValidator(Model):
     script_uri: Optional[HttpsUri] = None
     sha256_checksum: Optional[Sha256] = None
     run_elevated: bool = True
-    valid_exit_codes: Optional[list[int]] = None
+    valid_exit_codes: Optional[list[Int32]] = None
 
     @model_validator(mode="after")
     def _one_script(self):
@@ -106,8 +106,8 @@ class Identifier(Model):
 
 
 class Range(Model):
-    min: int = Field(ge=1)
-    max: int = Field(ge=1)
+    min: int = Field(ge=1, le=rules.INT32_MAX)
+    max: int = Field(ge=1, le=rules.INT32_MAX)
 
     @model_validator(mode="after")
     def _ordered(self):

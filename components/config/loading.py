@@ -150,8 +150,8 @@ def problems_from(error: ValidationError) -> list[tuple[str, Any, str]]:
 
 
 def _is_secret(key: str) -> bool:
-    if ":" in key.split(".")[0]:
-        return looks_secret(key) or runtime_config.is_config_secret(key.split(".")[0])
+    if isinstance(key, wire.FullKey):
+        return looks_secret(key) or runtime_config.is_config_secret(key)
     # The top-level key may itself contain '.' (`image-factory:admin.password`): try each prefix.
     parts = key.split(".")
     return looks_secret(key) or any(
@@ -163,7 +163,7 @@ def format_problems(stack: str, problems: list[tuple[str, Any, str]], hidden: It
     hidden = set(hidden)
     lines = []
     for key, value, allowed in problems:
-        full_key = key if ":" in key.split(".")[0] else f"{NAMESPACE}:{key}" if key else NAMESPACE
+        full_key = key if isinstance(key, wire.FullKey) else f"{NAMESPACE}:{key}" if key else NAMESPACE
         shown = "" if value is None else f" = {_show(redact(value))}"
         if value is not None and _is_secret(key):
             shown = f" = {SECRET}"

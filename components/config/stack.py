@@ -14,7 +14,7 @@ from pydantic import Field
 from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
 from .types import (AdminUsername, Environment, GalleryName, ImageName, Model, Region, ResourceGroupName,
-                    StorageAccountId, WorkloadName)
+                    StorageAccountId, TagName, TagValue, WorkloadName)
 
 NAMESPACE = "image-factory"
 
@@ -40,7 +40,7 @@ class StackConfig(Model):
     # Where File customizers and scriptUri download from: the build identity gets read access there.
     artifact_storage_account_id: Optional[StorageAccountId] = None
     admin_username: AdminUsername = "ifadmin"
-    tags: dict[str, str] = {}
+    tags: dict[TagName, TagValue] = {}
 
     @property
     def fleet_regions(self) -> list[str]:

@@ -23,6 +23,11 @@ from .secrets import NAMED_KEYS, SECRET, SECRET_KEYS, looks_secret, secret_strin
 from .stack import NAMESPACE, StackConfig
 
 Problem = tuple[str, Any, str]
+
+
+class FullKey(str):
+    """A problem key already written with its namespace (`azure-native:location`); other problem keys
+    are relative to image-factory, whatever characters the user put in them."""
 PROVIDER = "azure-native"
 # azure-native's documented provider keys (pulumi_azure_native/config/vars.py of the pinned version;
 # tests/config/test_wire.py holds this list to the installed package).
@@ -75,7 +80,7 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 
 def _provider_problems(key: str, value: Any) -> list[Problem]:
-    full = f"{PROVIDER}:{key}"
+    full = FullKey(f"{PROVIDER}:{key}")
     if key not in PROVIDER_KEYS:
         return [(full, value, f"is not a key azure-native documents{_did_you_mean(key, sorted(PROVIDER_KEYS))}; "
                  f"its keys: {', '.join(sorted(PROVIDER_KEYS))}")]
@@ -117,7 +122,7 @@ def read() -> tuple[dict[str, Any], list[Problem], set[str]]:
         else:
             guess = difflib.get_close_matches(namespace, [NAMESPACE, PROVIDER], n=1, cutoff=0.5)
             hint = f" (did you mean {guess[0]}:{key}?)" if guess else ""
-            problems.append((full_key, shown, f"is not a namespace this program reads{hint}; it reads "
+            problems.append((FullKey(full_key), shown, f"is not a namespace this program reads{hint}; it reads "
                              f"{NAMESPACE}:* and {PROVIDER}:* only"))
     return raw, problems, hidden
 

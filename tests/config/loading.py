@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 import pytest
-import yaml
 from pulumi.runtime import config as runtime_config
 
+from components.config import strict_yaml
 from tests.config import model
 from components.config.loading import ConfigError, load
 from offline.plan import ROOT, stack_config
@@ -23,7 +23,7 @@ IMG = "win2025-base"  # the dev stack's image
 NOT_A_SECRET = ("must not be a secret: it becomes part of Azure resource names or tags, which Azure shows in "
                 "plain text; set it without --secret")
 REGIONS_TAIL = "must be an Azure region name such as uksouth or eastus"
-SUBNET = "/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
+SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
 FILE_CUSTOMIZER = {
     "type": "File", "name": "app-prereqs-installer", "sourceUri": "https://example.blob.core.windows.net/s/a.ps1",
     "destination": "C:\\ImageFactory\\a.ps1", "sha256Checksum": "9f" * 32,
@@ -40,7 +40,7 @@ TOP_KEYS = allowed_keys(model.StackConfig)
 
 def dev_raw() -> dict[str, Any]:
     """The dev stack's `image-factory:*` keys, without the namespace, as parsed YAML."""
-    entries = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    entries = strict_yaml.parse((ROOT / "Pulumi.dev.yaml").read_bytes(), "Pulumi.dev.yaml")["config"]
     return {k.partition(":")[2]: v for k, v in entries.items() if k.startswith(f"{NS}:")}
 
 

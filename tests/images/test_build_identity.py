@@ -79,7 +79,9 @@ def test_in_place_fields_keep_the_template_name(plans):
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["build"]["vmSize"] = "Standard_D8ds_v5"
     images["win2025-base"]["build"]["osDiskSizeGB"] = 256
-    changed = plan("dev", overrides={"image-factory:images": images})
+    fleets = stack_value("dev", "image-factory:fleets")
+    fleets["dev-app"]["osDisk"] = {"sizeGB": 256}  # a VM's OS disk is never smaller than its image's
+    changed = plan("dev", overrides={"image-factory:images": images, "image-factory:fleets": fleets})
     assert template_name(changed) == template_name(plans["dev"])
     assert one(changed, TEMPLATE)["inputs"]["vmProfile"] == {"vmSize": "Standard_D8ds_v5", "osDiskSizeGB": 256}
 
