@@ -131,10 +131,12 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str]) -> dict:
     }
 
 
-def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None) -> dict:
-    """The plan document of one stack. Each call runs in a fresh context: Pulumi's runtime state
-    (config, root stack, settings) lives in context variables, so runs cannot leak into each other."""
-    config, secret_keys = stack_config(stack, overrides, secrets)
+def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
+         text: str | bytes | None = None) -> dict:
+    """The plan document of one stack (text: the stack file's content instead of the file). Each call
+    runs in a fresh context: Pulumi's runtime state (config, root stack, settings) lives in context
+    variables, so runs cannot leak into each other."""
+    config, secret_keys = stack_config(stack, overrides, secrets, text)
     return contextvars.Context().run(_run, stack, config, secret_keys)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-
 from components.config import strict_yaml
 from offline.plan import ROOT
 

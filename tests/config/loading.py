@@ -61,13 +61,13 @@ def load_raw(raw: dict[str, Any], secret: tuple[str, ...] = ()) -> model.StackCo
 DEV_TEXT = (ROOT / "Pulumi.dev.yaml").read_text()
 
 
-def load_text(text: str | bytes, secrets: dict[str, str] | None = None) -> model.StackConfig:
+def load_text(text: str | bytes, secrets: dict[str, str] | None = None, stack: str = "dev") -> model.StackConfig:
     """load() on a whole stack file's text, read as the offline plan reads it (the strict loader, then
     Pulumi's wire form), in a fresh context."""
     def run() -> model.StackConfig:
-        config, secret_keys = stack_config("dev", secrets=secrets, text=text)
+        config, secret_keys = stack_config(stack, secrets=secrets, text=text)
         runtime_config.set_all_config(config, secret_keys)
-        return load("dev")
+        return load(stack)
 
     return contextvars.Context().run(run)
 
