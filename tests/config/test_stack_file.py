@@ -93,8 +93,8 @@ def test_no_coercion(old, new, expected):
 
 
 def test_non_ascii_digits_in_versions():
-    text = dev_text("      count: 2", "      count: 2\n      imageVersion: \u0661.0.0")
-    assert text_problems(text) == [line("fleets.dev-app.imageVersion", "'\u0661.0.0'",
+    text = dev_text("      count: 2", "      count: 2\n      imageVersion: 1\u0660.0.0")
+    assert text_problems(text) == [line("fleets.dev-app.imageVersion", "'1\u0660.0.0'",
                                         "must be MAJOR.MINOR.PATCH, three whole numbers such as 1.0.0")]
 
 
