@@ -63,6 +63,13 @@ def decode(key: str, value: Any) -> Any:
         return value
     kind = _KINDS.get(key, "json")
     if kind == "str":
+        # An object or list arrives as its JSON text too: `owner: {a: 1}` must not become the owner
+        # '{"a": 1}'. No owner, name or ID this program takes begins with '{' or '[' and parses as JSON.
+        if value[:1] in "{[":
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                pass
         return value
     if kind == "bool":
         return True if value in TRUE else False if value in FALSE else value

@@ -195,3 +195,9 @@ def test_the_provider_key_list_is_azure_natives_own():
     documented = {name for name in dir(provider_vars._ExportableConfig) if not name.startswith("_")}
     camel = {n.split("_")[0] + "".join(p.title() for p in n.split("_")[1:]) for n in documented}
     assert camel == PROVIDER_KEYS
+
+
+@pytest.mark.parametrize("written, shown", [("{team: platform}", '{"team": "platform"}'), ("[a, b]", '["a", "b"]')])
+def test_a_map_or_list_where_a_string_belongs(written, shown):
+    text = dev_text("  image-factory:owner: it-platform@contoso-finance.example", f"  image-factory:owner: {written}")
+    assert text_problems(text) == [line("owner", shown, "input should be a valid string")]
