@@ -45,9 +45,9 @@ def _file_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
 def stack_file_problems(stack: str, folder: Path | None = None) -> list[str]:
     """YAML problems of Pulumi.<stack>.yaml (duplicate keys, tabs, ...) where the program can see the file.
 
-    Under `pulumi up` the CLI has parsed the file already and hands over values only, which hides a
-    duplicate key (the last one wins); reading the file too catches that. Without the file (a
-    deployment that passes config another way) there is nothing more to read.
+    Under `pulumi up` the CLI has parsed the file already and hands over values only, in its own words
+    where it fails; reading the file too gives every YAML problem the same one-line form as `make plan`
+    does. Without the file (a deployment that passes config another way) there is nothing more to read.
     """
     path = (folder or Path.cwd()) / f"Pulumi.{stack}.yaml"
     try:
@@ -165,9 +165,10 @@ def format_problems(stack: str, problems: list[tuple[str, Any, str]], hidden: It
     for key, value, allowed in problems:
         full_key = key if isinstance(key, wire.FullKey) else f"{NAMESPACE}:{key}" if key else NAMESPACE
         shown = "" if value is None else f" = {_show(redact(value))}"
-        if value is not None and _is_secret(key):
+        if value is not None and (_is_secret(key) or (isinstance(value, str) and value in hidden)):
             shown = f" = {SECRET}"
-        lines.append(scrub(f"Pulumi.{stack}.yaml: {_one_line(full_key)}{shown}: {_one_line(allowed)}", hidden))
+        # The file name and key stay as written; a secret that slipped into a value or a message does not.
+        lines.append(f"Pulumi.{stack}.yaml: {_one_line(full_key)}{scrub(shown, hidden)}: {scrub(_one_line(allowed), hidden)}")
     return "\n".join(lines)
 
 

@@ -201,3 +201,9 @@ def test_the_provider_key_list_is_azure_natives_own():
 def test_a_map_or_list_where_a_string_belongs(written, shown):
     text = dev_text("  image-factory:owner: it-platform@contoso-finance.example", f"  image-factory:owner: {written}")
     assert text_problems(text) == [line("owner", shown, "input should be a valid string")]
+
+
+def test_a_secret_as_short_as_the_stack_name_does_not_break_the_line():
+    text = dev_text("    cost-centre: it-platform-dev", "    cost-centre: it-platform-dev\n    api-key: dev")
+    text = text.replace("  image-factory:location: uksouth", "  image-factory:location: dev")
+    assert text_problems(text) == [line("location", "[secret]", REGIONS_TAIL)]
