@@ -207,3 +207,13 @@ def test_a_secret_as_short_as_the_stack_name_does_not_break_the_line():
     text = dev_text("    cost-centre: it-platform-dev", "    cost-centre: it-platform-dev\n    api-key: dev")
     text = text.replace("  image-factory:location: uksouth", "  image-factory:location: dev")
     assert text_problems(text) == [line("location", "[secret]", REGIONS_TAIL)]
+
+
+def test_the_plan_command_prints_yaml_problems_not_a_traceback(capsys, monkeypatch):
+    from offline import plan as offline_plan
+    real_plan = offline_plan.plan
+    broken = dev_text("      count: 2", "      count: 2\n      count: 20")
+    monkeypatch.setattr(offline_plan, "plan", lambda stack: real_plan(stack, text=broken))
+    assert offline_plan.main(["--stack", "dev"]) == 2
+    assert capsys.readouterr().err == ("error: the stack configuration is not valid:\n"
+                                       f"{F}:71:7: duplicate key 'count' (first at line 70, column 7): one key, one value\n")
