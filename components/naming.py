@@ -155,4 +155,57 @@ class Names:
 
     def stable_tags(self, **extra: str) -> dict[str, str]:
         """The tags that never change for a stack: for resources that cannot be updated in place."""
+        assert set(extra) <= set(EXTRA_TAGS) and len(extra) <= MOST_EXTRA_TAGS, extra  # see BASE_TAGS
         return {"environment": self.env, "managed-by": "pulumi", "project": "image-factory", **extra}
+
+
+# --- the names above, for one config: what the uniqueness rule in config/cross_checks.py reads ------
+
+# The tags the program sets itself: every resource gets BASE_TAGS, some get up to MOST_EXTRA_TAGS of
+# EXTRA_TAGS (a fleet VM: fleet, image, image-version). Azure compares tag names ignoring case.
+BASE_TAGS = ("environment", "owner", "managed-by", "project")
+EXTRA_TAGS = ("fleet", "image", "image-version", "purpose", "source")
+MOST_EXTRA_TAGS = 3
+
+
+def generated_names(config: Any) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Every Azure name the program generates for config whose uniqueness Azure enforces, grouped by
+    scope: (where, what kind) -> [(the config key that chose the name, the name)], in an order where a
+    name the user chose comes after the names the program derives (so a clash blames the user's key).
+    Names with a recipe hash (templates, Image Builder's managed images) differ by construction."""
+    names = Names.from_config(config)
+    scopes: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+    def add(where: str, kind: str, key: str, name: str) -> None:
+        scopes.setdefault((where, kind), []).append((key, name))
+
+    placed = [(f"fleets.{n}", f.region) for n, f in config.fleets.items()]
+    placed += [(f"captures.{n}", c.region) for n, c in config.captures.items()]
+    for region in config.fleet_regions:
+        first = next(key for key, r in placed if r == region)
+        add("the subscription", "resource group", f"{first}.region", names.fleet_resource_group(region))
+    if config.patching.mode == "scheduled":
+        for region in config.fleet_regions:
+            add(f"resource group {names.fleet_resource_group(region)}", "maintenance configuration", "patching",
+                names.maintenance_configuration(region))
+    add("the subscription", "resource group", "resourceGroup" if config.resource_group else "environment",
+        names.resource_group)
+    for image in config.images:
+        add(f"gallery {names.gallery}", "image definition", f"images.{image}", image)
+    for fleet_name, fleet in config.fleets.items():
+        where = f"resource group {names.fleet_resource_group(fleet.region)}"
+        if fleet.mode == "scaleset":
+            add(where, "scale set", f"fleets.{fleet_name}", names.scale_set(fleet_name))
+            continue
+        for position in range(fleet.count):
+            add(where, "virtual machine", f"fleets.{fleet_name}", names.vm(fleet_name, vm_index(position)))
+            add(where, "network interface", f"fleets.{fleet_name}", names.nic(fleet_name, vm_index(position)))
+    for capture_name, capture in config.captures.items():
+        where = f"resource group {names.fleet_resource_group(capture.region)}"
+        add(where, "virtual machine", f"captures.{capture_name}", names.reference_vm(capture_name))
+        add(where, "network interface", f"captures.{capture_name}", names.reference_nic(capture_name))
+        add(where, "image", f"captures.{capture_name}", names.captured_image(capture_name))
+        if capture.publish:
+            add(f"image definition {capture.publish.image}", "image version", f"captures.{capture_name}.publish.version",
+                capture.publish.version)
+    return scopes

@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from components.config.loading import ConfigError
+from components.config.strict_yaml import StackFileError, parse, stack_entries
 
 from .azure_types import azure_type
 from .mock_engine import AzureMocks, RecordingMonitor
@@ -37,29 +39,51 @@ UNDECRYPTABLE = "offline-plan-placeholder-secret"
 
 
 def project_name() -> str:
-    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+    return parse((ROOT / "Pulumi.yaml").read_bytes(), "Pulumi.yaml")["name"]
 
 
 def stack_names() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
-def stack_config(stack: str, overrides: dict[str, Any] | None = None,
-                 secrets: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
-    """Pulumi's wire form of a stack's config: full keys, objects as JSON, secret keys listed."""
+def _wire(value: Any) -> str:
+    """A value as the Pulumi CLI passes a top-level key: scalars as their text, objects as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
+                 text: str | bytes | None = None) -> tuple[dict[str, str], list[str]]:
+    """Pulumi's wire form of a stack's config, as the engine would hand it to the program: full keys,
+    top-level scalars as the text the file wrote, objects as JSON, secret keys listed. The file is read
+    with the program's strict loader (duplicate keys, YAML problems: one line each, with line and
+    column). text: the file's content instead of reading it (the property tests)."""
     path = ROOT / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise SystemExit(f"no stack file {path.name}; stacks here: {', '.join(stack_names())}")
+    if text is None:
+        if not path.exists():
+            raise SystemExit(f"no stack file {path.name}; stacks here: {', '.join(stack_names())}")
+        text = path.read_bytes()
     project = project_name()
-    entries = dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
-    entries.update(overrides or {})
+    try:
+        entries, literals = stack_entries(text, path.name)
+    except StackFileError as error:
+        raise ConfigError("\n".join(error.lines)) from None
+    wire = {key: literals.get(key, value) for key, value in entries.items()}
+    wire.update(overrides or {})
     config, secret_keys = {}, []
-    for key, value in entries.items():
+    for key, value in wire.items():
         full = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             value = UNDECRYPTABLE
             secret_keys.append(full)
-        config[full] = value if isinstance(value, str) else json.dumps(value, default=str)
+        config[full] = _wire(value)
     for key, value in (secrets or {}).items():
         full = key if ":" in key else f"{project}:{key}"
         config[full] = value
@@ -130,11 +154,12 @@ def _cancel_pending() -> None:
 
 
 def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
-         replicas: dict[str, list[str]] | None = None) -> dict:
-    """The plan document of one stack. Each call runs in a fresh context: Pulumi's runtime state
-    (config, root stack, settings) lives in context variables, so runs cannot leak into each other.
-    replicas: what Azure would answer about existing image versions (see AzureMocks)."""
-    config, secret_keys = stack_config(stack, overrides, secrets)
+         text: str | bytes | None = None, replicas: dict[str, list[str]] | None = None) -> dict:
+    """The plan document of one stack (text: the stack file's content instead of the file). Each call
+    runs in a fresh context: Pulumi's runtime state (config, root stack, settings) lives in context
+    variables, so runs cannot leak into each other. replicas: what Azure would answer about existing
+    image versions (see AzureMocks)."""
+    config, secret_keys = stack_config(stack, overrides, secrets, text)
     return contextvars.Context().run(_run, stack, config, secret_keys, replicas)
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 
-import yaml
-
+from components.config import strict_yaml
 from offline.plan import ROOT
 
 # Type tokens as they appear in the plan.
@@ -37,7 +36,7 @@ VMSS = "azure-native:compute:VirtualMachineScaleSet"
 
 def stack_value(stack: str, key: str):
     """A fresh copy of one config value from a shipped stack file, for tests to modify."""
-    return copy.deepcopy(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][key])
+    return copy.deepcopy(strict_yaml.parse((ROOT / f"Pulumi.{stack}.yaml").read_bytes(), stack)["config"][key])
 
 
 def resources(doc: dict, type_: str) -> list[dict]:

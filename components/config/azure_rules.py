@@ -7,6 +7,11 @@ ARM specs (bicep-types-az) and ../shared/notes/azure-image-builder-facts.md.
 from __future__ import annotations
 
 import re
+from typing import Optional
+
+from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
+
+from .regions import CAPABILITIES
 
 # Gallery: letters, digits, '_' and '.'; starts and ends with a letter or digit; 1-80.
 GALLERY_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.]{0,78}[A-Za-z0-9])?$")
@@ -22,9 +27,10 @@ TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 TEMPLATE_NAME_RULE = "1-64 letters, digits, '-', '_' or '.'"
 
 # Gallery image version names: three dot-separated 32-bit integers.
-VERSION = re.compile(r"^(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})$")
+VERSION = re.compile(r"^(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})$")  # ASCII digits only
 VERSION_RULE = "MAJOR.MINOR.PATCH, three whole numbers such as 1.0.0"
-INT32_MAX = 2**31 - 1
+# ARM's integers are 32-bit signed ("format": "int32" in the specs): exit codes, ranges, counts.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 # Resource group: letters, digits, '_', '-', '.', '(' and ')'; 1-90; must not end in '.'.
 RESOURCE_GROUP_NAME = re.compile(r"^[\w\-.()]{0,89}[\w\-()]$")
@@ -69,21 +75,66 @@ VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 VM_SIZE_RULE = "an Azure VM size such as Standard_D4ds_v5"
 
 # Windows admin user names: osProfile.adminUsername allows at most 20 characters, no trailing '.', and
-# refuses a list of reserved names (Microsoft: "Windows VM FAQ", adminUsername requirements).
+# refuses Microsoft's full list of reserved names ("OSProfile.adminUsername" in the Compute REST API,
+# https://learn.microsoft.com/rest/api/compute/virtual-machines/create-or-update#osprofile, and the
+# "Windows VM FAQ", https://learn.microsoft.com/azure/virtual-machines/windows/faq).
 ADMIN_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
 ADMIN_USERNAME_RULE = "1-20 letters, digits, '_' or '-', starting with a letter"
 RESERVED_ADMIN_NAMES = frozenset(
-    """administrator admin user user1 user2 user3 test test1 test2 test3 guest owner root server sql
-    support support_388945a0 sys a actuser adm admin1 admin2 aspnet backup console david john""".split()
+    """administrator admin user user1 test user2 test1 user3 admin1 1 123 a actuser adm admin2 aspnet backup
+    console david guest john owner root server sql support support_388945a0 sys test2 test3 user4 user5""".split()
 )
 
-# Resource IDs the config may name.
-DEFINITION_ID = re.compile(
-    r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+$")
+# Tags ("Use tags to organize your Azure resources", section Limitations,
+# https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations):
+# at most 50 per resource; names at most 512 characters (128 for storage accounts, which this program
+# does not tag) without < > % & \ ? /; values at most 256 characters; names compare ignoring case.
+MAX_TAGS = 50
+TAG_NAME_MAX, TAG_VALUE_MAX = 512, 256
+TAG_NAME_FORBIDDEN = "<>%&\\?/"
+TAG_NAME_RULE = "1-512 characters, none of < > % & \\ ? /"
+
+# The OS disk of a VM or build can be larger than its image, never smaller ("Expand virtual hard
+# disks attached to a Windows VM", https://learn.microsoft.com/azure/virtual-machines/windows/expand-os-disk).
+# Windows Server marketplace images are 127 GB; their `smalldisk` SKUs 30 GB.
+MARKETPLACE_IMAGE_GB, SMALLDISK_IMAGE_GB = 127, 30
+
+
+def marketplace_image_gb(sku: str) -> int:
+    return SMALLDISK_IMAGE_GB if "smalldisk" in sku.lower() else MARKETPLACE_IMAGE_GB
+
+# Resource IDs the config may name, parsed with azure-mgmt-core as ARM itself reads them ("Resource
+# ID" in "Azure Resource Manager template functions",
+# https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource#resourceid).
+# Subscription IDs are GUIDs; every name must follow its resource type's rule.
+SUBSCRIPTION_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+STORAGE_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+# Virtual network and subnet names: 1-80 (2-64 for networks) word characters, '-', '.', '_'.
+NETWORK_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+
+
+def resource_id_names(value: str, namespace: str, types: tuple[str, ...],
+                      names: tuple[re.Pattern, ...]) -> Optional[list[str]]:
+    """The names in an ARM resource ID of namespace/types (e.g. Microsoft.Compute, (galleries, images)),
+    each matching its pattern in names; None if value is not such an ID."""
+    if not is_valid_resource_id(value):
+        return None
+    parts = parse_resource_id(value)
+    count = parts.get("last_child_num") or 0
+    chain = [parts.get("type")] + [parts.get(f"child_type_{i}") for i in range(1, count + 1)]
+    found = [parts.get("name")] + [parts.get(f"child_name_{i}") for i in range(1, count + 1)]
+    if (not SUBSCRIPTION_ID.fullmatch(parts.get("subscription") or "")
+            or not RESOURCE_GROUP_NAME.fullmatch(parts.get("resource_group") or "")
+            or (parts.get("namespace") or "").lower() != namespace.lower()
+            or [(t or "").lower() for t in chain] != [t.lower() for t in types]
+            or value.rstrip("/") != value
+            or not all(n and p.fullmatch(n) for n, p in zip(found, names))):
+        return None
+    return found
+
+
 DEFINITION_ID_RULE = ("a gallery image definition ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                       "Microsoft.Compute/galleries/<gallery>/images/<image>")
-STORAGE_ACCOUNT_ID = re.compile(
-    r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}$")
 STORAGE_ACCOUNT_ID_RULE = ("a storage account ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                            "Microsoft.Storage/storageAccounts/<3-24 lowercase letters and digits>")
 
@@ -96,20 +147,9 @@ WORKLOAD_NAME_RULE = "1-24 lowercase letters, digits and '-', starting with a le
 
 REPLICA_STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
 
-# Public Azure regions a gallery can replicate to. A region missing here is a typo far more often
-# than a new region; add it when Microsoft opens one.
-REGIONS: frozenset[str] = frozenset(
-    """
-    australiacentral australiacentral2 australiaeast australiasoutheast austriaeast belgiumcentral
-    brazilsouth brazilsoutheast canadacentral canadaeast centralindia centralus chilecentral
-    eastasia eastus eastus2 francecentral francesouth germanynorth germanywestcentral
-    indonesiacentral israelcentral italynorth japaneast japanwest koreacentral koreasouth
-    malaysiawest mexicocentral newzealandnorth northcentralus northeurope norwayeast norwaywest
-    polandcentral qatarcentral southafricanorth southafricawest southcentralus southeastasia
-    southindia spaincentral swedencentral switzerlandnorth switzerlandwest uaecentral uaenorth
-    uksouth ukwest westcentralus westeurope westindia westus westus2 westus3
-    """.split()
-)
+# Public Azure regions a gallery can replicate to: the rows of the capability table in regions.py. A
+# region missing there is a typo far more often than a new region; add it when Microsoft opens one.
+REGIONS: frozenset[str] = frozenset(CAPABILITIES)
 
 # Short codes for resource names, in the style of the Cloud Adoption Framework.
 REGION_SHORT: dict[str, str] = {

@@ -7,7 +7,8 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .types import Cidr, ComputerNamePrefix, Model, Region, SubnetId, Version, VmSize
+from .addresses import network_problem
+from .types import Cidr, ComputerNamePrefix, ImageName, Model, Region, SubnetId, Version, VmSize
 
 
 def _ipv4(value: str) -> str:
@@ -28,12 +29,10 @@ class RegionNetwork(Model):
 
     @model_validator(mode="after")
     def _inside(self):
-        space = ipaddress.ip_network(self.address_space)
-        for label, cidr in (("workloadSubnet", self.workload_subnet), ("bastionSubnet", self.bastion_subnet)):
-            if cidr and not ipaddress.ip_network(cidr).subnet_of(space):
-                raise ValueError(f"{label} {cidr} must lie inside addressSpace {self.address_space}")
-        if self.bastion_subnet and ipaddress.ip_network(self.bastion_subnet).prefixlen > 26:
-            raise ValueError("bastionSubnet must be /26 or larger, as Azure Bastion requires")
+        problem = network_problem(self.address_space, {"workloadSubnet": self.workload_subnet,
+                                                       "bastionSubnet": self.bastion_subnet})
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -54,9 +53,9 @@ class Fleet(Model):
     region: Region
     # Where the VMs boot from: one of the images (the version its build produced, or imageVersion),
     # or a managed image (a capture, or an image distributed as a managed image).
-    image: Optional[str] = None
+    image: Optional[ImageName] = None
     image_version: Optional[Version] = None
-    managed_image: Optional[str] = None
+    managed_image: Optional[ImageName] = None
     count: int = Field(ge=1, le=1000)
     mode: Literal["vms", "scaleset"] = "vms"
     size: VmSize = "Standard_D2s_v5"
@@ -78,7 +77,7 @@ class Fleet(Model):
 
 
 class CapturePublish(Model):
-    image: str
+    image: ImageName
     version: Version
 
 

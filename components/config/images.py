@@ -6,13 +6,12 @@ are snake_case so that customizer and validator dumps match azure-native's input
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (DefinitionId, HttpsUri, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
+from .types import (DefinitionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -27,7 +26,7 @@ class PowerShellValidator(Model):
     script_uri: Optional[HttpsUri] = None
     sha256_checksum: Optional[Sha256] = None
     run_elevated: bool = True
-    valid_exit_codes: Optional[list[int]] = None
+    valid_exit_codes: Optional[list[Int32]] = None
 
     @model_validator(mode="after")
     def _one_script(self):
@@ -61,7 +60,7 @@ class WindowsRestartCustomizer(Model):
     name: TemplateName
     restart_command: Optional[str] = None
     restart_check_command: Optional[str] = None
-    restart_timeout: Optional[Annotated[str, Field(pattern=r"^\d+[smh]$")]] = None
+    restart_timeout: Optional[Annotated[str, Field(pattern=r"^[0-9]+[smh]$")]] = None
 
 
 class WindowsUpdateCustomizer(Model):
@@ -107,8 +106,8 @@ class Identifier(Model):
 
 
 class Range(Model):
-    min: int = Field(ge=1)
-    max: int = Field(ge=1)
+    min: int = Field(ge=1, le=rules.INT32_MAX)
+    max: int = Field(ge=1, le=rules.INT32_MAX)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -166,7 +165,7 @@ class Image(Model):
     versioning: Versioning = Versioning()
     exclude_from_latest: bool = False
     recommended: Recommended = Recommended()
-    end_of_life: Optional[dt.date] = None
+    end_of_life: Optional[IsoDate] = None
     pinned: Optional[Pinned] = None
     # Versions of this image's definition that fleets pin with imageVersion, each with the regions it is
     # replicated to.

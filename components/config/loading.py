@@ -6,44 +6,55 @@ graph) and without a traceback: ConfigError is a pulumi.RunError, which Pulumi p
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any, Iterable, Union, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
+from . import wire
 from .cross_checks import cross_check
 from .images import Customizer
+from .secrets import SECRET, SECRET_KEYS, looks_secret, redact, scrub
 from .stack import NAMESPACE, StackConfig
+from .strict_yaml import StackFileError, stack_entries
 
 _MAX_VALUE_CHARS = 80
 # The `type` tags of the customizer union, which pydantic inserts into error locations.
 _CUSTOMIZER_TYPES = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(get_args(Customizer)[0]))
 _NULL = object()  # a key the user set to null; None in a problem means "no value to show"
-# Secrets never enter the model (which could print them); components take them as secret Outputs.
-SECRET_KEYS = ("adminPassword", "domainJoinPassword")
 
 
 class ConfigError(pulumi.RunError):
     pass
 
 
-def _raw_namespace() -> dict[str, Any]:
-    """Every key set under our namespace, parsed from Pulumi's string form (objects arrive as JSON)."""
-    keys = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    raw = {}
-    for full_key in keys:
-        namespace, _, key = full_key.partition(":")
-        if namespace != NAMESPACE or key in SECRET_KEYS:
-            continue
-        value = runtime_config.get_config(full_key)
-        try:
-            raw[key] = json.loads(value) if isinstance(value, str) else value
-        except json.JSONDecodeError:
-            raw[key] = value
-    return raw
+@functools.lru_cache(maxsize=8)
+def _file_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    try:
+        stack_entries(path.read_bytes(), path.name)
+    except StackFileError as error:
+        return tuple(error.lines)
+    return ()
+
+
+def stack_file_problems(stack: str, folder: Path | None = None) -> list[str]:
+    """YAML problems of Pulumi.<stack>.yaml (duplicate keys, tabs, ...) where the program can see the file.
+
+    Under `pulumi up` the CLI has parsed the file already and hands over values only, in its own words
+    where it fails; reading the file too gives every YAML problem the same one-line form as `make plan`
+    does. Without the file (a deployment that passes config another way) there is nothing more to read.
+    """
+    path = (folder or Path.cwd()) / f"Pulumi.{stack}.yaml"
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    return list(_file_problems(path, stat.st_mtime_ns, stat.st_size))
 
 
 def _show(value: Any) -> str:
@@ -51,10 +62,6 @@ def _show(value: Any) -> str:
         return "null"
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
-
-
-def _field_keys(model: type[BaseModel]) -> list[str]:
-    return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -99,12 +106,16 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
 
 
 def _loc_key(loc: Iterable) -> str:
-    parts = []
+    parts: list[str] = []
+    previous: Any = None
     for part in loc:
+        after_index, previous = isinstance(previous, int), part
         if isinstance(part, int):
             parts[-1] = f"{parts[-1]}[{part}]"
-        elif part in _CUSTOMIZER_TYPES and parts:
-            continue  # pydantic names the matched union member; the user never wrote it
+        elif part in _CUSTOMIZER_TYPES and after_index:
+            # pydantic names the matched union member right after the list index; the user never wrote
+            # it. Anywhere else `PowerShell` is the user's own key (an image or a tag named so).
+            continue
         elif part == "[key]":
             continue  # pydantic's marker for "the map key itself is bad": the key is already named
         else:
@@ -123,7 +134,7 @@ def _explain(error: dict) -> str:
         return "is required"
     if kind == "extra_forbidden":
         model = _model_at(tuple(error["loc"]))
-        allowed = f"; allowed keys: {', '.join(_field_keys(model))}" if model else ""
+        allowed = f"; allowed keys: {', '.join(wire.field_keys(model))}" if model else ""
         return f"is not a known key{allowed}"
     message = message.removeprefix("Value error, ")
     message = re.sub(r" or instance of \w+", "", message)  # a Python class name means nothing here
@@ -138,34 +149,50 @@ def problems_from(error: ValidationError) -> list[tuple[str, Any, str]]:
     return lines
 
 
-def format_problems(stack: str, problems: list[tuple[str, Any, str]]) -> str:
+def _is_secret(key: str) -> bool:
+    if isinstance(key, wire.FullKey):
+        return looks_secret(key) or runtime_config.is_config_secret(key)
+    # The top-level key may itself contain '.' (`image-factory:admin.password`): try each prefix.
+    parts = key.split(".")
+    return looks_secret(key) or any(
+        runtime_config.is_config_secret(f"{NAMESPACE}:{'.'.join(parts[:i])}") for i in range(1, len(parts) + 1))
+
+
+def format_problems(stack: str, problems: list[tuple[str, Any, str]], hidden: Iterable[str] = ()) -> str:
+    """One line per problem; never a secret's value (hidden: every secret string known to the caller)."""
+    hidden = set(hidden)
     lines = []
     for key, value, allowed in problems:
-        full_key = f"{NAMESPACE}:{key}" if key else NAMESPACE
-        shown = "" if value is None else f" = {_show(value)}"
-        # The top-level key may itself contain '.' (`image-factory:admin.password`): try each prefix.
-        parts = key.split(".")
-        if any(runtime_config.is_config_secret(f"{NAMESPACE}:{'.'.join(parts[:i])}") for i in range(1, len(parts) + 1)):
-            shown = " = [secret]"
-        lines.append(f"Pulumi.{stack}.yaml: {_one_line(full_key)}{shown}: {_one_line(allowed)}")
+        full_key = key if isinstance(key, wire.FullKey) else f"{NAMESPACE}:{key}" if key else NAMESPACE
+        shown = "" if value is None else f" = {_show(redact(value))}"
+        if value is not None and (_is_secret(key) or (isinstance(value, str) and value in hidden)):
+            shown = f" = {SECRET}"
+        # The file name and key stay as written; a secret that slipped into a value or a message does not.
+        lines.append(f"Pulumi.{stack}.yaml: {_one_line(full_key)}{scrub(shown, hidden)}: {scrub(_one_line(allowed), hidden)}")
     return "\n".join(lines)
 
 
 def load(stack: str | None = None) -> StackConfig:
+    """The stack's config, or ConfigError listing every problem before any resource exists."""
     stack = stack or pulumi.get_stack()
-    raw = _raw_namespace()
+    file_problems = stack_file_problems(stack)
+    if file_problems:
+        raise ConfigError("\n".join(file_problems))
+    raw, problems, hidden = wire.read()
     raw.setdefault("environment", stack)
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(format_problems(stack, problems_from(error))) from None
-    problems = cross_check(config, frozenset(k for k in SECRET_KEYS if secret(k) is not None))
+        raise ConfigError(format_problems(stack, problems + problems_from(error), hidden)) from None
+    problems += cross_check(config, frozenset(k for k in SECRET_KEYS if secret(k) is not None))
     if problems:
-        raise ConfigError(format_problems(stack, problems))
+        raise ConfigError(format_problems(stack, problems, hidden))
     return config
 
 
 def secret(key: str) -> pulumi.Output[str] | None:
     """A secret from the stack file (`pulumi config set --secret`), as a secret Output, or None."""
     assert key in SECRET_KEYS, key
+    if not runtime_config.is_config_secret(f"{NAMESPACE}:{key}"):
+        return None  # a plain-text password is refused by load(); never pass it on
     return pulumi.Config(NAMESPACE).get_secret(key)

@@ -15,7 +15,7 @@ from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
 from .patching import Patching
 from .types import (AdminUsername, Environment, GalleryName, ImageName, Model, Region, ResourceGroupName,
-                    StorageAccountId, WorkloadName)
+                    StorageAccountId, TagName, TagValue, WorkloadName)
 
 NAMESPACE = "image-factory"
 
@@ -42,7 +42,7 @@ class StackConfig(Model):
     artifact_storage_account_id: Optional[StorageAccountId] = None
     admin_username: AdminUsername = "ifadmin"
     patching: Patching = Patching()
-    tags: dict[str, str] = {}
+    tags: dict[TagName, TagValue] = {}
 
     @property
     def fleet_regions(self) -> list[str]:

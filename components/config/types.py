@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
 from . import azure_rules as rules
+from .addresses import cidr_problem
 
 
 def _matches(pattern: re.Pattern, rule: str):
@@ -36,18 +39,36 @@ def _version(value: str) -> str:
 
 
 def _source_version(value: str) -> str:
-    if value != "latest" and not re.fullmatch(r"\d+\.\d+\.\d+", value):
+    if value != "latest" and not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", value):
         raise ValueError("must be 'latest' or a marketplace version such as 26100.2894.250113")
     return value
 
 
+_URL = TypeAdapter(HttpUrl)
+
+
 def _https_uri(value: str) -> str:
-    if not value.startswith("https://"):
+    # Parsed as pydantic's HttpUrl (a host is required: `https://` or `https:///a.ps1` is not a URI),
+    # kept as the string written, so the template body sends exactly what the stack file says.
+    try:
+        url = _URL.validate_python(value)
+    except ValidationError:
+        url = None
+    if url is None or url.scheme != "https" or not urlsplit(value).hostname or not value.startswith("https://"):
         raise ValueError("must be an https:// URI")
     return value
 
 
+def _iso_date_text(value: object) -> object:
+    # YAML dates reach the program as text (yaml.v3 and the strict loader keep them so): take exactly
+    # YYYY-MM-DD in ASCII digits, never a number (which pydantic would read as a Unix time).
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
 Region = Annotated[str, AfterValidator(_region)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text), Field(strict=False)]
 Version = Annotated[str, AfterValidator(_version)]
 TemplateName = Annotated[str, _matches(rules.TEMPLATE_NAME, rules.TEMPLATE_NAME_RULE)]
 ImageName = Annotated[str, _matches(rules.IMAGE_DEFINITION_NAME, rules.IMAGE_DEFINITION_NAME_RULE)]
@@ -61,8 +82,36 @@ VmSize = Annotated[str, _matches(rules.VM_SIZE, rules.VM_SIZE_RULE)]
 Environment = Annotated[str, _matches(rules.ENVIRONMENT, rules.ENVIRONMENT_RULE)]
 # Fleet and capture names: they become parts of VM, NIC and scale set names.
 WorkloadName = Annotated[str, _matches(rules.WORKLOAD_NAME, rules.WORKLOAD_NAME_RULE)]
-DefinitionId = Annotated[str, _matches(rules.DEFINITION_ID, rules.DEFINITION_ID_RULE)]
-StorageAccountId = Annotated[str, _matches(rules.STORAGE_ACCOUNT_ID, rules.STORAGE_ACCOUNT_ID_RULE)]
+
+
+def _resource_id(namespace: str, types: tuple[str, ...], names: tuple[re.Pattern, ...], rule: str):
+    def check(value: str) -> str:
+        if rules.resource_id_names(value, namespace, types, names) is None:
+            raise ValueError(f"must be {rule}")
+        return value
+
+    return AfterValidator(check)
+
+
+DefinitionId = Annotated[str, _resource_id("Microsoft.Compute", ("galleries", "images"),
+                                           (rules.GALLERY_NAME, rules.IMAGE_DEFINITION_NAME), rules.DEFINITION_ID_RULE)]
+StorageAccountId = Annotated[str, _resource_id("Microsoft.Storage", ("storageAccounts",), (rules.STORAGE_ACCOUNT_NAME,),
+                                               rules.STORAGE_ACCOUNT_ID_RULE)]
+SubnetId = Annotated[str, _resource_id(
+    "Microsoft.Network", ("virtualNetworks", "subnets"), (rules.NETWORK_NAME, rules.NETWORK_NAME),
+    "a subnet resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+    "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")]
+Int32 = Annotated[int, Field(ge=rules.INT32_MIN, le=rules.INT32_MAX)]
+
+
+def _tag_name(value: str) -> str:
+    if not 1 <= len(value) <= rules.TAG_NAME_MAX or any(c in rules.TAG_NAME_FORBIDDEN for c in value):
+        raise ValueError(f"must be a tag name Azure accepts: {rules.TAG_NAME_RULE}")
+    return value
+
+
+TagName = Annotated[str, AfterValidator(_tag_name)]
+TagValue = Annotated[str, Field(max_length=rules.TAG_VALUE_MAX)]
 
 
 def _not_reserved(value: str) -> str:
@@ -74,24 +123,17 @@ def _not_reserved(value: str) -> str:
 AdminUsername = Annotated[str, _matches(rules.ADMIN_USERNAME, rules.ADMIN_USERNAME_RULE), AfterValidator(_not_reserved)]
 
 def _cidr(value: str) -> str:
-    try:
-        ipaddress.IPv4Network(value, strict=True)
-    except ValueError:
-        raise ValueError("must be an IPv4 network in CIDR form such as 10.20.0.0/16") from None
-    return value
-
-
-def _subnet_id(value: str) -> str:
-    parts = value.split("/")
-    if len(parts) != 11 or parts[6].lower() != "microsoft.network" or parts[9].lower() != "subnets":
-        raise ValueError("must be a subnet resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
-                         "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")
+    problem = cidr_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
-SubnetId = Annotated[str, AfterValidator(_subnet_id)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+    # strict: no coercion between booleans, numbers and strings (`count: "2"`, `protect: 1` and
+    # `timeoutMinutes: false` are errors, not 2, True and 0); what YAML typed is what the model takes.
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True,
+                              strict=True)

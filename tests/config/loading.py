@@ -11,17 +11,19 @@ import re
 from typing import Any
 
 import pytest
-import yaml
 from pulumi.runtime import config as runtime_config
 
+from components.config import strict_yaml
 from tests.config import model
 from components.config.loading import ConfigError, load
 from offline.plan import ROOT, stack_config
 
 NS = "image-factory"
 IMG = "win2025-base"  # the dev stack's image
+NOT_A_SECRET = ("must not be a secret: it becomes part of Azure resource names or tags, which Azure shows in "
+                "plain text; set it without --secret")
 REGIONS_TAIL = "must be an Azure region name such as uksouth or eastus"
-SUBNET = "/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
+SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
 FILE_CUSTOMIZER = {
     "type": "File", "name": "app-prereqs-installer", "sourceUri": "https://example.blob.core.windows.net/s/a.ps1",
     "destination": "C:\\ImageFactory\\a.ps1", "sha256Checksum": "9f" * 32,
@@ -38,7 +40,7 @@ TOP_KEYS = allowed_keys(model.StackConfig)
 
 def dev_raw() -> dict[str, Any]:
     """The dev stack's `image-factory:*` keys, without the namespace, as parsed YAML."""
-    entries = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    entries = strict_yaml.parse((ROOT / "Pulumi.dev.yaml").read_bytes(), "Pulumi.dev.yaml")["config"]
     return {k.partition(":")[2]: v for k, v in entries.items() if k.startswith(f"{NS}:")}
 
 
@@ -54,6 +56,33 @@ def load_raw(raw: dict[str, Any], secret: tuple[str, ...] = ()) -> model.StackCo
         return load("dev")
 
     return contextvars.Context().run(run)
+
+
+DEV_TEXT = (ROOT / "Pulumi.dev.yaml").read_text()
+
+
+def load_text(text: str | bytes, secrets: dict[str, str] | None = None, stack: str = "dev") -> model.StackConfig:
+    """load() on a whole stack file's text, read as the offline plan reads it (the strict loader, then
+    Pulumi's wire form), in a fresh context."""
+    def run() -> model.StackConfig:
+        config, secret_keys = stack_config(stack, secrets=secrets, text=text)
+        runtime_config.set_all_config(config, secret_keys)
+        return load(stack)
+
+    return contextvars.Context().run(run)
+
+
+def text_problems(text: str | bytes, secrets: dict[str, str] | None = None) -> list[str]:
+    """The lines of the ConfigError that loading this stack file text must raise."""
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, secrets)
+    return str(caught.value).split("\n")
+
+
+def dev_text(old: str, new: str, count: int = 1) -> str:
+    """The dev stack file with old replaced by new (old must be there)."""
+    assert DEV_TEXT.count(old) >= count, old
+    return DEV_TEXT.replace(old, new, count)
 
 
 def problems(raw: dict[str, Any], secret: tuple[str, ...] = ()) -> list[str]:

@@ -1,6 +1,8 @@
 """The typed stack config's property: no invalid config ends in anything but one clean line per
 problem (ConfigError, never a traceback). Hundreds of generated configs are loaded the way the program
-loads them (tests/config/loading.py), without running it, so they stay fast.
+loads them (tests/config/loading.py), without running it, so they stay fast. Each mutation here breaks
+a rule on purpose, so every case must be refused; the whole-file property, where a mutation may also
+leave a valid file, is tests/config/test_stack_file_property.py.
 """
 
 from __future__ import annotations
@@ -164,7 +166,9 @@ DELETE = object()
 
 rule_breaker = st.sampled_from(RULE_BREAKERS).flatmap(
     lambda rb: rb[1].map(lambda value: (path_of(rb[0]), value)))
-wrong_kind = st.sampled_from([p for p in paths(DEV) if p not in MAPS and len(p) > 0]).flatmap(
+# A top-level string key takes any scalar's text (Pulumi passes `owner: 0` as "0"): no wrong kind there.
+wrong_kind = st.sampled_from([p for p in paths(DEV) if p not in MAPS and len(p) > 0
+                              and not (len(p) == 1 and isinstance(DEV[p[0]], str))]).flatmap(
     lambda p: junk_unlike(get(DEV, p)).map(lambda value: (p, value)))
 missing = st.sampled_from(REQUIRED).map(lambda p: (path_of(p), DELETE))
 extra_key = st.sampled_from(MODEL_NODES).flatmap(lambda node: st.tuples(
@@ -208,7 +212,7 @@ def apply(raw: dict, path: tuple, value: Any) -> bool:
 def test_property_every_invalid_config_ends_in_clean_lines():
     examples = []
 
-    @settings(max_examples=600, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(st.lists(mutation, min_size=1, max_size=3))
     def check(mutations):
@@ -229,4 +233,4 @@ def test_property_every_invalid_config_ends_in_clean_lines():
         examples.append(len(text.split("\n")))
 
     check()
-    assert len(examples) >= 500, len(examples)
+    assert len(examples) >= 250, len(examples)

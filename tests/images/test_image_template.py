@@ -91,8 +91,8 @@ def _get(node: Any, path: tuple) -> Any:
     ("image-factory:owner", "someone-else@contoso-finance.example"),
     ("image-factory:tags", {"cost-centre": "it-platform-other", "new-tag": "x"}),
     ("image-factory:fleets", {"more": {"region": "uksouth", "image": IMAGE, "count": 400, "mode": "scaleset",
-                                       "subnetId": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network"
-                                                   "/virtualNetworks/v/subnets/s"}}),
+                                       "subnetId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups"
+                                                   "/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"}}),
 ])
 def test_owner_tags_and_fleet_sizes_leave_the_template_untouched(key, value):
     # Owner and cost tags change often; fleet sizes move replica counts, which VersionReplicas applies

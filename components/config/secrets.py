@@ -1,0 +1,70 @@
+"""Secret hygiene: which keys are secrets, which must not be, and keeping every secret out of every line.
+
+An error line is read in CI logs and pasted into chats: it must never hold a password, even one the
+user set in plain text or under a misspelt key. Values are hidden by what their key looks like
+(password, secret, token, key, ... and near misses such as `adminPasword`) and by what Pulumi says is
+a secret (`secure:` in the stack file).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Iterable
+
+SECRET = "[secret]"
+# The secrets this program reads; they never enter the model (which could print them).
+SECRET_KEYS = ("adminPassword", "domainJoinPassword")
+# Keys whose values end up in Azure resource names or tags, which Azure stores and shows in plain text
+# to anyone who can read the resource: a `secure:` value there would be decrypted into them.
+NAMED_KEYS = frozenset({"owner", "environment", "location", "resourceGroup", "gallery", "tags", "images", "fleets",
+                        "captures", "network", "adminUsername"})
+
+_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "tokens",
+                           "key", "keys", "apikey", "credential", "credentials", "sas", "connectionstring"})
+# Misspellings worth catching (`pasword`, `secert`): close to one of these, as difflib measures.
+_NEAR = ("password", "secret", "token", "credential", "passphrase")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _words(segment: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(segment)]
+
+
+def _secret_word(word: str) -> bool:
+    return (word in _SECRET_WORDS or word.startswith("pass")
+            or (len(word) >= 5 and bool(difflib.get_close_matches(word, _NEAR, n=1, cutoff=0.8))))
+
+
+def looks_secret(key: str) -> bool:
+    """True for a key (any segment of a dotted path) that names a secret: `adminPassword`, `apiKey`,
+    `client_secret`, `adminPasword`; not `sha256Checksum`, `managedImage` or `keyboardLayout`."""
+    return any(_secret_word(word) for segment in re.split(r"[.\[\]:]", key) for word in _words(segment))
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """value with everything under a secret-looking key replaced by [secret] (for showing dumps)."""
+    if key and looks_secret(key):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def secret_strings(value: Any, key: str = "", hidden: bool = False) -> set[str]:
+    """Every string held under a secret-looking key in value: what no output line may contain."""
+    hidden = hidden or bool(key and looks_secret(key))
+    if isinstance(value, dict):
+        return {s for k, v in value.items() for s in secret_strings(v, str(k), hidden)}
+    if isinstance(value, list):
+        return {s for v in value for s in secret_strings(v, "", hidden)}
+    return {str(value)} if hidden and value is not None and str(value).strip() else set()
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """The last guard: any secret that reached a line (inside a hint, a message) becomes [secret]."""
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, SECRET)
+    return text
