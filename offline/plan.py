@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextvars
 import json
+import os
 import re
 import runpy
 import sys
@@ -27,6 +28,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components.config.loading import ConfigError
+from components.config.placeholders import OFFLINE_ENV
 from components.config.strict_yaml import StackFileError, parse, stack_entries
 
 from .azure_types import azure_type
@@ -118,11 +120,14 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: d
     mocks = AzureMocks(replicas)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+    os.environ[OFFLINE_ENV] = "1"  # placeholders in a stack file are shown here, refused by a real preview
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
     except BaseException:
         _cancel_pending()
         raise
+    finally:
+        os.environ.pop(OFFLINE_ENV, None)
     outputs = _sync_await(_resolve(get_root_resource().outputs))
 
     custom = {r.urn for r in monitor.registrations if r.custom}

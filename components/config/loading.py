@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import wire
 from .cross_checks import cross_check
+from .placeholders import offline, placeholders
 from .images import Customizer
 from .secrets import SECRET, SECRET_KEYS, looks_secret, redact, scrub
 from .stack import NAMESPACE, StackConfig
@@ -185,6 +186,12 @@ def load(stack: str | None = None) -> StackConfig:
     except ValidationError as error:
         raise ConfigError(format_problems(stack, problems + problems_from(error), hidden)) from None
     problems += cross_check(config, frozenset(k for k in SECRET_KEYS if secret(k) is not None))
+    found = placeholders(config)
+    if found and offline():
+        for line in format_problems(stack, found, hidden).split("\n"):
+            pulumi.log.warn(f"{line} (the offline plan shows it; a real preview refuses it)")
+    elif found:
+        problems += found
     if problems:
         raise ConfigError(format_problems(stack, problems, hidden))
     return config

@@ -23,7 +23,7 @@ IMG = "win2025-base"  # the dev stack's image
 NOT_A_SECRET = ("must not be a secret: it becomes part of Azure resource names or tags, which Azure shows in "
                 "plain text; set it without --secret")
 REGIONS_TAIL = "must be an Azure region name such as uksouth or eastus"
-SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
+SUBNET = "/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/workload"
 FILE_CUSTOMIZER = {
     "type": "File", "name": "app-prereqs-installer", "sourceUri": "https://example.blob.core.windows.net/s/a.ps1",
     "destination": "C:\\ImageFactory\\a.ps1", "sha256Checksum": "9f" * 32,

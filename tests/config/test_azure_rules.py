@@ -178,7 +178,7 @@ SUBNET_RULE = ("must be a subnet resource ID: /subscriptions/<id>/resourceGroups
 
 @pytest.mark.parametrize("subnet", [
     SUBNET.rsplit("/", 1)[0] + "/",  # no subnet name
-    SUBNET.replace("00000000-0000-0000-0000-000000000000", "0000"),  # not a subscription GUID
+    SUBNET.replace("12345678-0000-0000-0000-000000000000", "0000"),  # not a subscription GUID
     SUBNET.replace("rg-net", "rg net"),
     SUBNET.replace("Microsoft.Network", "Microsoft.Compute"),
     SUBNET + "/extra",
@@ -190,7 +190,7 @@ def test_malformed_subnet_ids(subnet):
 
 
 def test_malformed_definition_and_storage_ids():
-    good = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i"
+    good = "/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i"
     assert load_raw(with_(f"images.{IMG}.pinned", {"version": "1.0.0", "definitionId": good, "regions": ["uksouth"]}))
     bad = good.replace("galleries/g", "galleries/g-1")  # gallery names allow no '-'
     [only] = problems(with_(f"images.{IMG}.pinned", {"version": "1.0.0", "definitionId": bad, "regions": ["uksouth"]}))

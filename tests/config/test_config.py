@@ -14,18 +14,30 @@ import pytest
 from pulumi.runtime import config as runtime_config
 
 from components.config import azure_rules as rules
-from components.naming import computer_name_prefix
 from components.config.loading import load
+from components.config.placeholders import OFFLINE_ENV
+from components.naming import computer_name_prefix
 from offline import plan as offline_plan
-from tests.config.loading import (
-    FILE_CUSTOMIZER, IMG, NS, REGIONS_TAIL, dev_raw, fleet, line, load_raw, problems, with_, without)
 from offline.plan import stack_config
-
+from tests.config.loading import (
+    FILE_CUSTOMIZER,
+    IMG,
+    NS,
+    REGIONS_TAIL,
+    dev_raw,
+    fleet,
+    line,
+    load_raw,
+    problems,
+    with_,
+    without,
+)
 
 # --- the stack files themselves ----------------------------------------------------------------
 
 @pytest.mark.parametrize("stack", offline_plan.stack_names())
-def test_every_stack_file_loads(stack):
+def test_every_stack_file_loads(stack, monkeypatch):
+    monkeypatch.setenv(OFFLINE_ENV, "1")  # as the offline plan loads it: prod holds placeholders
     config, secret_keys = stack_config(stack)
 
     def run():

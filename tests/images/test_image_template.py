@@ -91,7 +91,7 @@ def _get(node: Any, path: tuple) -> Any:
     ("image-factory:owner", "someone-else@contoso-finance.example"),
     ("image-factory:tags", {"cost-centre": "it-platform-other", "new-tag": "x"}),
     ("image-factory:fleets", {"more": {"region": "uksouth", "image": IMAGE, "count": 400, "mode": "scaleset",
-                                       "subnetId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups"
+                                       "subnetId": "/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups"
                                                    "/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"}}),
 ])
 def test_owner_tags_and_fleet_sizes_leave_the_template_untouched(key, value):
