@@ -53,6 +53,21 @@ NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE = (
     "Gen2 Windows Server marketplace images are TrustedLaunchSupported, and Image Builder distributes such a "
     "source only to TrustedLaunchSupported targets, which a managed image is not")
 
+# Managed disks: an OS disk holds at most 4 TiB ("Azure managed disk types", OS disk size limits); the
+# Windows Server marketplace images need 127 GB (30 GB for the smalldisk SKUs).
+OS_DISK_MAX_GB = 4095
+OS_DISK_MIN_GB = 30
+OS_DISK_TYPES = ("Premium_LRS", "Premium_ZRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS")
+# A Flexible scale set holds at most 1,000 instances ("Virtual Machine Scale Sets" limits); a `vms`
+# fleet is held to the same bound.
+MAX_FLEET_COUNT = 1000
+# Gallery image definition identifier: publisher up to 128 characters, offer and sku up to 64
+# ("Store and share images in an Azure Compute Gallery", image definitions).
+IDENTIFIER_PUBLISHER_MAX = 128
+IDENTIFIER_OFFER_SKU_MAX = 64
+# Image Builder's WindowsUpdate customizer: updateLimit caps the updates installed in one run.
+WINDOWS_UPDATE_LIMIT_MAX = 10000
+
 BUILD_TIMEOUT_MAX_MINUTES = 960  # 0 means Image Builder's default of 240
 BUILD_TIMEOUT_DEFAULT_MINUTES = 240  # what Image Builder uses when buildTimeoutInMinutes is 0
 MAX_REPLICAS_PER_REGION = 100

@@ -7,8 +7,18 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
+from . import azure_rules as rules
 from .addresses import network_problem
-from .types import Cidr, ComputerNamePrefix, ImageName, Model, Region, SubnetId, Version, VmSize
+from .types import (
+    Cidr,
+    ComputerNamePrefix,
+    ImageName,
+    Model,
+    Region,
+    SubnetId,
+    Version,
+    VmSize,
+)
 
 
 def _ipv4(value: str) -> str:
@@ -37,8 +47,8 @@ class RegionNetwork(Model):
 
 
 class OsDisk(Model):
-    type: Literal["Premium_LRS", "Premium_ZRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS"] = "Premium_LRS"
-    size_gb: int = Field(default=128, ge=127, le=4095, alias="sizeGB")
+    type: Literal[rules.OS_DISK_TYPES] = "Premium_LRS"  # type: ignore[valid-type]
+    size_gb: int = Field(default=128, ge=127, le=rules.OS_DISK_MAX_GB, alias="sizeGB")
 
 
 class DomainJoin(Model):
@@ -56,7 +66,7 @@ class Fleet(Model):
     image: Optional[ImageName] = None
     image_version: Optional[Version] = None
     managed_image: Optional[ImageName] = None
-    count: int = Field(ge=1, le=1000)
+    count: int = Field(ge=1, le=rules.MAX_FLEET_COUNT)
     mode: Literal["vms", "scaleset"] = "vms"
     size: VmSize = "Standard_D2s_v5"
     zones: list[Literal["1", "2", "3"]] = []

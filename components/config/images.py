@@ -68,7 +68,7 @@ class WindowsUpdateCustomizer(Model):
     name: TemplateName
     search_criteria: str = "IsInstalled=0"
     filters: list[str] = ["exclude:$_.Title -like '*Preview*'", "include:$true"]
-    update_limit: int = Field(default=1000, ge=1, le=10000)
+    update_limit: int = Field(default=1000, ge=1, le=rules.WINDOWS_UPDATE_LIMIT_MAX)
 
 
 Customizer = Annotated[
@@ -100,9 +100,9 @@ class PlatformSource(Model):
 
 
 class Identifier(Model):
-    publisher: Annotated[str, Field(min_length=1, max_length=128)]
-    offer: Annotated[str, Field(min_length=1, max_length=64)]
-    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    publisher: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_PUBLISHER_MAX)]
+    offer: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_OFFER_SKU_MAX)]
+    sku: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_OFFER_SKU_MAX)]
 
 
 class Range(Model):
@@ -124,7 +124,7 @@ class Recommended(Model):
 class Build(Model):
     # A D4ds_v5 (4 vCPU, Gen2) avoids the WinRM timeouts reported on the small default build VMs.
     vm_size: VmSize = "Standard_D4ds_v5"
-    os_disk_size_gb: int = Field(default=127, ge=30, le=4095, alias="osDiskSizeGB")
+    os_disk_size_gb: int = Field(default=127, ge=rules.OS_DISK_MIN_GB, le=rules.OS_DISK_MAX_GB, alias="osDiskSizeGB")
     timeout_minutes: int = Field(default=180, ge=0, le=rules.BUILD_TIMEOUT_MAX_MINUTES)
 
 
