@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextvars
 import json
+import logging
 import os
 import re
 import runpy
@@ -119,7 +120,8 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: d
     runtime_settings.SETTINGS.outputs = set()
     mocks = AzureMocks(replicas)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+    warnings = _WarningLog()
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor, logger=warnings)
     os.environ[OFFLINE_ENV] = "1"  # placeholders in a stack file are shown here, refused by a real preview
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
@@ -145,7 +147,20 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: d
             for r in sorted(monitor.registrations, key=lambda r: (r.parent is not None, r.urn))
         ],
         "outputs": outputs,
+        # What the program warned about (pulumi.log.warn), e.g. placeholders a real preview refuses.
+        "warnings": warnings.lines,
     }
+
+
+class _WarningLog(logging.Logger):
+    """The mock engine's log: the program's warnings, kept for the plan document instead of printed."""
+
+    def __init__(self) -> None:
+        super().__init__("offline-plan")
+        self.lines: list[str] = []
+
+    def warning(self, msg, *args, **kwargs) -> None:  # type: ignore[override]
+        self.lines.append(str(msg))
 
 
 def _cancel_pending() -> None:
@@ -209,6 +224,8 @@ def render_text(doc: dict) -> str:
         f"     {'Type':<{width_type}}{'Name':<{width_name}}Azure name / notes",
     ]
     lines += [f" +   {t:<{width_type}}{n:<{width_name}}{s}" for t, n, s in rows]
+    if doc.get("warnings"):
+        lines += ["", "Warnings:"] + [f"    {w}" for w in doc["warnings"]]
     lines += ["", "Outputs:"]
     lines += [f"    {k}: {json.dumps(v)}" for k, v in sorted(doc["outputs"].items())]
     custom = sum(1 for r in doc["resources"] if r["custom"])
