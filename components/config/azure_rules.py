@@ -26,6 +26,15 @@ IMAGE_DEFINITION_NAME_RULE = "1-80 letters, digits, '-', '_' or '.', starting an
 TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 TEMPLATE_NAME_RULE = "1-64 letters, digits, '-', '_' or '.'"
 
+# Customizer and validator names: Image Builder's types give them no pattern (spaces are fine:
+# "Install Teams"); only control characters, which cannot be printed in its logs, are refused.
+CUSTOMIZER_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
+CUSTOMIZER_NAME_RULE = "1-256 characters, no control characters"
+# File customizer destination on Windows: a full path with its drive ("Create an Azure Image Builder
+# Bicep or ARM template JSON template", File customizer: "the full destination path and file name").
+WINDOWS_FILE_PATH = re.compile(r"^[A-Za-z]:\\[^<>\"|?*\x00-\x1f]+$")
+WINDOWS_FILE_PATH_RULE = "a full Windows path with a drive, such as C:\\ImageFactory\\setup.ps1"
+
 # Gallery image version names: three dot-separated 32-bit integers.
 VERSION = re.compile(r"^(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})$")  # ASCII digits only
 VERSION_RULE = "MAJOR.MINOR.PATCH, three whole numbers such as 1.0.0"

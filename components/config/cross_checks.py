@@ -12,6 +12,7 @@ from ..naming import BASE_TAGS, EXTRA_TAGS, MOST_EXTRA_TAGS, computer_name_prefi
 from . import azure_rules as rules
 from .addresses import usable_addresses
 from .regions import has_zones, has_zrs
+from .sources import source_problem
 from .stack import StackConfig
 from .vm_sizes import capabilities
 
@@ -39,6 +40,10 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
         if image.rebuild_on_new_base_image and (image.pinned or image.source.version != "latest"):
             problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
                              "needs a built image whose source.version is 'latest'"))
+        bad_source = None if image.pinned else source_problem(image.source)
+        if bad_source:
+            key, allowed = bad_source
+            problems.append((f"images.{image_name}.source.{key}", getattr(image.source, key), allowed))
         if image.managed_image and not image.pinned:  # every source is a marketplace image today
             problems.append((f"images.{image_name}.managedImage", True,
                              f"cannot be true for a marketplace source ({image.source.sku}): "
@@ -93,6 +98,9 @@ def _check_fleets(config: StackConfig) -> list[Problem]:
             if region in config.network and not config.network[region].bastion_subnet:
                 problems.append((f"network.{region}.bastionSubnet", None, "is required when bastion is true"))
     for name, capture in config.captures.items():
+        bad_source = source_problem(capture)  # the captured image is made V2 (vms/capture.py)
+        if bad_source:
+            problems.append((f"captures.{name}.{bad_source[0]}", getattr(capture, bad_source[0]), bad_source[1]))
         if capture.region not in config.network:
             problems.append((f"captures.{name}.region", capture.region,
                              f"needs network.{capture.region} (addressSpace, workloadSubnet) for the reference VM"))

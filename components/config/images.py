@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (DefinitionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, TemplateName, Version, VmSize)
+from .types import (CustomizerName, DefinitionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, Version, VmSize, WindowsFilePath)
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -21,7 +21,7 @@ class PowerShellValidator(Model):
     """A PowerShell script run in the build VM: inline, or downloaded and checked against its digest."""
 
     type: Literal["PowerShell"]
-    name: TemplateName
+    name: CustomizerName
     inline: Optional[list[str]] = Field(default=None, min_length=1)
     script_uri: Optional[HttpsUri] = None
     sha256_checksum: Optional[Sha256] = None
@@ -49,15 +49,15 @@ class PowerShellCustomizer(PowerShellValidator):
 
 class FileCustomizer(Model):
     type: Literal["File"]
-    name: TemplateName
+    name: CustomizerName
     source_uri: HttpsUri
-    destination: str = Field(min_length=1)
+    destination: WindowsFilePath
     sha256_checksum: Sha256
 
 
 class WindowsRestartCustomizer(Model):
     type: Literal["WindowsRestart"]
-    name: TemplateName
+    name: CustomizerName
     restart_command: Optional[str] = None
     restart_check_command: Optional[str] = None
     restart_timeout: Optional[Annotated[str, Field(pattern=r"^[0-9]+[smh]$")]] = None
@@ -65,7 +65,7 @@ class WindowsRestartCustomizer(Model):
 
 class WindowsUpdateCustomizer(Model):
     type: Literal["WindowsUpdate"]
-    name: TemplateName
+    name: CustomizerName
     search_criteria: str = "IsInstalled=0"
     filters: list[str] = ["exclude:$_.Title -like '*Preview*'", "include:$true"]
     update_limit: int = Field(default=1000, ge=1, le=rules.WINDOWS_UPDATE_LIMIT_MAX)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from . import wire
 from .cross_checks import cross_check
 from .placeholders import offline, placeholders
+from .sources import unknown_generation
 from .images import Customizer
 from .secrets import SECRET, SECRET_KEYS, looks_secret, redact, scrub
 from .stack import NAMESPACE, StackConfig
@@ -186,6 +187,11 @@ def load(stack: str | None = None) -> StackConfig:
     except ValidationError as error:
         raise ConfigError(format_problems(stack, problems + problems_from(error), hidden)) from None
     problems += cross_check(config, frozenset(k for k in SECRET_KEYS if secret(k) is not None))
+    for name, image in config.built_images.items():
+        if unknown_generation(image.source):
+            pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "
+                            f"{image.source.publisher}/{image.source.offer}/{image.source.sku} cannot be known "
+                            "offline; Image Builder refuses a generation 1 source into these V2 definitions")
     found = placeholders(config)
     if found and offline():
         for line in format_problems(stack, found, hidden).split("\n"):

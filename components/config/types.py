@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import re
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -71,6 +70,8 @@ Region = Annotated[str, AfterValidator(_region)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text), Field(strict=False)]
 Version = Annotated[str, AfterValidator(_version)]
 TemplateName = Annotated[str, _matches(rules.TEMPLATE_NAME, rules.TEMPLATE_NAME_RULE)]
+CustomizerName = Annotated[str, _matches(rules.CUSTOMIZER_NAME, rules.CUSTOMIZER_NAME_RULE)]
+WindowsFilePath = Annotated[str, _matches(rules.WINDOWS_FILE_PATH, rules.WINDOWS_FILE_PATH_RULE)]
 ImageName = Annotated[str, _matches(rules.IMAGE_DEFINITION_NAME, rules.IMAGE_DEFINITION_NAME_RULE)]
 GalleryName = Annotated[str, _matches(rules.GALLERY_NAME, rules.GALLERY_NAME_RULE)]
 ResourceGroupName = Annotated[str, _matches(rules.RESOURCE_GROUP_NAME, rules.RESOURCE_GROUP_NAME_RULE)]

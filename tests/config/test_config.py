@@ -80,17 +80,42 @@ def test_image_definition_name():
         "must be 1-80 letters, digits, '-', '_' or '.', starting and ending with a letter or digit")]
 
 
-def test_customizer_name_must_fit_the_template_name_pattern():
-    assert problems(with_(f"images.{IMG}.customize[0].name", "baseline settings")) == [line(
-        f"images.{IMG}.customize[0].name", "'baseline settings'", "must be 1-64 letters, digits, '-', '_' or '.'")]
-    assert problems(with_(f"images.{IMG}.customize[1].name", "r" * 65)) == [line(
-        f"images.{IMG}.customize[1].name", repr("r" * 65), "must be 1-64 letters, digits, '-', '_' or '.'")]
+def test_customizer_and_validator_names_follow_azures_rule_not_the_template_names():
+    # Image Builder's types give these names no pattern: "Install Teams" is fine (issue 12).
+    loaded = load_raw(with_(f"images.{IMG}.customize[0].name", "Install Teams: baseline"))
+    assert loaded.images[IMG].customize[0].name == "Install Teams: baseline"
+    assert load_raw(with_(f"images.{IMG}.validate.inVMValidations[0].name", "check:folder"))
+    assert problems(with_(f"images.{IMG}.customize[1].name", "two\nlines")) == [line(
+        f"images.{IMG}.customize[1].name", "'two\\nlines'", f"must be {rules.CUSTOMIZER_NAME_RULE}")]
+    assert problems(with_(f"images.{IMG}.customize[1].name", "r" * 257)) == [line(
+        f"images.{IMG}.customize[1].name", repr("r" * 257)[:77] + "...", f"must be {rules.CUSTOMIZER_NAME_RULE}")]
 
 
-def test_validator_name_must_fit_the_template_name_pattern():
-    assert problems(with_(f"images.{IMG}.validate.inVMValidations[0].name", "check:folder")) == [line(
-        f"images.{IMG}.validate.inVMValidations[0].name", "'check:folder'",
-        "must be 1-64 letters, digits, '-', '_' or '.'")]
+def test_file_destination_is_a_full_windows_path():
+    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "destination": "ImageFactory/a.ps1"})
+    assert problems(raw) == [line(f"images.{IMG}.customize[4].destination", "'ImageFactory/a.ps1'",
+                                  f"must be {rules.WINDOWS_FILE_PATH_RULE}")]
+
+
+@pytest.mark.parametrize("sku, allowed", [
+    ("2019-Datacenter", "use 2019-Datacenter-gensecond"),
+    ("2025-datacenter", "use 2025-datacenter-g2"),
+])
+def test_a_generation_1_source_is_refused_with_the_gen2_sku(sku, allowed):
+    [only] = problems(with_(f"images.{IMG}.source.sku", sku))
+    assert only == line(f"images.{IMG}.source.sku", repr(sku),
+                        f"must be a Hyper-V generation 2 SKU (the definitions are V2): {sku} is generation 1; {allowed}")
+
+
+@pytest.mark.parametrize("sku", ["2025-datacenter-g2", "2022-datacenter-azure-edition", "2019-datacenter-gensecond"])
+def test_generation_2_sources_are_accepted(sku):
+    assert load_raw(with_(f"images.{IMG}.source.sku", sku)).images[IMG].source.sku == sku
+
+
+def test_a_linux_source_is_refused():
+    raw = with_(f"images.{IMG}.source", {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"})
+    assert problems(raw) == [line(f"images.{IMG}.source.publisher", "'Canonical'",
+                                  "must publish Windows images: the image definitions here are Windows (osType Windows)")]
 
 
 def test_customizer_names_must_be_unique():
