@@ -10,6 +10,7 @@ from components.config.loading import load, secret
 from components.images.build_identity import BuildIdentity
 from components.images.gallery import ImageGallery
 from components.images.image_template import ImageTemplate
+from components.images.layering import build_order, layer_source
 from components.images.replica_plan import replica_plan
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
@@ -33,13 +34,13 @@ identity = BuildIdentity(
     "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
     artifact_storage_account_id=config.artifact_storage_account_id, names=names) if built else None
 replicas = replica_plan(built, config.fleets)
-templates = {
-    name: ImageTemplate(name, image, location=config.location, subscription_id=subscription_id,
-                        resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
-                        identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
-                        names=names)
-    for name, image in built.items()
-}
+templates: dict[str, ImageTemplate] = {}
+for name in build_order(built):  # a layered image after the image it builds on, whose version is its source
+    templates[name] = ImageTemplate(
+        name, built[name], location=config.location, subscription_id=subscription_id, names=names,
+        resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
+        identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
+        source=layer_source(built[name], config.images, templates, gallery.definitions, names))
 versions = image_versions(config.images, gallery.definitions, templates)
 
 # 3. Where VMs run: one network per region in use, the fleets' credentials, and when they are patched.
@@ -54,9 +55,8 @@ patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=con
 captures = {
     name: ManagedImageCapture(
         name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
-        subscription_id=subscription_id, gallery=gallery,
-        publish_image=config.images[capture.publish.image] if capture.publish else None,
-        location=config.location, protect=config.protect, names=names)
+        subscription_id=subscription_id, gallery=gallery, location=config.location, protect=config.protect, names=names,
+        publish_image=config.images[capture.publish.image] if capture.publish else None)
     for name, capture in config.captures.items()
 }
 

@@ -159,6 +159,8 @@ def resource_id_names(value: str, namespace: str, types: tuple[str, ...],
 
 DEFINITION_ID_RULE = ("a gallery image definition ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                       "Microsoft.Compute/galleries/<gallery>/images/<image>")
+VERSION_ID_RULE = ("a gallery image version ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                   "Microsoft.Compute/galleries/<gallery>/images/<image>/versions/<a.b.c>")
 STORAGE_ACCOUNT_ID_RULE = ("a storage account ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                            "Microsoft.Storage/storageAccounts/<3-24 lowercase letters and digits>")
 

@@ -37,9 +37,18 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
             problems.append((f"images.{image_name}.identifier", image.identifier.model_dump(),
                              f"must differ from that of {', '.join(same_identifier)}: Azure requires "
                              "publisher/offer/sku to be unique within a gallery"))
-        if image.rebuild_on_new_base_image and (image.pinned or image.source.version != "latest"):
+        if image.rebuild_on_new_base_image and (image.pinned or image.source.kind != "PlatformImage"
+                                                 or image.source.version != "latest"):
             problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
-                             "needs a built image whose source.version is 'latest'"))
+                             "needs a built image whose source is a marketplace image at version 'latest'"))
+        base = image.source.image
+        if base and not image.pinned and (base == image_name or base not in config.images):
+            others = ", ".join(sorted(n for n in config.images if n != image_name)) or "none"
+            problems.append((f"images.{image_name}.source.image", base,
+                             f"must be another image of this stack to build on: {others}"))
+        elif base and not image.pinned and _layered_on(config, base, image_name):
+            problems.append((f"images.{image_name}.source.image", base,
+                             f"must not build on an image that builds on {image_name}: layers cannot form a cycle"))
         bad_source = None if image.pinned else source_problem(image.source)
         if bad_source:
             key, allowed = bad_source
@@ -139,6 +148,17 @@ def _check_subnet_capacity(config: StackConfig) -> list[Problem]:
             problems.append((f"network.{region}.workloadSubnet", spec.workload_subnet,
                              f"must hold the {vms} VMs placed in it; it has {usable} usable addresses"))
     return problems
+
+
+def _layered_on(config: StackConfig, start: str, target: str) -> bool:
+    """Whether `start` is built, directly or through other layers, on `target`."""
+    seen: set[str] = set()
+    while start in config.images and start not in seen:
+        seen.add(start)
+        start = config.images[start].source.image or ""
+        if start == target:
+            return True
+    return False
 
 
 def _check_version_regions(config: StackConfig) -> list[Problem]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (CustomizerName, DefinitionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, Version, VmSize, WindowsFilePath)
+from .types import (CustomizerName, DefinitionId, ImageName, VersionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, Version, VmSize, WindowsFilePath)
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -93,10 +93,29 @@ class ErrorHandling(Model):
 
 
 class PlatformSource(Model):
+    """Where a build starts: a marketplace image (publisher/offer/sku/version), or a gallery image
+    version: `image`, another image of this stack (its built or pinned version, in the same graph:
+    layering), or `imageVersionId`, an existing version anywhere."""
+
     publisher: str = "MicrosoftWindowsServer"
     offer: str = "WindowsServer"
     sku: str = "2025-datacenter-azure-edition"
     version: SourceVersion = "latest"
+    image: Optional[ImageName] = None
+    image_version_id: Optional[VersionId] = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        marketplace = self.model_fields_set & {"publisher", "offer", "sku", "version"}
+        gallery = [k for k in ("image", "image_version_id") if getattr(self, k) is not None]
+        if len(gallery) > 1 or (gallery and marketplace):
+            raise ValueError("give a marketplace image (publisher, offer, sku, version), or image, or imageVersionId")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Image Builder's source type."""
+        return "SharedImageVersion" if self.image or self.image_version_id else "PlatformImage"
 
 
 class Identifier(Model):

@@ -96,6 +96,9 @@ def _resource_id(namespace: str, types: tuple[str, ...], names: tuple[re.Pattern
 
 DefinitionId = Annotated[str, _resource_id("Microsoft.Compute", ("galleries", "images"),
                                            (rules.GALLERY_NAME, rules.IMAGE_DEFINITION_NAME), rules.DEFINITION_ID_RULE)]
+VersionId = Annotated[str, _resource_id("Microsoft.Compute", ("galleries", "images", "versions"),
+                                        (rules.GALLERY_NAME, rules.IMAGE_DEFINITION_NAME, rules.VERSION),
+                                        rules.VERSION_ID_RULE)]
 StorageAccountId = Annotated[str, _resource_id("Microsoft.Storage", ("storageAccounts",), (rules.STORAGE_ACCOUNT_NAME,),
                                                rules.STORAGE_ACCOUNT_ID_RULE)]
 SubnetId = Annotated[str, _resource_id(

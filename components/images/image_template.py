@@ -9,7 +9,7 @@ recipe keeps its name, and so its ImageBuild, which runs only when the template 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 from pulumi_azure_native import virtualmachineimages as vmi
@@ -19,6 +19,7 @@ from ..naming import Names, content_hash
 from ..providers.image_build import ImageBuild, ImageBuildArgs
 from ..providers.version_replicas import VersionReplicas, VersionReplicasArgs
 from .build_identity import BuildIdentity
+from .layering import LayerSource
 from .replica_plan import ReplicaCounts, build_regions, target_regions
 
 # Margin over the build timeout for Azure to accept, validate or delete a template (deleting one
@@ -40,11 +41,14 @@ class TemplateRefs:
     managed_image_id: Any
     identity_id: Any
     resource_group_name: Any
+    source_version_id: Any = None  # a layered image's base version (layering.py)
 
     @classmethod
-    def stand_ins(cls, image_name: str, names: Names, digest_free_managed_image: str) -> "TemplateRefs":
+    def stand_ins(cls, image_name: str, names: Names, digest_free_managed_image: str,
+                  source: Optional[LayerSource] = None) -> "TemplateRefs":
         return cls(f"{names.resource_group}/{names.gallery}/{image_name}", digest_free_managed_image,
-                   f"{names.resource_group}/{names.builder_identity}", names.resource_group)
+                   f"{names.resource_group}/{names.builder_identity}", names.resource_group,
+                   source.stand_in if source else None)
 
 
 def template_spec(image_name: str, image: Image, location: str, names: Names, refs: TemplateRefs) -> dict[str, Any]:
@@ -56,7 +60,8 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         "target_regions": build_regions(image),
         "versioning": {"scheme": "Latest", "major": image.versioning.major},
         "exclude_from_latest": image.exclude_from_latest,
-        "artifact_tags": {"image": image_name, "source-sku": image.source.sku},
+        "artifact_tags": {"image": image_name, **({"source-sku": image.source.sku} if image.source.kind == "PlatformImage"
+                                                  else {"source-image": image.source.image or "imageVersionId"})},
     }]
     if image.managed_image:
         distribute.append({
@@ -76,7 +81,9 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         # Off: ImageBuild is the single starter of runs. An autoRun build would start when the
         # template is created, unseen by Pulumi, and a second start would fail with 409.
         "auto_run": {"state": "Disabled"},
-        "source": {"type": "PlatformImage", **image.source.model_dump()},
+        "source": ({"type": "SharedImageVersion", "image_version_id": refs.source_version_id}
+                   if image.source.kind == "SharedImageVersion" else
+                   {"type": "PlatformImage", **image.source.model_dump(include={"publisher", "offer", "sku", "version"})}),
         "customize": [c.model_dump(exclude_none=True) for c in image.customize],
         "error_handling": image.error_handling.model_dump(),
         "build_timeout_in_minutes": image.build.timeout_minutes,
@@ -95,8 +102,8 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
     return spec
 
 
-def spec_hash(image_name: str, image: Image, location: str, names: Names) -> str:
-    refs = TemplateRefs.stand_ins(image_name, names, "<managed image of this template>")
+def spec_hash(image_name: str, image: Image, location: str, names: Names, source: Optional[LayerSource] = None) -> str:
+    refs = TemplateRefs.stand_ins(image_name, names, "<managed image of this template>", source)
     return content_hash(template_spec(image_name, image, location, names, refs))
 
 
@@ -108,19 +115,21 @@ class ImageTemplate(pulumi.ComponentResource):
 
     def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
-                 identity: BuildIdentity, replicas: ReplicaCounts, names: Names,
+                 identity: BuildIdentity, replicas: ReplicaCounts, names: Names, source: Optional[LayerSource] = None,
                  version_cleanup: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
-        """replicas: each region's replica count for the built version (replica_plan.py). version_cleanup: the
+        """replicas: each region's replica count for the built version (replica_plan.py). source: the gallery
+        version a layered image builds on (layering.py), None for a marketplace source. version_cleanup: the
         definition's DefinitionVersions (gallery.py), which the template depends on so that `pulumi destroy`
         deletes it (and the versions) only after the template and its build, the things that write versions."""
         super().__init__("image-factory:image_template:ImageTemplate", image_name, None, opts)
-        digest = spec_hash(image_name, image, location, names)
-        name = names.template(image_name, digest)
+        digest = spec_hash(image_name, image, location, names, source)
+        name = self.template_name = names.template(image_name, digest)
         sub = pulumi.Output.from_input(subscription_id)
         rg = resource_group_name
         managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
-        refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg)
+        refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg,
+                            source.version_id if source else None)
 
         self.template = vmi.VirtualMachineImageTemplate(
             f"{image_name}-template",

@@ -21,6 +21,7 @@ from ..config.fleets import Fleet
 from ..config.loading import ConfigError
 from ..config.images import Image
 from ..images.image_template import ImageTemplate
+from ..images.layering import pinned_version_id
 from .capture import ManagedImageCapture
 
 
@@ -33,18 +34,11 @@ class FleetImage:
     trusted_launch: bool  # Trusted Launch VMs cannot boot from a managed image
 
 
-def _version_of(image: Image, definition: compute.GalleryImage, version: str) -> pulumi.Output[str]:
-    """A named version of an image: in the definition its pin names, else in this stack's definition."""
-    pinned = image.pinned
-    base = pulumi.Output.from_input(pinned.definition_id if pinned and pinned.definition_id else definition.id)
-    return base.apply(lambda d: f"{d}/versions/{version}")
-
-
 def image_versions(images: Mapping[str, Image], definitions: Mapping[str, compute.GalleryImage],
                    templates: Mapping[str, ImageTemplate]) -> dict[str, pulumi.Output[str]]:
     """Each image's current version ID: the build's output, or the pinned version."""
     return {name: templates[name].version_id if name in templates
-            else _version_of(image, definitions[name], image.pinned.version)
+            else pinned_version_id(image, definitions[name], image.pinned.version)
             for name, image in images.items()}
 
 
@@ -54,7 +48,7 @@ def fleet_image(fleet: Fleet, images: Mapping[str, Image], definitions: Mapping[
     if fleet.image and (fleet.image_version or images[fleet.image].pinned):
         image = images[fleet.image]
         version = fleet.image_version or image.pinned.version
-        version_id = _version_of(image, definitions[fleet.image], version)
+        version_id = pinned_version_id(image, definitions[fleet.image], version)
         return FleetImage(replicated_in(version_id, fleet.region, subscription_id), fleet.image, trusted_launch=True)
     if fleet.image:
         return FleetImage(versions[fleet.image], fleet.image, trusted_launch=True)

@@ -1,0 +1,64 @@
+"""Layered images: a recipe that starts from another image's version (`source.image`), so the app image
+is built on the patched base image instead of repeating Windows Update from the marketplace image.
+
+The base must be built first, in the same graph: the app template takes the base's version ID as its
+source. Its content hash takes the base's template name instead (itself a hash of the base's recipe),
+so a new base recipe means a new app template too: the layers never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+import pulumi
+from pulumi_azure_native import compute
+
+from ..config.images import Image
+from ..naming import Names
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    version_id: pulumi.Input[str]  # what the template builds on
+    stand_in: str  # what identifies it in the content hash, known before anything exists
+
+
+def build_order(images: Mapping[str, Image]) -> list[str]:
+    """The images in an order where each comes after the image it is built on (cycles are refused by
+    the config's cross-checks)."""
+    ordered: list[str] = []
+    for name in sorted(images):
+        chain = []
+        while name in images and name not in ordered and name not in chain:
+            chain.append(name)
+            name = images[name].source.image or ""
+        ordered += reversed(chain)
+    return ordered
+
+
+def pinned_version_id(image: Image, definition: compute.GalleryImage, version: str) -> pulumi.Output[str]:
+    """A named version of an image: in the definition its pin names, else in this stack's definition."""
+    pinned = image.pinned
+    base = pulumi.Output.from_input(pinned.definition_id if pinned and pinned.definition_id else definition.id)
+    return base.apply(lambda d: f"{d}/versions/{version}")
+
+
+def layer_source(image: Image, images: Mapping[str, Image], templates: Mapping[str, object],
+                 definitions: Mapping[str, compute.GalleryImage], names: Names) -> Optional[LayerSource]:
+    """The gallery version an image builds on, or None for a marketplace source. templates: the
+    ImageTemplates built so far (build_order puts a base first)."""
+    if image.source.image_version_id:
+        return LayerSource(image.source.image_version_id, image.source.image_version_id)
+    base_name = image.source.image
+    if not base_name:
+        return None
+    base = images[base_name]
+    if base.pinned:
+        where = base.pinned.definition_id or f"{names.resource_group}/{names.gallery}/{base_name}"
+        return LayerSource(pinned_version_id(base, definitions[base_name], base.pinned.version),
+                           f"{where}/versions/{base.pinned.version}")
+    template = templates[base_name]
+    # The build's own version, not the replicated one: the app builds in the home region, where the base
+    # version exists once its build is done, and need not wait for other regions' replicas.
+    return LayerSource(template.build.artifact_id, template.template_name)  # type: ignore[attr-defined]
