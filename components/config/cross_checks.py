@@ -6,11 +6,12 @@ file. They run after the model has validated every key on its own, before any re
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from ..naming import BASE_TAGS, EXTRA_TAGS, MOST_EXTRA_TAGS, computer_name_prefix, computer_name_room, generated_names
 from . import azure_rules as rules
-from .addresses import usable_addresses
+from .addresses import RESERVED_RANGES, usable_addresses
 from .regions import has_zones, has_zrs
 from .stack import StackConfig
 from .vm_sizes import capabilities
@@ -49,7 +50,28 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")
                      for name, fleet in config.fleets.items() if fleet.domain_join]
     return (problems + _check_fleets(config) + _check_version_regions(config) + _check_tags(config)
-            + _check_regions(config) + _check_sizes(config) + _check_disks(config) + _check_unique_names(config))
+            + _check_regions(config) + _check_sizes(config) + _check_disks(config) + _check_unique_names(config)
+            + _check_egress(config))
+
+
+def _check_egress(config: StackConfig) -> list[Problem]:
+    """A hub's next hop must be an address Azure can route to that is not in a subnet the program routes
+    through it: in the workload subnet, 0.0.0.0/0 would loop back into the subnet it leaves."""
+    problems: list[Problem] = []
+    for region, spec in config.network.items():
+        if spec.egress.type != "hub":
+            continue
+        ip = ipaddress.IPv4Address(spec.egress.next_hop_ip)
+        inside = [(label, cidr) for label, cidr in (("workloadSubnet", spec.workload_subnet),
+                                                    ("bastionSubnet", spec.bastion_subnet))
+                  if cidr and ip in ipaddress.IPv4Network(cidr)]
+        if inside or any(ip in r for r in RESERVED_RANGES) or ip.is_unspecified:
+            why = (f"must lie outside network.{region}.{inside[0][0]} {inside[0][1]}: the hub's firewall or NVA sits "
+                   "in the hub (or another subnet), never in a subnet routed through it") if inside else (
+                   "must be a routable private address of the hub's firewall or NVA, not one Azure reserves "
+                   "(0.0.0.0, multicast, broadcast, loopback, link-local, 168.63.129.16)")
+            problems.append((f"network.{region}.egress.nextHopIp", str(ip), why))
+    return problems
 
 
 def _check_fleets(config: StackConfig) -> list[Problem]:
