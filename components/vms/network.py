@@ -30,7 +30,10 @@ from .nsg_rules import security_rules
 # known and monitored. A zonal NAT gateway takes public IPs "from the same zone or that are zone
 # redundant": the prefix is zone-redundant, so the addresses the firm allow-lists outlive a zone. A zone-1
 # outage still stops egress for the fleets' other zones (Microsoft's remedy, a NAT gateway and subnet
-# per zone, does not fit one workload subnet whose VMs round-robin across zones).
+# per zone, does not fit one workload subnet whose VMs round-robin across zones). The zone-redundant
+# StandardV2 SKU ("Azure NAT Gateway resource", Availability zones,
+# https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource) is not in network API 2024-05-01,
+# which azure-native 3.29 sends, and needs StandardV2 public IPs: moving to it later means new egress IPs.
 NAT_GATEWAY_ZONE = "1"
 ALL_ZONES = ["1", "2", "3"]
 
@@ -114,6 +117,13 @@ class FleetNetwork(pulumi.ComponentResource):
                 location=region,
                 sku={"name": "Premium"},
                 enable_private_only_bastion=True,
+                # End-to-end private sessions use the native client ("Deploy Bastion as private-only",
+                # https://learn.microsoft.com/azure/bastion/private-only-deployment), which needs
+                # tunneling; it also carries WinRM (`az network bastion tunnel --resource-port 5986`),
+                # the second port nsg_rules admits from this subnet. Clients on-premises, over
+                # ExpressRoute or VPN, need IP-based connection (same page).
+                enable_tunneling=True,
+                enable_ip_connect=True,
                 enable_session_recording=False,
                 ip_configurations=[{"name": "private", "subnet": {"id": bastion_subnet.id}}],
                 tags=names.tags(),

@@ -158,6 +158,8 @@ def test_prod_has_private_only_bastion_in_both_regions(plans):
     for b in bastions.values():
         assert b["sku"] == {"name": "Premium"}
         assert b["enablePrivateOnlyBastion"] is True
+        # Native client (RDP, and the WinRM tunnel the NSG admits) and connections from on-premises.
+        assert (b["enableTunneling"], b["enableIpConnect"]) == (True, True)
         assert "publicIPAddress" not in b["ipConfigurations"][0]
         assert b["ipConfigurations"][0]["subnet"]["id"].endswith("/subnets/AzureBastionSubnet")
     assert not resources(plans["dev"], BASTION)
