@@ -8,6 +8,7 @@ import pytest
 
 from components.config import azure_rules as rules
 from components.config.regions import CAPABILITIES
+from components.naming import generated_names
 from tests.config.loading import FILE_CUSTOMIZER, IMG, SUBNET, dev_raw, fleet, line, load_raw, problems, with_
 
 ZONES_NONE = "must be empty: ukwest has no availability zones"
@@ -309,3 +310,13 @@ def test_a_resource_group_shared_with_a_fleet_network():
         "resourceGroup", None, "gives the resource group name 'RG-imgfactory-fleet-dev-uks', which "
         "fleets.dev-app.region gives too ('rg-imgfactory-fleet-dev-uks'): Azure compares resource group names "
         "ignoring case within the subscription")]
+
+
+def test_egress_names_are_part_of_the_uniqueness_check():
+    where = "resource group rg-imgfactory-fleet-dev-uks"
+    names = generated_names(load_raw(dev_raw()))
+    assert names[(where, "NAT gateway")] == [("network.uksouth.egress", "ng-imgfactory-dev-uks")]
+    assert names[(where, "public IP prefix")] == [("network.uksouth.egress", "ippre-imgfactory-egress-dev-uks")]
+    hub = load_raw(with_("network.uksouth.egress", {"type": "hub", "nextHopIp": "10.0.1.4"}))
+    assert generated_names(hub)[(where, "route table")] == [("network.uksouth.egress", "rt-imgfactory-dev-uks")]
+    assert (where, "NAT gateway") not in generated_names(hub)
