@@ -41,7 +41,8 @@ ALL_ZONES = ["1", "2", "3"]
 class FleetNetwork(pulumi.ComponentResource):
     resource_group: resources.ResourceGroup
     subnet_id: pulumi.Output[str]
-    # The NAT gateway's public IP prefix (CIDR) for allow-lists; None where egress is a hub's or unknown.
+    # The NAT gateway's public IP prefix (CIDR) for allow-lists; None where egress is a hub's, or where
+    # every fleet brings its own subnet.
     egress_prefix: Optional[pulumi.Output[str]] = None
 
     def __init__(self, name: str, region: str, *, spec: Optional[RegionNetwork], bastion: bool, names: Names,
@@ -103,10 +104,11 @@ class FleetNetwork(pulumi.ComponentResource):
                 virtual_network_name=vnet.name,
                 resource_group_name=self.resource_group.name,
                 address_prefix=spec.bastion_subnet,
-                # Private-only Bastion has no public IP and needs no internet path; Microsoft says
-                # private subnets "aren't applicable to delegated or managed subnets used for hosting
-                # PaaS services" ("Default outbound access in Azure", Limitations of private subnets), so
-                # false changes nothing for Bastion, and is what the portal's newer API sets anyway.
+                # Private-only Bastion has no public IP and "doesn't allow outbound access outside of the
+                # virtual network" ("Deploy Bastion as private-only"); and private subnets "aren't
+                # applicable to delegated or managed subnets used for hosting PaaS services" ("Default
+                # outbound access in Azure", Limitations of private subnets). So false changes nothing
+                # for Bastion; it is also what network APIs after 31 March 2026 set for new subnets.
                 default_outbound_access=False,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
             )
