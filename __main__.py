@@ -1,5 +1,4 @@
 """image-factory: Windows Server image recipe -> Image Builder -> Compute Gallery -> VM fleets.
-
 The table of contents of the graph. Config is read and checked once, before any resource exists; each
 component gets only the part of it that it uses, so every call below shows what flows into it."""
 
@@ -75,6 +74,7 @@ pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.
 pulumi.export("imageVersions", versions)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
+pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})
 pulumi.export("patchSchedules", {region: p.configuration.id for region, p in patch_schedules.items()})
 pulumi.export("adminUsername", config.admin_username)
 pulumi.export("adminPassword", credentials.password)

@@ -47,6 +47,11 @@ def computer_name_prefix(fleet_name: str, fleet: Fleet) -> str:
     return fleet.computer_name_prefix or "".join(c for c in fleet_name if c.isalnum())[: computer_name_room(fleet)]
 
 
+def _network_name(name: str) -> str:
+    assert rules.NETWORK_NAME.fullmatch(name), name
+    return name
+
+
 def vm_index(position: int) -> str:
     return f"{position:0{INDEX_WIDTH}d}"
 
@@ -121,6 +126,18 @@ class Names:
     def bastion(self, region: str) -> str:
         return f"bas-{PROJECT}-{self.suffix(region)}"
 
+    # Egress (network.<region>.egress), in the Cloud Adoption Framework's abbreviations (ng, ippre, rt).
+    def nat_gateway(self, region: str) -> str:
+        return _network_name(f"ng-{PROJECT}-{self.suffix(region)}")
+
+    def public_ip_prefix(self, region: str) -> str:
+        return _network_name(f"ippre-{PROJECT}-egress-{self.suffix(region)}")
+
+    def route_table(self, region: str) -> str:
+        return _network_name(f"rt-{PROJECT}-{self.suffix(region)}")
+
+    hub_route = "default-to-hub"
+
     # -- fleets and the capture path -------------------------------------------------------------
 
     def vm(self, fleet: str, index: str) -> str:
@@ -184,6 +201,15 @@ def generated_names(config: Any) -> dict[tuple[str, str], list[tuple[str, str]]]
     for region in config.fleet_regions:
         first = next(key for key, r in placed if r == region)
         add("the subscription", "resource group", f"{first}.region", names.fleet_resource_group(region))
+    for region, spec in config.network.items():
+        if region not in config.fleet_regions:
+            continue  # no fleet there: FleetNetwork is not created
+        where, key = f"resource group {names.fleet_resource_group(region)}", f"network.{region}.egress"
+        if spec.egress.type == "natGateway":
+            add(where, "NAT gateway", key, names.nat_gateway(region))
+            add(where, "public IP prefix", key, names.public_ip_prefix(region))
+        else:
+            add(where, "route table", key, names.route_table(region))
     if config.patching.mode == "scheduled":
         for region in config.fleet_regions:
             add(f"resource group {names.fleet_resource_group(region)}", "maintenance configuration", "patching",

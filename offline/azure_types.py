@@ -102,6 +102,12 @@ AZURE_TYPES: dict[str, AzureType] = {
            _RG + "/providers/Microsoft.Network/networkInterfaces/{networkInterfaceName}"),
         _t("azure-native:network:PublicIPAddress", "Microsoft.Network/publicIPAddresses", "2024-05-01",
            _RG + "/providers/Microsoft.Network/publicIPAddresses/{publicIpAddressName}"),
+        _t("azure-native:network:NatGateway", "Microsoft.Network/natGateways", "2024-05-01",
+           _RG + "/providers/Microsoft.Network/natGateways/{natGatewayName}"),
+        _t("azure-native:network:PublicIPPrefix", "Microsoft.Network/publicIPPrefixes", "2024-05-01",
+           _RG + "/providers/Microsoft.Network/publicIPPrefixes/{publicIpPrefixName}"),
+        _t("azure-native:network:RouteTable", "Microsoft.Network/routeTables", "2024-05-01",
+           _RG + "/providers/Microsoft.Network/routeTables/{routeTableName}"),
         _t("azure-native:network:BastionHost", "Microsoft.Network/bastionHosts", "2024-05-01",
            _RG + "/providers/Microsoft.Network/bastionHosts/{bastionHostName}"),
     ]

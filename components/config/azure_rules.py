@@ -133,8 +133,18 @@ def marketplace_image_gb(sku: str) -> int:
 # Subscription IDs are GUIDs; every name must follow its resource type's rule.
 SUBSCRIPTION_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 STORAGE_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
-# Virtual network and subnet names: 1-80 (2-64 for networks) word characters, '-', '.', '_'.
+# Virtual network and subnet names: 1-80 (2-64 for networks) word characters, '-', '.', '_'. NAT
+# gateways, public IP prefixes, route tables and routes follow the same rule ("Naming rules and
+# restrictions for Azure resources", Microsoft.Network,
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftnetwork).
 NETWORK_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+
+# A Standard public IP prefix for IPv4 is /28 (16 addresses) to /31 (2) without a support request
+# ("Public IP address prefix", section Limitations,
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-address-prefix). A NAT gateway
+# uses every address of its prefix, 64,512 SNAT ports each ("Azure NAT Gateway resource",
+# https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource).
+PUBLIC_IP_PREFIX_LENGTH_MIN, PUBLIC_IP_PREFIX_LENGTH_MAX = 28, 31
 
 
 def resource_id_names(value: str, namespace: str, types: tuple[str, ...],

@@ -6,17 +6,14 @@ file. They run after the model has validated every key on its own, before any re
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
 
-from ..naming import BASE_TAGS, EXTRA_TAGS, MOST_EXTRA_TAGS, computer_name_prefix, computer_name_room, generated_names
+from ..naming import computer_name_prefix, computer_name_room
 from . import azure_rules as rules
-from .addresses import usable_addresses
-from .regions import has_zones, has_zrs
+from .addresses import RESERVED_RANGES, usable_addresses
+from .azure_checks import Problem, azure_checks
 from .sources import source_problem
 from .stack import StackConfig
-from .vm_sizes import capabilities
-
-Problem = tuple[str, Any, str]
 
 
 def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) -> list[Problem]:
@@ -62,8 +59,28 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
         problems += [(f"fleets.{name}.domainJoin", None,
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")
                      for name, fleet in config.fleets.items() if fleet.domain_join]
-    return (problems + _check_fleets(config) + _check_version_regions(config) + _check_tags(config)
-            + _check_regions(config) + _check_sizes(config) + _check_disks(config) + _check_unique_names(config))
+    return (problems + _check_fleets(config) + _check_version_regions(config) + azure_checks(config)
+            + _check_egress(config))
+
+
+def _check_egress(config: StackConfig) -> list[Problem]:
+    """A hub's next hop must be an address Azure can route to that is not in a subnet the program routes
+    through it: in the workload subnet, 0.0.0.0/0 would loop back into the subnet it leaves."""
+    problems: list[Problem] = []
+    for region, spec in config.network.items():
+        if spec.egress.type != "hub":
+            continue
+        ip = ipaddress.IPv4Address(spec.egress.next_hop_ip)
+        inside = [(label, cidr) for label, cidr in (("workloadSubnet", spec.workload_subnet),
+                                                    ("bastionSubnet", spec.bastion_subnet))
+                  if cidr and ip in ipaddress.IPv4Network(cidr)]
+        if inside or any(ip in r for r in RESERVED_RANGES) or ip.is_unspecified:
+            why = (f"must lie outside network.{region}.{inside[0][0]} {inside[0][1]}: the hub's firewall or NVA sits "
+                   "in the hub (or another subnet), never in a subnet routed through it") if inside else (
+                   "must be a routable private address of the hub's firewall or NVA, not one Azure reserves "
+                   "(0.0.0.0, multicast, broadcast, loopback, link-local, 168.63.129.16)")
+            problems.append((f"network.{region}.egress.nextHopIp", str(ip), why))
+    return problems
 
 
 def _check_fleets(config: StackConfig) -> list[Problem]:
@@ -182,108 +199,4 @@ def _check_version_regions(config: StackConfig) -> list[Problem]:
             problems.append((f"fleets.{name}.region", fleet.region,
                              f"must be one of the regions version {version} of image {fleet.image} is replicated to "
                              f"({', '.join(known[version])}): replicate it there first, or boot another version"))
-    return problems
-
-
-def _check_tags(config: StackConfig) -> list[Problem]:
-    """Azure's tag limits, counting the tags the program adds itself (naming.BASE_TAGS, EXTRA_TAGS)."""
-    problems: list[Problem] = []
-    ours = {t.lower() for t in (*BASE_TAGS, *EXTRA_TAGS)}
-    seen: dict[str, str] = {}
-    for name in config.tags:
-        if name.lower() in ours:
-            problems.append((f"tags.{name}", config.tags[name], f"must not be a tag the program sets itself "
-                             f"({', '.join((*BASE_TAGS, *EXTRA_TAGS))}): Azure compares tag names ignoring case"))
-        elif name.lower() in seen:
-            problems.append((f"tags.{name}", config.tags[name],
-                             f"must differ from tag {seen[name.lower()]} by more than case: Azure compares tag "
-                             "names ignoring case"))
-        seen.setdefault(name.lower(), name)
-    room = rules.MAX_TAGS - len(BASE_TAGS) - MOST_EXTRA_TAGS
-    if len(config.tags) > room:
-        problems.append(("tags", None, f"must hold at most {room} tags, not {len(config.tags)}: Azure allows "
-                         f"{rules.MAX_TAGS} per resource and the program sets up to "
-                         f"{len(BASE_TAGS) + MOST_EXTRA_TAGS} itself"))
-    return problems
-
-
-def _check_regions(config: StackConfig) -> list[Problem]:
-    """Zones and zone-redundant storage only where the region has availability zones (regions.py)."""
-    problems: list[Problem] = []
-    for name, fleet in config.fleets.items():
-        if fleet.zones and not has_zones(fleet.region):
-            problems.append((f"fleets.{name}.zones", list(fleet.zones),
-                             f"must be empty: {fleet.region} has no availability zones"))
-        if fleet.os_disk.type.endswith("_ZRS") and not has_zrs(fleet.region):
-            problems.append((f"fleets.{name}.osDisk.type", fleet.os_disk.type,
-                             f"must be a locally redundant disk type (_LRS): {fleet.region} has no zone-redundant storage"))
-    for image_name, image in config.images.items():
-        for i, region in enumerate(image.regions):
-            if region.storage_account_type == "Standard_ZRS" and not has_zrs(region.name):
-                problems.append((f"images.{image_name}.regions[{i}].storageAccountType", region.storage_account_type,
-                                 f"must be Standard_LRS or Premium_LRS: {region.name} has no zone-redundant storage"))
-    return problems
-
-
-def _check_sizes(config: StackConfig) -> list[Problem]:
-    """VM sizes against what runs on them (vm_sizes.py): the images here are Gen2 x64 Windows."""
-    problems: list[Problem] = []
-
-    def check(key: str, size: str, premium_disk: str | None, trusted_launch: bool, host: bool = False) -> None:
-        caps = capabilities(size)
-        if caps is None:
-            return
-        if caps.arm64:
-            problems.append((key, size, "must be an x64 size: Windows Server images do not run on Arm64 ('p') sizes"))
-        elif not caps.gen2 or (trusted_launch and not caps.trusted_launch):
-            needs = "Gen2 and Trusted Launch" if trusted_launch else "Gen2"
-            problems.append((key, size, f"must be a size that supports {needs}: the Windows Server 2025 images are "
-                             "Hyper-V generation 2"))
-        if premium_disk and not caps.premium_storage:
-            problems.append((key, size, f"must support premium storage for the {premium_disk} OS disk: a size with an "
-                             "'s' feature such as Standard_D2s_v5, or a StandardSSD_ disk"))
-        if host and not caps.encryption_at_host:
-            problems.append((key, size, "must support encryption at host, which encryptionAtHost: true asks for"))
-
-    for name, fleet in config.fleets.items():
-        disk = fleet.os_disk.type if fleet.os_disk.type.startswith("Premium") else None
-        check(f"fleets.{name}.size", fleet.size, disk, trusted_launch=fleet.image is not None,
-              host=fleet.encryption_at_host)
-    for name, capture in config.captures.items():
-        # The reference VM's OS disk is Premium_LRS (vms/capture.py); it runs securityType Standard.
-        check(f"captures.{name}.size", capture.size, "Premium_LRS", trusted_launch=False)
-    for name, image in config.built_images.items():
-        check(f"images.{name}.build.vmSize", image.build.vm_size, None, trusted_launch=False)
-    return problems
-
-
-def _check_disks(config: StackConfig) -> list[Problem]:
-    """An OS disk is at least as large as the image it is made from."""
-    problems: list[Problem] = []
-    for name, image in config.built_images.items():
-        least = rules.marketplace_image_gb(image.source.sku)
-        if image.build.os_disk_size_gb < least:
-            problems.append((f"images.{name}.build.osDiskSizeGB", image.build.os_disk_size_gb,
-                             f"must be at least {least}: the source image {image.source.sku} is {least} GB"))
-    for name, fleet in config.fleets.items():
-        image = config.images.get(fleet.image or "")
-        if image and not image.pinned and fleet.os_disk.size_gb < image.build.os_disk_size_gb:
-            problems.append((f"fleets.{name}.osDisk.sizeGB", fleet.os_disk.size_gb,
-                             f"must be at least {image.build.os_disk_size_gb}: image {fleet.image} is built with "
-                             f"an OS disk of {image.build.os_disk_size_gb} GB"))
-    return problems
-
-
-def _check_unique_names(config: StackConfig) -> list[Problem]:
-    """Every generated Azure name unique, ignoring case, within its scope (naming.generated_names)."""
-    problems: list[Problem] = []
-    for (where, kind), entries in generated_names(config).items():
-        first: dict[str, tuple[str, str]] = {}
-        blamed: set[tuple[str, str]] = set()
-        for key, name in entries:
-            other_key, other = first.setdefault(name.lower(), (key, name))
-            if other_key != key and (key, other_key) not in blamed:
-                blamed.add((key, other_key))
-                problems.append((key, None, f"gives the {kind} name {name!r}, which {other_key} gives too "
-                                 f"({other!r}): Azure compares {kind} names ignoring case within {where}"))
     return problems

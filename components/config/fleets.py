@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -29,6 +29,26 @@ def _ipv4(value: str) -> str:
     return value
 
 
+class NatGatewayEgress(Model):
+    """Egress through an Azure NAT gateway (Standard) with a Standard public IP prefix of its own: the
+    prefix is the one range the firm allow-lists, and the only public IP resource the program creates."""
+
+    type: Literal["natGateway"]
+    public_ip_prefix_length: int = Field(default=31, ge=rules.PUBLIC_IP_PREFIX_LENGTH_MIN,
+                                         le=rules.PUBLIC_IP_PREFIX_LENGTH_MAX)
+
+
+class HubEgress(Model):
+    """Egress through an existing firewall or NVA in a peered hub: 0.0.0.0/0 to nextHopIp. The peering
+    and the firewall's rules are the hub's; the internet sees the hub's addresses."""
+
+    type: Literal["hub"]
+    next_hop_ip: Annotated[str, AfterValidator(_ipv4)]
+
+
+Egress = Annotated[Union[NatGatewayEgress, HubEgress], Field(discriminator="type")]
+
+
 class RegionNetwork(Model):
     address_space: Cidr
     workload_subnet: Cidr
@@ -36,6 +56,9 @@ class RegionNetwork(Model):
     bastion_subnet: Optional[Cidr] = None
     # The domain controllers (or the corporate DNS that forwards to them): needed for domain join.
     dns_servers: list[Annotated[str, AfterValidator(_ipv4)]] = []
+    # How the workload subnet reaches the internet. Never Azure's default outbound access (retired,
+    # Microsoft's address, not allow-listable): a NAT gateway unless the stack names a hub.
+    egress: Egress = NatGatewayEgress(type="natGateway")
 
     @model_validator(mode="after")
     def _inside(self):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import wire
 from .cross_checks import cross_check
+from .fleets import Egress
 from .placeholders import offline, placeholders
 from .sources import unknown_generation
 from .images import Customizer
@@ -28,6 +29,7 @@ from .strict_yaml import StackFileError, stack_entries
 _MAX_VALUE_CHARS = 80
 # The `type` tags of the customizer union, which pydantic inserts into error locations.
 _CUSTOMIZER_TYPES = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(get_args(Customizer)[0]))
+_EGRESS_TYPES = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(get_args(Egress)[0]))
 _NULL = object()  # a key the user set to null; None in a problem means "no value to show"
 
 
@@ -111,13 +113,15 @@ def _loc_key(loc: Iterable) -> str:
     parts: list[str] = []
     previous: Any = None
     for part in loc:
-        after_index, previous = isinstance(previous, int), part
+        after_index, after_egress, previous = isinstance(previous, int), previous == "egress", part
         if isinstance(part, int):
             parts[-1] = f"{parts[-1]}[{part}]"
         elif part in _CUSTOMIZER_TYPES and after_index:
             # pydantic names the matched union member right after the list index; the user never wrote
             # it. Anywhere else `PowerShell` is the user's own key (an image or a tag named so).
             continue
+        elif part in _EGRESS_TYPES and after_egress:
+            continue  # likewise the egress member pydantic matched (natGateway, hub)
         elif part == "[key]":
             continue  # pydantic's marker for "the map key itself is bad": the key is already named
         else:

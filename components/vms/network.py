@@ -1,7 +1,15 @@
-"""FleetNetwork: one region's resource group, VNet, workload subnet and NSG (and private Bastion).
+"""FleetNetwork: one region's resource group, VNet, workload subnet, NSG, egress (and private Bastion).
 
-No VM gets a public IP. Administrators reach VMs from the corporate network, or through a
-private-only Azure Bastion (Premium SKU), which itself has no public IP either.
+No VM gets a public IP. Administrators reach VMs only through a private-only Azure Bastion (Premium
+SKU), which itself has no public IP either (the NSG's table is nsg_rules.INBOUND). The workload subnet
+reaches the internet by an explicit path, never Azure's default outbound access, which Microsoft is
+retiring and whose address is Microsoft's ("Default outbound access in Azure",
+https://learn.microsoft.com/azure/virtual-network/ip-services/default-outbound-access):
+- natGateway: a Standard NAT gateway with a Standard public IP prefix, the firm's allow-listable
+  egress range and the only public IP resource the program creates; or
+- hub: a route table sending 0.0.0.0/0 to an existing firewall or NVA (hub and spoke).
+Every subnet sets defaultOutboundAccess: false itself, so nothing changes when azure-native moves to a
+network API (2025-07-01 and later) in which new subnets are private by default.
 """
 
 from __future__ import annotations
@@ -11,18 +19,37 @@ from typing import Optional
 import pulumi
 from pulumi_azure_native import network, resources
 
-from ..config.fleets import RegionNetwork
+from ..config.fleets import HubEgress, NatGatewayEgress, RegionNetwork
+from ..config.regions import has_zones
 from ..naming import BASTION_SUBNET, WORKLOAD_SUBNET, Names
+from .nsg_rules import security_rules
+
+# A NAT gateway is zonal or "no zone", never zone-redundant ("NAT gateway and availability zones",
+# https://learn.microsoft.com/azure/nat-gateway/nat-availability-zones). Where the region has zones we
+# pin it to zone 1 rather than let Azure pick a zone nobody can see: the failure domain of egress is then
+# known and monitored. A zonal NAT gateway takes public IPs "from the same zone or that are zone
+# redundant": the prefix is zone-redundant, so the addresses the firm allow-lists outlive a zone. A zone-1
+# outage still stops egress for the fleets' other zones (Microsoft's remedy, a NAT gateway and subnet
+# per zone, does not fit one workload subnet whose VMs round-robin across zones). The zone-redundant
+# StandardV2 SKU ("Azure NAT Gateway resource", Availability zones,
+# https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource) is not in network API 2024-05-01,
+# which azure-native 3.29 sends, and needs StandardV2 public IPs: moving to it later means new egress IPs.
+NAT_GATEWAY_ZONE = "1"
+ALL_ZONES = ["1", "2", "3"]
 
 
 class FleetNetwork(pulumi.ComponentResource):
     resource_group: resources.ResourceGroup
     subnet_id: pulumi.Output[str]
+    # The NAT gateway's public IP prefix (CIDR) for allow-lists; None where egress is a hub's, or where
+    # every fleet brings its own subnet.
+    egress_prefix: Optional[pulumi.Output[str]] = None
 
     def __init__(self, name: str, region: str, *, spec: Optional[RegionNetwork], bastion: bool, names: Names,
                  opts: pulumi.ResourceOptions | None = None):
         """spec: the region's network from the stack file; None when every fleet there brings its own
-        subnet. bastion: add a private-only Bastion (spec must give bastionSubnet)."""
+        subnet. bastion: add a private-only Bastion (spec must give bastionSubnet), the only source of
+        RDP and WinRM to the fleets."""
         super().__init__("image-factory:network:FleetNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -35,24 +62,13 @@ class FleetNetwork(pulumi.ComponentResource):
             self.register_outputs({"resourceGroup": self.resource_group.name})
             return
 
+        management_from = spec.bastion_subnet if bastion else None
         nsg = network.NetworkSecurityGroup(
             f"{name}-nsg",
             network_security_group_name=names.nsg(region),
             resource_group_name=self.resource_group.name,
             location=region,
-            security_rules=[{
-                # Azure's default rules already end in DenyAllInBound; this one states the intent
-                # and outranks anything added later with a lower priority number than 4096.
-                "name": "deny-internet-inbound",
-                "priority": 4000,
-                "direction": "Inbound",
-                "access": "Deny",
-                "protocol": "*",
-                "source_address_prefix": "Internet",
-                "source_port_range": "*",
-                "destination_address_prefix": "*",
-                "destination_port_range": "*",
-            }],
+            security_rules=security_rules(management_from),
             tags=names.tags(),
             opts=child,
         )
@@ -75,6 +91,8 @@ class FleetNetwork(pulumi.ComponentResource):
             resource_group_name=self.resource_group.name,
             address_prefix=spec.workload_subnet,
             network_security_group={"id": nsg.id},
+            default_outbound_access=False,
+            **self._egress(name, region, spec, names),
             opts=child,
         )
         self.subnet_id = workload.id
@@ -86,6 +104,12 @@ class FleetNetwork(pulumi.ComponentResource):
                 virtual_network_name=vnet.name,
                 resource_group_name=self.resource_group.name,
                 address_prefix=spec.bastion_subnet,
+                # Private-only Bastion has no public IP and "doesn't allow outbound access outside of the
+                # virtual network" ("Deploy Bastion as private-only"); and private subnets "aren't
+                # applicable to delegated or managed subnets used for hosting PaaS services" ("Default
+                # outbound access in Azure", Limitations of private subnets). So false changes nothing
+                # for Bastion; it is also what network APIs after 31 March 2026 set for new subnets.
+                default_outbound_access=False,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
             )
             network.BastionHost(
@@ -95,9 +119,44 @@ class FleetNetwork(pulumi.ComponentResource):
                 location=region,
                 sku={"name": "Premium"},
                 enable_private_only_bastion=True,
+                # End-to-end private sessions use the native client ("Deploy Bastion as private-only",
+                # https://learn.microsoft.com/azure/bastion/private-only-deployment), which needs
+                # tunneling; it also carries WinRM (`az network bastion tunnel --resource-port 5986`),
+                # the second port nsg_rules admits from this subnet. Clients on-premises, over
+                # ExpressRoute or VPN, need IP-based connection (same page).
+                enable_tunneling=True,
+                enable_ip_connect=True,
                 enable_session_recording=False,
                 ip_configurations=[{"name": "private", "subnet": {"id": bastion_subnet.id}}],
                 tags=names.tags(),
                 opts=child,
             )
-        self.register_outputs({"resourceGroup": self.resource_group.name, "subnetId": self.subnet_id})
+        self.register_outputs({"resourceGroup": self.resource_group.name, "subnetId": self.subnet_id,
+                               "egressPrefix": self.egress_prefix})
+
+    def _egress(self, name: str, region: str, spec: RegionNetwork, names: Names) -> dict:
+        """The workload subnet's explicit path to the internet, as Subnet inputs."""
+        common = dict(resource_group_name=self.resource_group.name, location=region, tags=names.tags(),
+                      opts=pulumi.ResourceOptions(parent=self))
+        egress = spec.egress
+        if isinstance(egress, HubEgress):
+            # VirtualAppliance: the hub's firewall (or its internal load balancer) forwards and SNATs.
+            # Gateway route propagation stays on, so on-premises prefixes learnt by a hub gateway keep
+            # their routes; only what is not more specific goes to the firewall ("Virtual network
+            # traffic routing", https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview).
+            table = network.RouteTable(
+                f"{name}-rt", route_table_name=names.route_table(region), disable_bgp_route_propagation=False,
+                routes=[{"name": names.hub_route, "address_prefix": "0.0.0.0/0", "next_hop_type": "VirtualAppliance",
+                         "next_hop_ip_address": egress.next_hop_ip}], **common)
+            return {"route_table": {"id": table.id}}
+        assert isinstance(egress, NatGatewayEgress)
+        zoned = has_zones(region)
+        prefix = network.PublicIPPrefix(
+            f"{name}-egress-prefix", public_ip_prefix_name=names.public_ip_prefix(region),
+            sku={"name": "Standard", "tier": "Regional"}, public_ip_address_version="IPv4",
+            prefix_length=egress.public_ip_prefix_length, zones=ALL_ZONES if zoned else None, **common)
+        nat = network.NatGateway(
+            f"{name}-nat", nat_gateway_name=names.nat_gateway(region), sku={"name": "Standard"},
+            public_ip_prefixes=[{"id": prefix.id}], zones=[NAT_GATEWAY_ZONE] if zoned else None, **common)
+        self.egress_prefix = prefix.ip_prefix
+        return {"nat_gateway": {"id": nat.id}}

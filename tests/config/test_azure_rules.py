@@ -8,6 +8,7 @@ import pytest
 
 from components.config import azure_rules as rules
 from components.config.regions import CAPABILITIES
+from components.naming import generated_names
 from tests.config.loading import FILE_CUSTOMIZER, IMG, SUBNET, dev_raw, fleet, line, load_raw, problems, with_
 
 ZONES_NONE = "must be empty: ukwest has no availability zones"
@@ -78,6 +79,58 @@ def test_bastion_subnet_at_least_a_26():
     raw = with_("network.uksouth", {**NET, "bastionSubnet": "10.20.255.0/27"})
     [only] = problems(raw)
     assert only.endswith(": bastionSubnet must be /26 or larger, as Azure Bastion requires")
+
+
+# --- egress (network.<region>.egress) ---------------------------------------------------------------
+
+def test_egress_defaults_to_a_nat_gateway():
+    [network] = load_raw(dev_raw()).network.values()
+    assert (network.egress.type, network.egress.public_ip_prefix_length) == ("natGateway", 31)
+
+
+@pytest.mark.parametrize("ip, why", [
+    ("10.20.1.4", "must lie outside network.uksouth.workloadSubnet 10.20.1.0/24: the hub's firewall or NVA sits in "
+                  "the hub (or another subnet), never in a subnet routed through it"),
+    ("10.20.255.4", "must lie outside network.uksouth.bastionSubnet 10.20.255.0/26: the hub's firewall or NVA sits "
+                    "in the hub (or another subnet), never in a subnet routed through it"),
+    ("168.63.129.16", "must be a routable private address of the hub's firewall or NVA, not one Azure reserves "
+                      "(0.0.0.0, multicast, broadcast, loopback, link-local, 168.63.129.16)"),
+    ("0.0.0.0", "must be a routable private address of the hub's firewall or NVA, not one Azure reserves "
+                "(0.0.0.0, multicast, broadcast, loopback, link-local, 168.63.129.16)"),
+])
+def test_hub_next_hop_outside_the_subnets_it_routes_and_not_reserved(ip, why):
+    raw = with_("network.uksouth", {**NET, "bastionSubnet": "10.20.255.0/26",
+                                    "egress": {"type": "hub", "nextHopIp": ip}})
+    assert problems(raw) == [line("network.uksouth.egress.nextHopIp", repr(ip), why)]
+
+
+@pytest.mark.parametrize("ip", ["10.0.0", "fd00::4", "10.0.1.0/24", "hub-fw"])
+def test_hub_next_hop_is_an_ipv4_address(ip):
+    raw = with_("network.uksouth.egress", {"type": "hub", "nextHopIp": ip})
+    assert problems(raw) == [line("network.uksouth.egress.nextHopIp", repr(ip),
+                                  "must be an IPv4 address such as 10.0.0.4")]
+
+
+def test_hub_egress_needs_its_next_hop():
+    assert problems(with_("network.uksouth.egress", {"type": "hub"})) == [
+        line("network.uksouth.egress.nextHopIp", None, "is required")]
+
+
+@pytest.mark.parametrize("length, allowed", [(27, "input should be greater than or equal to 28"),
+                                             (32, "input should be less than or equal to 31")])
+def test_nat_gateway_prefix_length_is_one_azure_offers(length, allowed):
+    raw = with_("network.uksouth.egress", {"type": "natGateway", "publicIpPrefixLength": length})
+    assert problems(raw) == [line("network.uksouth.egress.publicIpPrefixLength", str(length), allowed)]
+
+
+def test_egress_keys_belong_to_their_type():
+    raw = with_("network.uksouth.egress", {"type": "natGateway", "nextHopIp": "10.0.0.4"})
+    assert problems(raw) == [line("network.uksouth.egress.nextHopIp", "'10.0.0.4'",
+                                  "is not a known key; allowed keys: publicIpPrefixLength, type")]
+    raw = with_("network.uksouth.egress", {"type": "firewall"})
+    assert problems(raw) == [line("network.uksouth.egress", '{"type": "firewall"}',
+                                  "input tag 'firewall' found using 'type' does not match any of the expected tags: "
+                                  "'natGateway', 'hub'")]
 
 
 # --- the region capability table --------------------------------------------------------------------
@@ -257,3 +310,13 @@ def test_a_resource_group_shared_with_a_fleet_network():
         "resourceGroup", None, "gives the resource group name 'RG-imgfactory-fleet-dev-uks', which "
         "fleets.dev-app.region gives too ('rg-imgfactory-fleet-dev-uks'): Azure compares resource group names "
         "ignoring case within the subscription")]
+
+
+def test_egress_names_are_part_of_the_uniqueness_check():
+    where = "resource group rg-imgfactory-fleet-dev-uks"
+    names = generated_names(load_raw(dev_raw()))
+    assert names[(where, "NAT gateway")] == [("network.uksouth.egress", "ng-imgfactory-dev-uks")]
+    assert names[(where, "public IP prefix")] == [("network.uksouth.egress", "ippre-imgfactory-egress-dev-uks")]
+    hub = load_raw(with_("network.uksouth.egress", {"type": "hub", "nextHopIp": "10.0.1.4"}))
+    assert generated_names(hub)[(where, "route table")] == [("network.uksouth.egress", "rt-imgfactory-dev-uks")]
+    assert (where, "NAT gateway") not in generated_names(hub)

@@ -32,6 +32,8 @@ MUST_VALIDATE = {
     "azure-native:authorization:RoleAssignment",
     "azure-native:network:VirtualNetwork",
     "azure-native:network:Subnet",
+    "azure-native:network:NatGateway",
+    "azure-native:network:PublicIPPrefix",
     "azure-native:resources:ResourceGroup",
 }
 
@@ -75,9 +77,7 @@ def test_no_schema_list_is_still_true(schema_dir):
     assert not covered, f"these now have a schema; remove them from NO_SCHEMA: {covered}"
 
 
-@pytest.mark.parametrize("stack", stack_names())
-def test_stack_conforms_to_arm_schema(stack, schema_dir):
-    doc = plan(stack)
+def _conformance_problems(stack: str, doc: dict, schema_dir: Path, must_validate: set[str]) -> list[str]:
     resources = [r for r in doc["resources"] if r["type"].startswith("azure-native:")]
     errors: list[str] = []
     uncovered: set[str] = set()
@@ -95,6 +95,22 @@ def test_stack_conforms_to_arm_schema(stack, schema_dir):
     print(f"\n{stack}: validated " + "; ".join(sorted(validated.values())))
     problems = [f"azure-native type with neither a schema nor a NO_SCHEMA entry: {u}" for u in sorted(uncovered)]
     problems += [f"no schema-validated resource of type {t} (the check would be vacuous)"
-                 for t in sorted(MUST_VALIDATE - validated.keys())]
-    problems += errors
+                 for t in sorted(must_validate - validated.keys())]
+    return problems + errors
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_stack_conforms_to_arm_schema(stack, schema_dir):
+    problems = _conformance_problems(stack, plan(stack), schema_dir, MUST_VALIDATE)
     assert not problems, f"{stack}: {len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+def test_hub_egress_conforms_to_arm_schema(schema_dir):
+    """No shipped stack routes to a hub; its route table is validated on prod with eastus pointed at one."""
+    network = {"uksouth": {"addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24",
+                           "bastionSubnet": "10.30.255.0/26"},
+               "eastus": {"addressSpace": "10.40.0.0/16", "workloadSubnet": "10.40.1.0/24",
+                          "bastionSubnet": "10.40.255.0/26", "egress": {"type": "hub", "nextHopIp": "10.0.1.4"}}}
+    doc = plan("prod", overrides={"image-factory:network": network})
+    problems = _conformance_problems("prod", doc, schema_dir, {"azure-native:network:RouteTable", *MUST_VALIDATE})
+    assert not problems, f"prod with a hub: {len(problems)} problem(s):\n" + "\n".join(problems)

@@ -35,12 +35,6 @@ def test_computer_names_are_unique_and_fit_windows(stack_plan):
         assert len(ss["inputs"]["virtualMachineProfile"]["osProfile"]["computerNamePrefix"]) <= 9
 
 
-def test_no_public_ip_anywhere(stack_plan):
-    text = json.dumps(stack_plan)
-    assert not resources(stack_plan, "azure-native:network:PublicIPAddress")
-    assert "publicIPAddress" not in text and "publicIpAddress" not in text
-
-
 def test_gallery_fleets_run_trusted_launch_with_windows_settings(plans):
     for vm in fleet_vms(plans["prod"], "lon-app"):
         i = vm["inputs"]
