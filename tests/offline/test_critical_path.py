@@ -97,3 +97,10 @@ def test_five_builds_in_one_stack_are_announced_not_queued_silently():
 
 def test_shipped_stacks_fit_in_four_threads(stack_plan):
     assert stack_plan["longWaits"]["warning"] is None
+
+
+def test_bench_reports_each_stacks_critical_path_beside_its_timings(plans):
+    from offline import bench
+    facts = bench.plan_facts("prod")
+    assert facts == {"resources": len(plans["prod"]["resources"]), "minutes": plans["prod"]["criticalPath"]["minutes"],
+                     "ends": "vmss-nyc-web", "queues": False}
