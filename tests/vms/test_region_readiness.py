@@ -33,3 +33,15 @@ def test_each_fleet_resource_waits_for_its_regions_step_and_no_other_regions(pla
             assert len(steps) == 1 and steps[0].endswith(f"-replicas-{region}"), (resource["name"], steps)
         assert not [u for u in upstream(prod, resource) if u["type"] == REPLICAS and mentions(u, other)], \
             resource["name"]
+
+
+def test_nics_do_not_wait_for_the_image(plans):
+    # A NIC needs the subnet, not the image: it is created while the image builds, off the critical path.
+    from tests.graph import BUILD, NIC, VM
+    for stack in ("dev", "prod"):
+        doc = plans[stack]
+        for nic in resources(doc, NIC):
+            assert not [u for u in upstream(doc, nic) if u["type"] in (BUILD, REPLICAS)], nic["name"]
+            assert "image-version" not in nic["inputs"]["tags"]
+        for vm in resources(doc, VM):
+            assert vm["inputs"]["tags"]["image-version"] == "[unknown]"
