@@ -17,6 +17,7 @@ from typing import Any
 
 from .durations import PROVIDER_THREADS, REPLICAS, is_long_wait, minutes
 
+FLEET = "image-factory:fleet:VmFleet"
 NOTE = ("an estimate, not a measurement: nominal durations from offline/durations.py (each with the Microsoft "
         f"document it comes from), queueing behind the {PROVIDER_THREADS} dynamic-provider threads included; "
         "Azure's real times vary")
@@ -121,7 +122,7 @@ def critical_path(doc: dict) -> dict[str, Any]:
     sim = simulate(doc)
     nodes, finish, waited = sim["nodes"], sim["finish"], sim["waited"]
     if not finish:
-        return {"minutes": 0, "estimate": True, "note": NOTE, "path": []}
+        return {"minutes": 0, "estimate": True, "note": NOTE, "path": [], "fleetsReady": {}}
     last = max(finish, key=lambda u: (finish[u], nodes[u]["name"]))
     chain, u = [], last
     while u is not None:
@@ -130,7 +131,13 @@ def critical_path(doc: dict) -> dict[str, Any]:
                       "startsAfter": why if before else None})
         u = before
     chain.reverse()
-    return {"minutes": int(finish[last] + 0.5), "estimate": True, "note": NOTE, "path": chain}
+    fleets = {r["urn"]: r["name"] for r in doc["resources"] if r["type"] == FLEET}
+    ready: dict[str, float] = {}
+    for u, r in nodes.items():
+        if r["parent"] in fleets:
+            ready[fleets[r["parent"]]] = max(ready.get(fleets[r["parent"]], 0.0), finish[u])
+    return {"minutes": int(finish[last] + 0.5), "estimate": True, "note": NOTE, "path": chain,
+            "fleetsReady": {name: int(t + 0.5) for name, t in sorted(ready.items())}}
 
 
 def long_waits(doc: dict) -> dict[str, Any]:
@@ -149,4 +156,6 @@ def render(entry: dict, waits: dict) -> list[str]:
     """The text plan's closing lines; the last is the critical path."""
     lines = [f"warning: {waits['warning']}"] if waits["warning"] else []
     path = " → ".join(link["name"] for link in entry["path"])
-    return lines + [f"Time to a running stack, {entry['note']}.", f"critical path ≈ {entry['minutes']} min: {path}"]
+    fleets = ", ".join(f"{name} ≈ {m} min" for name, m in entry["fleetsReady"].items())
+    return lines + [f"Time to a running stack, {entry['note']}.", *([f"fleets running: {fleets}"] if fleets else []),
+                    f"critical path ≈ {entry['minutes']} min: {path}"]

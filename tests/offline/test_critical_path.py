@@ -26,7 +26,9 @@ def test_every_duration_comes_from_a_microsoft_document():
 def test_the_text_plan_ends_with_the_critical_path_and_says_it_is_an_estimate(plans):
     lines = render_text(plans["prod"]).splitlines()
     assert re.fullmatch(r"critical path ≈ \d+ min: [\w-]+( → [\w-]+)+", lines[-1]), lines[-1]
-    assert "estimate" in lines[-2] and "offline/durations.py" in lines[-2]
+    assert "estimate" in lines[-3] and "offline/durations.py" in lines[-3]
+    assert lines[-2] == "fleets running: " + ", ".join(
+        f"{name} ≈ {m} min" for name, m in plans["prod"]["criticalPath"]["fleetsReady"].items())
     assert lines[-1] == f"critical path ≈ {plans['prod']['criticalPath']['minutes']} min: " + " → ".join(
         link["name"] for link in plans["prod"]["criticalPath"]["path"])
 
@@ -55,6 +57,9 @@ def test_prod_path_runs_through_the_build_and_one_version_update_at_a_time(plans
                           "vmss-nyc-web"]
     # eastus's step has no dependency on uksouth's: it waits for the version's lock (one update at a time).
     assert path[-2]["startsAfter"] == "the version's lock"
+    # London's fleets run before New York's replicas have landed: they wait for their own region only.
+    ready = plans["prod"]["criticalPath"]["fleetsReady"]
+    assert max(ready["lon-app"], ready["lon-web"]) < ready["nyc-web"] == plans["prod"]["criticalPath"]["minutes"]
     build = next(r for r in resources(plans["prod"], "pulumi-python:dynamic/image_build:ImageBuild")
                  if r["name"] == "win2025-base-build")
     index = {r["urn"]: r for r in plans["prod"]["resources"]}
@@ -104,3 +109,12 @@ def test_bench_reports_each_stacks_critical_path_beside_its_timings(plans):
     facts = bench.plan_facts("prod")
     assert facts == {"resources": len(plans["prod"]["resources"]), "minutes": plans["prod"]["criticalPath"]["minutes"],
                      "ends": "vmss-nyc-web", "queues": False}
+
+
+def test_the_readme_table_matches_the_plans(plans):
+    from offline.plan import ROOT
+    readme = (ROOT / "README.md").read_text()
+    for stack, doc in plans.items():
+        ready = ", ".join(f"{name} {m}" for name, m in sorted(doc["criticalPath"]["fleetsReady"].items(),
+                                                               key=lambda item: (item[1], item[0])))
+        assert f"| `{stack}` | ≈ {doc['criticalPath']['minutes']} min | {ready} |" in readme, stack
