@@ -47,8 +47,8 @@ CAPTURE = ("Create a legacy managed image of a generalized VM in Azure",
 ARM = ("Azure Resource Manager overview", "https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/overview")
 
 TABLE: dict[str, Row] = {
-    "windows build": Row(60, "nominal: Windows builds with Windows Update run 30-90 min; the default build timeout "
-                             "is 240 min", *AIB_JSON),
+    "windows build": Row(60, "nominal, our figure: a Windows build with Windows Update takes 30-90 min here; the "
+                             "document gives only the build timeout (default 240 min)", *AIB_JSON),
     "boot optimization": Row(10, "nominal: optimize.vmBoot adds a boot-and-capture pass to the build", *AIB_BEST),
     "distribution, home region": Row(15, "nominal: the first replica in the build's own region", *AIB_OVERVIEW),
     "replication, another region": Row(30, "nominal: a cross-region copy; the document: replication time depends on "

@@ -158,8 +158,8 @@ class ImageTemplate(pulumi.ComponentResource):
         # count from its own step, and a fleet waits for its own region's step and nothing else of the image
         # ("Store and share images in an Azure Compute Gallery", replica guidance:
         # https://learn.microsoft.com/en-us/azure/virtual-machines/azure-compute-gallery#scaling).
-        # Two updates of one version must not run at once (Azure answers 409 Conflict to a PATCH during an
-        # update, and a read-merge-write racing another would drop its region). A dependency chain between the
+        # Two updates of one version must not run at once (a PATCH during an update gets 409 Conflict, as the
+        # fake gallery in tests/fakes models it; and a read-merge-write racing another would drop its region). A dependency chain between the
         # steps would serialize them, but it would also make each later region's fleets wait for every earlier
         # region's replica change (eastus's fleets for uksouth's count), which is exactly the false
         # dependency this design removes. So the steps depend on the build only, and VersionReplicas
