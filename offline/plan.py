@@ -33,6 +33,7 @@ from components.config.placeholders import OFFLINE_ENV
 from components.config.strict_yaml import StackFileError, parse, stack_entries
 
 from .azure_types import azure_type
+from .critical_path import critical_path, long_waits, render
 from .mock_engine import AzureMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +181,11 @@ def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str,
     variables, so runs cannot leak into each other. replicas: what Azure would answer about existing
     image versions (see AzureMocks)."""
     config, secret_keys = stack_config(stack, overrides, secrets, text)
-    return contextvars.Context().run(_run, stack, config, secret_keys, replicas)
+    doc = contextvars.Context().run(_run, stack, config, secret_keys, replicas)
+    # Added after the first version of the format (consumers of the original keys are unaffected): how
+    # long `pulumi up` of this stack is estimated to take, and whether dynamic providers would queue.
+    doc["criticalPath"], doc["longWaits"] = critical_path(doc), long_waits(doc)
+    return doc
 
 
 # --- text rendering, in the shape of `pulumi preview` ----------------------------------------------
@@ -230,7 +235,8 @@ def render_text(doc: dict) -> str:
     lines += [f"    {k}: {json.dumps(v)}" for k, v in sorted(doc["outputs"].items())]
     custom = sum(1 for r in doc["resources"] if r["custom"])
     lines += ["", f"Resources: {len(doc['resources'])} to create ({custom} custom resources, "
-                  f"{len(doc['resources']) - custom - 1} components and the stack)"]
+                  f"{len(doc['resources']) - custom - 1} components and the stack)", ""]
+    lines += render(doc["criticalPath"], doc["longWaits"])  # the last line: the critical path
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from components.config import strict_yaml
 from offline.plan import ROOT
@@ -75,3 +76,20 @@ def under(doc: dict, type_: str, parent: str) -> dict:
     found = [r for r in resources(doc, type_) if parent_name(r) == parent]
     assert len(found) == 1, f"expected one {type_} under {parent}, found {len(found)}"
     return found[0]
+
+
+def upstream(doc: dict, resource: dict) -> list[dict]:
+    """Every resource `resource` waits for, directly or through others (the transitive closure)."""
+    index, seen, todo = by_urn(doc), set(), list(resource["dependsOn"])
+    while todo:
+        urn = todo.pop()
+        if urn not in seen:
+            seen.add(urn)
+            todo.extend(index[urn]["dependsOn"])
+    return [index[u] for u in sorted(seen)]
+
+
+def mentions(resource: dict, region: str) -> bool:
+    """Whether a resource targets `region` anywhere in its inputs (location, target regions, ...)."""
+    text = json.dumps(resource["inputs"]).lower()
+    return region.lower() in text.replace(" ", "")

@@ -14,13 +14,14 @@ from typing import Any, Optional
 import pulumi
 from pulumi_azure_native import virtualmachineimages as vmi
 
+from ..config.azure_rules import region_key
 from ..config.images import Image
 from ..naming import Names, content_hash
 from ..providers.image_build import ImageBuild, ImageBuildArgs
 from ..providers.version_replicas import VersionReplicas, VersionReplicasArgs
 from .build_identity import BuildIdentity
 from .layering import LayerSource
-from .replica_plan import ReplicaCounts, build_regions, target_regions
+from .replica_plan import ReplicaCounts, build_regions, region_steps
 
 # Margin over the build timeout for Azure to accept, validate or delete a template (deleting one
 # also deletes its staging resource group).
@@ -57,7 +58,7 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         "type": "SharedImage",
         "gallery_image_id": refs.gallery_image_id,
         "run_output_name": names.run_output(image_name, "gallery"),
-        "target_regions": build_regions(image),
+        "target_regions": build_regions(image, location),
         "versioning": {"scheme": "Latest", "major": image.versioning.major},
         "exclude_from_latest": image.exclude_from_latest,
         "artifact_tags": {"image": image_name, **({"source-sku": image.source.sku} if image.source.kind == "PlatformImage"
@@ -110,6 +111,7 @@ def spec_hash(image_name: str, image: Image, location: str, names: Names, source
 class ImageTemplate(pulumi.ComponentResource):
     template: vmi.VirtualMachineImageTemplate
     build: ImageBuild
+    replicas: dict[str, VersionReplicas]  # region -> the step that gives the version its replicas there
     version_id: pulumi.Output[str]
     managed_image_id: pulumi.Output[str] | None
 
@@ -161,16 +163,34 @@ class ImageTemplate(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # Replica counts follow the fleets and change in place, without a new template or build.
-        self.replicas = VersionReplicas(
-            f"{image_name}-replicas",
-            VersionReplicasArgs(subscription_id=sub, version_id=self.build.artifact_id,
-                                target_regions=target_regions(image, replicas)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # Consumers take the version once it has the replicas they need.
-        self.version_id = self.replicas.version_id
+        # Per-region readiness. The build distributes to the home region only; each region then gets its
+        # count from its own step, and a fleet waits for its own region's step and nothing else of the image
+        # ("Store and share images in an Azure Compute Gallery", replica guidance:
+        # https://learn.microsoft.com/en-us/azure/virtual-machines/azure-compute-gallery#scaling).
+        # Two updates of one version must not run at once (a PATCH during an update gets 409 Conflict, as the
+        # fake gallery in tests/fakes models it; and a read-merge-write racing another would drop its region). A dependency chain between the
+        # steps would serialize them, but it would also make each later region's fleets wait for every earlier
+        # region's replica change (eastus's fleets for uksouth's count), which is exactly the false
+        # dependency this design removes. So the steps depend on the build only, and VersionReplicas
+        # serializes updates of one version inside the provider process (a lock per version ID, held from
+        # the read to the end of replication); the plan's estimate counts that wait (offline/critical_path.py).
+        self.replicas = {
+            region: VersionReplicas(
+                f"{image_name}-replicas-{region}",
+                VersionReplicasArgs(subscription_id=sub, version_id=self.build.artifact_id, target_regions=regions),
+                # (A stack deployed with the former all-regions step: its delete leaves Azure alone, and each
+                # new step finds its region as requested and sends no PATCH.)
+                opts=pulumi.ResourceOptions(parent=self))
+            for region, regions in region_steps(image, replicas, location)
+        }
+        # The version as built (exports); fleets take it from their region's step (`ready_in`).
+        self.version_id = self.build.artifact_id
         # Known in advance (we chose it), but only real once the build has run.
         self.managed_image_id = (pulumi.Output.all(self.build.artifact_id, managed_image_id).apply(lambda v: v[1])
                                  if image.managed_image else None)
         self.register_outputs({"templateName": self.template.name, "versionId": self.version_id})
+
+    def ready_in(self, region: str) -> pulumi.Output[str]:
+        """The version ID once `region` has its replicas: what a fleet there boots from."""
+        [step] = [s for r, s in self.replicas.items() if region_key(r) == region_key(region)]
+        return step.version_id

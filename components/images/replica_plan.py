@@ -7,8 +7,10 @@ the stack file wins.
 
 The counts are not part of the Image Builder template: templates are immutable and named by their
 content, so a fleet growing past a multiple of 50 would mean a new template, a new build and a
-fleet-wide rollout. The template distributes one replica per region; VersionReplicas then sets these
-counts on the version in place.
+fleet-wide rollout. The template distributes one replica to the gallery's home region (the stack's
+`location`) only: Image Builder's run ends only when distribution to all its target regions is done, so
+every further region in the template would hold back every fleet until the farthest copy had landed.
+One VersionReplicas step per region then sets that region's count on the version in place (`region_steps`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ def target_regions(image: Image, counts: Mapping[str, int], *, count_key: str = 
             for r in image.regions]
 
 
-def build_regions(image: Image) -> list[dict]:
-    """The template's targetRegions: one replica each (VersionReplicas sets the real counts later)."""
-    return target_regions(image, dict.fromkeys((r.name for r in image.regions), 1), count_key="replica_count")
+def build_regions(image: Image, home: str) -> list[dict]:
+    """The template's targetRegions: the home region only, one replica (its step sets the real count)."""
+    return [r for r in target_regions(image, {r.name: 1 for r in image.regions}, count_key="replica_count")
+            if rules.region_key(r["name"]) == rules.region_key(home)]
+
+
+def region_steps(image: Image, counts: Mapping[str, int], home: str) -> list[tuple[str, list[dict]]]:
+    """One (region, targetRegions) per VersionReplicas step: the home region first, then the others sorted
+    (the order of the plan; each step asks for its own region only and keeps the others on the version)."""
+    regions = sorted(image.regions, key=lambda r: (rules.region_key(r.name) != rules.region_key(home), r.name))
+    return [(r.name, [t for t in target_regions(image, counts) if t["name"] == r.name]) for r in regions]

@@ -4,6 +4,7 @@ Counts follow fleet sizes (a replica per 50 concurrent VM deployments); in the c
 template they would force a new build and rollout at each multiple of 50. So the template distributes 1 replica
 per region, and this resource PATCHes the version's publishingProfile.targetRegions (API 2024-03-03).
 target_regions: [{"name": "eastus", "regional_replica_count": 3, "storage_account_type": "Standard_LRS"}, ...]
+(the program sends one region per resource: one step per region, see image_template.py)
 (snake case; names compare ignoring case and spaces, Azure saying "East US"; storage_account_type None/absent:
 an existing region keeps its type, a new one gets the version's default). Regions are never removed: one on the
 version but not requested keeps its count (Azure removes a replicated region only with safetyProfile.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -46,6 +48,23 @@ REGION_KEYS = {"name", "regional_replica_count", "storage_account_type"}
 UPDATABLE_PROFILE = ("replicaCount", "excludeFromLatest", "endOfLifeDate", "targetExtendedLocations")
 _VERSION_ID = re.compile(r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
                          r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)/versions/(?P<version>[^/]+)", re.I)
+
+
+# One update of a version at a time. The program gives each region its own step (image_template.py), and
+# the steps of one version have no dependency between them, so that no region's fleets wait for another
+# region's replica change; the engine may therefore run them at once. Every dynamic resource of a
+# `pulumi up` lives in one provider process, so a lock per version ID (held from the read to the end of
+# replication) keeps their read-merge-writes apart: otherwise both read the same regions, and the second
+# PATCH gets 409 Conflict during the first's update, or drops the first's region once it has ended. An
+# update started elsewhere (the portal, a colleague) is waited for by _Job.run itself. The lock is module
+# state, not provider state: providers pickle by reference, and a lock does not pickle.
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def version_lock(version_id: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(version_id.lower(), threading.Lock())
 
 
 class VersionReplicasError(Exception):
@@ -97,7 +116,7 @@ class VersionReplicasProvider(ArmDynamicProvider):
         return super().update(id_, olds, news)  # tuning only: keep what was applied
 
     def _apply(self, a: dict) -> dict:
-        with self._session(a) as session:
+        with version_lock(a["version_id"]), self._session(a) as session:
             job = _Job(session, a, self.arm_retry)
             try:
                 applied = job.run()

@@ -50,6 +50,8 @@ def fleet_image(fleet: Fleet, images: Mapping[str, Image], definitions: Mapping[
         version = fleet.image_version or image.pinned.version
         version_id = pinned_version_id(image, definitions[fleet.image], version)
         return FleetImage(replicated_in(version_id, fleet.region, subscription_id), fleet.image, trusted_launch=True)
+    if fleet.image in templates:  # its own region's replicas, not the whole image's (image_template.py)
+        return FleetImage(templates[fleet.image].ready_in(fleet.region), fleet.image, trusted_launch=True)
     if fleet.image:
         return FleetImage(versions[fleet.image], fleet.image, trusted_launch=True)
     # Azure cannot boot a Trusted Launch VM from a managed image: these fleets run as Standard.

@@ -48,8 +48,10 @@ class VmFleet(pulumi.ComponentResource):
         self._rg = net.resource_group.name
         self._subnet_id = pulumi.Output.from_input(fleet.subnet_id) if fleet.subnet_id else net.subnet_id
         # Only the version is unknown until the build has run; the other tags stay readable in a preview.
-        self._tags = {**names.tags(fleet=fleet_name, image=image.label),
-                      "image-version": image.id.apply(lambda ref: ref.rsplit("/", 1)[-1])}
+        # The NICs take the plain tags: an image-version tag there would make every NIC wait for the build and
+        # its replicas (a false dependency on the critical path) and retag every NIC at each new version.
+        self._nic_tags = names.tags(fleet=fleet_name, image=image.label)
+        self._tags = {**self._nic_tags, "image-version": image.id.apply(lambda ref: ref.rsplit("/", 1)[-1])}
         self._join_password = credentials.domain_join_password
         prefix = computer_name_prefix(fleet_name, fleet)
 
@@ -72,7 +74,7 @@ class VmFleet(pulumi.ComponentResource):
             location=fleet.region,
             ip_configurations=[{"name": "ipconfig1", "subnet": {"id": self._subnet_id},
                                 "private_ip_allocation_method": "Dynamic"}],
-            tags=self._tags,
+            tags=self._nic_tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         vm = compute.VirtualMachine(

@@ -1,4 +1,4 @@
-from tests.graph import ASSIGNMENT, BUILD, DEFINITION, IDENTITY, ROLE, TEMPLATE, counts, depends_on, one, parent_name, resources, stack_value, under
+from tests.graph import ASSIGNMENT, BUILD, DEFINITION, IDENTITY, REPLICAS, ROLE, TEMPLATE, counts, depends_on, one, parent_name, resources, stack_value, under
 from offline.plan import plan
 
 
@@ -53,10 +53,13 @@ def test_assignment_is_a_service_principal_on_the_gallery_group_with_the_documen
 
 
 def test_prod_replicates_zone_redundant_to_london_and_new_york(plans):
+    # The template distributes to the home region; New York gets its replicas from its own step.
     for template in resources(plans["prod"], TEMPLATE):
         regions = template["inputs"]["distribute"][0]["targetRegions"]
-        assert [(r["name"], r["storageAccountType"]) for r in regions] == [
-            ("uksouth", "Standard_ZRS"), ("eastus", "Standard_ZRS")]
+        assert [(r["name"], r["storageAccountType"]) for r in regions] == [("uksouth", "Standard_ZRS")]
+    steps = {r["name"]: r["inputs"]["target_regions"] for r in resources(plans["prod"], REPLICAS)}
+    assert [(t["name"], t["storage_account_type"]) for t in steps["win2025-base-replicas-eastus"]] == [
+        ("eastus", "Standard_ZRS")]
     [dev] = resources(plans["dev"], TEMPLATE)
     assert [r["name"] for r in dev["inputs"]["distribute"][0]["targetRegions"]] == ["uksouth"]
 

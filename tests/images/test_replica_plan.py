@@ -13,7 +13,8 @@ def test_one_replica_per_50_concurrent_deployments_within_azure_limits(vms, repl
 def _replicas(doc: dict) -> dict:
     out = {}
     for r in resources(doc, REPLICAS):
-        out[parent_name(r)] = {t["name"]: t["regional_replica_count"] for t in r["inputs"]["target_regions"]}
+        out.setdefault(parent_name(r), {}).update(
+            {t["name"]: t["regional_replica_count"] for t in r["inputs"]["target_regions"]})
     return out
 
 
@@ -28,10 +29,24 @@ def test_configured_replica_count_wins(plans):
     assert _replicas(plans["capture"]) == {"win2025-base": {"uksouth": 20}}  # 1000-VM scale set
 
 
-def test_the_template_itself_distributes_one_replica_per_region(stack_plan):
+def test_the_template_distributes_one_replica_to_the_home_region_only(stack_plan):
+    # Image Builder's run ends only when distribution to every target region is done: a further region in
+    # the template would hold back the home region's fleets until its copy had landed.
     for template in resources(stack_plan, TEMPLATE):
         [shared] = [d for d in template["inputs"]["distribute"] if d["type"] == "SharedImage"]
-        assert {r["replicaCount"] for r in shared["targetRegions"]} == {1}
+        assert [(r["name"], r["replicaCount"]) for r in shared["targetRegions"]] == [(template["inputs"]["location"], 1)]
+
+
+def test_each_region_gets_its_replicas_from_its_own_step(plans):
+    prod = plans["prod"]
+    steps = {r["name"]: [t["name"] for t in r["inputs"]["target_regions"]] for r in resources(prod, REPLICAS)}
+    assert steps == {f"{image}-replicas-{region}": [region] for image in ("win2025-base", "win2025-app")
+                     for region in ("uksouth", "eastus")}
+    for step in resources(prod, REPLICAS):
+        # Each step waits for the build and for no other step: the provider serializes one version's
+        # updates (a lock per version), so that no region's fleets wait for another region's replicas.
+        assert [d["name"] for d in depends_on(prod, step, BUILD)] == [f"{parent_name(step)}-build"]
+        assert not depends_on(prod, step, REPLICAS)
 
 
 def test_scaling_a_fleet_changes_replicas_in_place_not_the_template(plans):

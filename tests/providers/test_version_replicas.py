@@ -213,3 +213,35 @@ def test_unknown_regions_in_preview_are_an_update(fake):
 def test_check_rejects_bad_inputs(fake, overrides, bad):
     failures = VersionReplicasProvider().check({}, inputs(fake, **overrides)).failures
     assert [f.property for f in failures] == [bad], [(f.property, f.reason) for f in failures]
+
+
+def test_steps_of_one_version_never_update_it_at_once(fake, gallery):
+    # The program gives each region its own step, with no dependency between them (image_template.py):
+    # the engine runs them at once in one provider process. Both would read [westeurope], and the second
+    # PATCH would meet the first's update (409) or, once it ended, drop the first's region.
+    import threading
+    v = gallery.add_version({"westeurope": 1}, next_update=UpdatePlan(polls=3))
+    both_read = threading.Barrier(2, timeout=1.5)
+
+    def first_reads(_req, _m):  # hold each first GET until the other step has read too, if it ever does
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass
+
+    fake.inject("GET", VERSION_PATH, first_reads, first_reads)
+    errors: list[BaseException] = []
+
+    def step(name: str, count: int) -> None:
+        try:
+            create(provider(fake), inputs(fake, [region(name, count)]))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=step, args=args) for args in (("westeurope", 2), ("eastus", 3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert v.counts() == {"westeurope": 2, "eastus": 3} and len(v.patches) == 2

@@ -1,0 +1,138 @@
+"""Nominal durations of `pulumi up` steps, in minutes: the one table the plan's estimate reads.
+
+These are planning figures, not measurements and not promises: Azure's real times vary with the region,
+the image size, capacity and the customizers. Each row names where its figure comes from. Where a
+Microsoft document states a time, the figure is that time; where it gives only a range or a default, the
+figure is our nominal value inside it, and the basis says so. Change a figure here and every stack's
+estimate follows; nothing else holds a duration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from components.config.azure_rules import region_key
+
+# Every dynamic resource of a `pulumi up` runs in one Python provider process, which serves the engine
+# with 4 worker threads: a fifth operation queues until one of the four ends.
+PROVIDER_THREADS = 4
+
+
+@dataclass(frozen=True)
+class Row:
+    minutes: float
+    basis: str  # what the figure is: stated by the document, or our nominal value within its range
+    title: str  # the Microsoft document it comes from
+    url: str
+
+
+AIB_OVERVIEW = ("Azure VM Image Builder overview",
+                "https://learn.microsoft.com/en-us/azure/virtual-machines/image-builder-overview")
+AIB_JSON = ("Create an Azure Image Builder Bicep or ARM template JSON template",
+            "https://learn.microsoft.com/en-us/azure/virtual-machines/linux/image-builder-json")
+AIB_BEST = ("Azure VM Image Builder best practices",
+            "https://learn.microsoft.com/en-us/azure/virtual-machines/image-builder-best-practices")
+GALLERY = ("Store and share images in an Azure Compute Gallery",
+           "https://learn.microsoft.com/en-us/azure/virtual-machines/azure-compute-gallery")
+RBAC = ("Troubleshoot Azure RBAC", "https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting")
+BASTION = ("Quickstart: Deploy Azure Bastion automatically",
+           "https://learn.microsoft.com/en-us/azure/bastion/quickstart-host-portal")
+VM = ("Quickstart: Create a Windows virtual machine in the Azure portal",
+      "https://learn.microsoft.com/en-us/azure/virtual-machines/windows/quick-create-portal")
+VMSS = ("Create virtual machines in a scale set using Azure portal",
+        "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/flexible-virtual-machine-scale-sets-portal")
+CAPTURE = ("Create a legacy managed image of a generalized VM in Azure",
+           "https://learn.microsoft.com/en-us/azure/virtual-machines/capture-image-resource")
+ARM = ("Azure Resource Manager overview", "https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/overview")
+
+TABLE: dict[str, Row] = {
+    "windows build": Row(60, "nominal, our figure: a Windows build with Windows Update takes 30-90 min here; the "
+                             "document gives only the build timeout (default 240 min)", *AIB_JSON),
+    "boot optimization": Row(10, "nominal: optimize.vmBoot adds a boot-and-capture pass to the build", *AIB_BEST),
+    "distribution, home region": Row(15, "nominal: the first replica in the build's own region", *AIB_OVERVIEW),
+    "replication, another region": Row(30, "nominal: a cross-region copy; the document: replication time depends on "
+                                           "the image size and the regions", *GALLERY),
+    "more replicas in a region": Row(10, "nominal: copies inside a region already holding the version", *GALLERY),
+    "replica step, nothing to change": Row(0.5, "one GET: the version is already as requested", *GALLERY),
+    "role propagation": Row(10, "stated: role assignments can take up to 10 minutes to take effect (first run)",
+                            *RBAC),
+    "image template": Row(2, "nominal: Image Builder validates the template when it is submitted", *AIB_JSON),
+    "bastion host": Row(10, "stated: a Bastion host takes about 10 minutes to deploy", *BASTION),
+    "virtual machine": Row(5, "nominal: a Windows VM deploys in a few minutes", *VM),
+    "vm extension": Row(5, "nominal: an extension (domain join) runs inside a booted VM", *VM),
+    "scale set": Row(15, "nominal: a Flexible scale set creates its instances in parallel", *VMSS),
+    "generalize": Row(15, "nominal: sysprep, stop, deallocate, generalize", *CAPTURE),
+    "managed image": Row(5, "nominal: capture of a generalized VM's disk", *CAPTURE),
+    "gallery version from an image": Row(20, "nominal: a new version replicated to its region", *GALLERY),
+    "network and other resources": Row(1, "nominal: a synchronous ARM create (resource group, VNet, subnet, NSG, NIC, "
+                                          "NAT, public IP, identity, role, gallery, definition, lock, schedule)", *ARM),
+    "bookkeeping": Row(0, "no Azure call at create (a password, DefinitionVersions: it acts at destroy)", *ARM),
+}
+
+BY_TYPE = {
+    "pulumi-python:dynamic/role_propagation:RolePropagation": "role propagation",
+    "azure-native:virtualmachineimages:VirtualMachineImageTemplate": "image template",
+    "azure-native:network:BastionHost": "bastion host",
+    "azure-native:compute:VirtualMachine": "virtual machine",
+    "azure-native:compute:VirtualMachineExtension": "vm extension",
+    "azure-native:compute:VirtualMachineScaleSet": "scale set",
+    "pulumi-python:dynamic/generalize:Generalize": "generalize",
+    "azure-native:compute:Image": "managed image",
+    "azure-native:compute:GalleryImageVersion": "gallery version from an image",
+    "random:index/randomPassword:RandomPassword": "bookkeeping",
+    "pulumi-python:dynamic/definition_versions:DefinitionVersions": "bookkeeping",
+}
+BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
+REPLICAS = "pulumi-python:dynamic/version_replicas:VersionReplicas"
+TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+
+
+def _m(row: str) -> float:
+    return TABLE[row].minutes
+
+
+def _upstream_of(resource: dict, index: dict[str, dict], type_: str) -> dict | None:
+    return next((index[u] for u in resource["dependsOn"] if index[u]["type"] == type_), None)
+
+
+def _template_regions(template: dict | None) -> list[str]:
+    shared = [d for d in (template or {}).get("inputs", {}).get("distribute", []) if d.get("type") == "SharedImage"]
+    return [region_key(r["name"]) for d in shared for r in d.get("targetRegions", [])]
+
+
+def _build(resource: dict, index: dict[str, dict]) -> float:
+    """A run: the Windows build, boot optimization if on, then distribution to every target region (in
+    parallel; Image Builder's run ends when the last region is done)."""
+    template = _upstream_of(resource, index, TEMPLATE) or {"inputs": {}}
+    home = region_key(template["inputs"].get("location", ""))
+    regions = _template_regions(template) or [home]
+    optimize = template["inputs"].get("optimize", {}).get("vmBoot", {}).get("state") == "Enabled"
+    copies = max(_m("distribution, home region") if r == home else _m("replication, another region") for r in regions)
+    return _m("windows build") + (_m("boot optimization") if optimize else 0) + copies
+
+
+def _replicas(resource: dict, index: dict[str, dict]) -> float:
+    """A replica step: a cross-region copy for a region the build did not distribute to, more copies
+    for a count above one; the regions of one step replicate in parallel."""
+    build = _upstream_of(resource, index, BUILD)
+    built_in = set(_template_regions(_upstream_of(build, index, TEMPLATE) if build else None))
+    times = [(0 if region_key(r["name"]) in built_in else _m("replication, another region")) +
+             (_m("more replicas in a region") if (r.get("regional_replica_count") or 1) > 1 else 0)
+             for r in resource["inputs"].get("target_regions") or []]
+    return max(times, default=0) or _m("replica step, nothing to change")
+
+
+SPECIAL: dict[str, Callable[[dict, dict], float]] = {BUILD: _build, REPLICAS: _replicas}
+
+
+def minutes(resource: dict, index: dict[str, dict]) -> float:
+    """The nominal minutes of one custom resource of a plan document (index: the plan's resources by URN)."""
+    if resource["type"] in SPECIAL:
+        return SPECIAL[resource["type"]](resource, index)
+    return _m(BY_TYPE.get(resource["type"], "network and other resources"))
+
+
+def is_long_wait(resource: dict[str, Any]) -> bool:
+    """Runs in the shared dynamic-provider process, holding one of its PROVIDER_THREADS while it waits."""
+    return resource["type"].startswith("pulumi-python:dynamic")
