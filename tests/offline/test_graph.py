@@ -3,10 +3,8 @@ well-formed, and the README's architecture picture in step with the dev stack.""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,25 +13,16 @@ import pytest
 from offline import readme_graph
 from offline.graph import render_dot, render_mermaid
 from offline.plan import stack_names
+from tests.node import node_modules
 
 HERE = Path(__file__).parent
-MERMAID = "11.17.2"  # pinned: the parser GitHub-flavoured rendering is closest to
-JSDOM = "26.1.0"
-CACHE = Path(os.environ.get("IMAGE_FACTORY_NODE_CACHE", Path.home() / ".cache" / "image-factory" / f"mermaid-{MERMAID}"))
+# mermaid needs a DOM even to parse; jsdom gives it one. Pinned: the parser GitHub's renderer is closest to.
+PACKAGES = {"mermaid": "11.17.2", "jsdom": "26.1.0"}
 
 
 @pytest.fixture(scope="session")
 def mermaid_modules() -> Path:
-    """mermaid and jsdom installed once into a cache directory (npm install --prefix)."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("Node.js and npm are not installed: the Mermaid output is not checked by mermaid's parser")
-    installed = CACHE / "node_modules" / "mermaid" / "package.json"
-    if not installed.exists() or json.loads(installed.read_text())["version"] != MERMAID:
-        CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["npm", "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--silent",
-                               f"mermaid@{MERMAID}", f"jsdom@{JSDOM}"], capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, f"npm install of mermaid failed:\n{done.stderr[-2000:]}"
-    return CACHE / "node_modules"
+    return node_modules("the Mermaid output (mermaid's own parser)", PACKAGES)
 
 
 def parse_mermaid(modules: Path, files: list[Path]) -> subprocess.CompletedProcess:
