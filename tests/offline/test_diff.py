@@ -111,3 +111,13 @@ def test_make_diff_against_a_git_ref_in_a_temporary_worktree(capsys):
 def test_an_unknown_ref_is_a_clear_error(capsys):
     assert diff_cli.main(["--base", "no-such-ref-anywhere", "--stack", "dev"]) == 2
     assert "no-such-ref-anywhere" in capsys.readouterr().err
+
+
+def test_the_readmes_example_comment_is_what_the_offline_job_writes(changed_prod, monkeypatch):
+    from offline import pr_report
+
+    monkeypatch.setattr(pr_report, "plan", lambda stack: changed_prod)
+    monkeypatch.setattr(pr_report, "plan_at", lambda ref, stack: _cached_plan("prod"))
+    text, problem = pr_report.report("prod", "origin/main")
+    summary = text[:text.index("<details>")].rstrip()
+    assert problem and summary in (ROOT / "README.md").read_text(), "README's example comment is stale"
