@@ -9,6 +9,7 @@ Exit status 1 when a policy fails or the diff has an error-level consequence (af
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,15 @@ from .plan import plan, render_text as render_plan, stack_names
 MARKER = "<!-- image-factory-preview:{stack} -->"
 # GitHub refuses comment bodies over 65,536 characters; leave room for the notice.
 MAX_BODY = 60_000
+
+
+def _link(doc: str) -> str:
+    """A policy's document as a link that works in a PR comment: README anchors made absolute from the
+    variables GitHub Actions sets (https://docs.github.com/actions/reference/variables-reference)."""
+    server, repo, sha = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+    if doc.startswith("README.md") and server and repo and sha:
+        return f"{server}/{repo}/blob/{sha}/{doc}"
+    return doc
 
 
 def _details(summary: str, body: str, lang: str = "") -> list[str]:
@@ -54,7 +64,7 @@ def report(stack: str, base: str) -> tuple[str, bool]:
     problem |= bool(failed)
     lines += [f"**Policies:** {len(found) - len(failed)} passed, {len(failed)} failed", ""]
     for r in failed:
-        lines += [f"- :x: `{r['policy']}` ([rule]({r['doc']})): {v['urn'].rsplit('::', 1)[-1]}: {v['message']}"
+        lines += [f"- :x: `{r['policy']}` ([rule]({_link(r['doc'])})): {v['urn'].rsplit('::', 1)[-1]}: {v['message']}"
                   for v in r["violations"]]
     lines += [""] + _details("Offline plan", render_plan(new)) + _details("Graph", render_mermaid(new), "mermaid")
     text = "\n".join(lines)

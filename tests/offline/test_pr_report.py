@@ -40,3 +40,13 @@ def test_a_long_report_is_cut_below_githubs_comment_limit(monkeypatch, plans):
     monkeypatch.setattr(pr_report, "MAX_BODY", 2000)
     text, _ = pr_report.report("prod", "origin/main")
     assert len(text) < 2200 and text.rstrip().endswith("`make diff` show everything)")
+
+
+def test_readme_links_become_absolute_in_github_actions(monkeypatch):
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "contoso/image-factory")
+    monkeypatch.setenv("GITHUB_SHA", "abc123")
+    assert pr_report._link("README.md#stacks") == "https://github.com/contoso/image-factory/blob/abc123/README.md#stacks"
+    assert pr_report._link("https://learn.microsoft.com/x") == "https://learn.microsoft.com/x"
+    monkeypatch.delenv("GITHUB_SHA")
+    assert pr_report._link("README.md#stacks") == "README.md#stacks"
