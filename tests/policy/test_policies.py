@@ -173,3 +173,11 @@ def test_crossguard_arguments_become_plan_resources_with_unknowns_marked():
     resource = pack["as_resource"](args)
     assert resource["inputs"] == {"location": "uksouth", "ipConfigurations": [{"subnet": {"id": "[unknown]"}}]}
     assert resource["options"]["protect"] is True
+
+
+def test_the_artifact_store_is_allowed_only_for_reading_blobs(plans):
+    assert firm.IDENTITY_SCOPE.evaluate(plans["prod"]["resources"]) == []  # Storage Blob Data Reader there
+    doc, reader = mutated(plans, "prod", "azure-native:authorization:RoleAssignment", "artifact-reader")
+    contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"  # Azure built-in Contributor
+    reader["inputs"]["roleDefinitionId"] = reader["inputs"]["roleDefinitionId"].rsplit("/", 1)[0] + "/" + contributor
+    only(firm.IDENTITY_SCOPE, doc, "stcontosoartifacts, beyond the stack's own resource groups")
