@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 FORMAT ?= text
 
-.PHONY: plan test bench venv clean
+.PHONY: plan diff policy readme-graph test bench venv clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-## The offline plan of a stack (STACK=dev|prod|..., FORMAT=text|json): no Azure, no Pulumi CLI.
+## The offline plan of a stack (STACK=dev|prod|..., FORMAT=text|json|mermaid|dot): no Azure, no Pulumi CLI.
 plan: $(VENV)/.installed
 	@$(PY) -m offline --stack $(STACK) --format $(FORMAT)
+
+## What changes from a git ref to this working tree (BASE=HEAD~1|origin/main|..., STACK, FORMAT=text|json):
+## both revisions planned offline, the base in a temporary git worktree.
+diff: $(VENV)/.installed
+	@test -n "$(BASE)" || { echo "usage: make diff BASE=<git ref> [STACK=dev] [FORMAT=text|json]"; exit 2; }
+	@$(PY) -m offline.diff_cli --base $(BASE) --stack $(STACK) --format $(FORMAT)
+
+## The policy pack (policy/) over the offline plan of a stack (STACK=dev|prod|...|all): no Pulumi CLI.
+policy: $(VENV)/.installed
+	@$(PY) -m policy.offline --stack $(STACK) --format $(FORMAT)
+
+## Regenerate the README's architecture picture from the dev stack's plan (a test fails when stale).
+readme-graph: $(VENV)/.installed
+	@$(PY) -m offline.readme_graph --write
 
 ## The whole test suite, including conformance to Azure's published ARM types (../shared/azure-schema).
 test: $(VENV)/.installed

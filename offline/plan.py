@@ -3,7 +3,7 @@
 No Azure account, no Pulumi CLI and no network. `make plan` runs this module; the tests call `plan()`
 so that what they assert is exactly what a user sees.
 
-    python -m offline --stack dev [--format text|json]
+    python -m offline --stack dev [--format text|json|mermaid|dot]
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from components.config.strict_yaml import StackFileError, parse, stack_entries
 
 from .azure_types import azure_type
 from .critical_path import critical_path, long_waits, render
+from .graph import render_dot, render_mermaid
 from .mock_engine import AzureMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,17 +241,26 @@ def render_text(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def render_json(doc: dict) -> str:
+    """Keys sorted: input maps arrive in an order that varies from run to run, and a reviewer's diff
+    of two plans must show only real changes."""
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
+FORMATS = {"text": render_text, "json": render_json, "mermaid": render_mermaid, "dot": render_dot}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text")
     args = parser.parse_args(argv)
     try:
         doc = plan(args.stack)
     except pulumi.RunError as error:
         print(f"error: the stack configuration is not valid:\n{error}", file=sys.stderr)
         return 2
-    print(json.dumps(doc, indent=2) if args.format == "json" else render_text(doc))
+    print(FORMATS[args.format](doc))
     return 0
 
 

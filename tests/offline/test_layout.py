@@ -10,7 +10,8 @@ import pytest
 
 from offline.plan import ROOT
 
-PRODUCT = sorted([*ROOT.glob("components/**/*.py"), *ROOT.glob("offline/**/*.py"), ROOT / "__main__.py"])
+PRODUCT = sorted([*ROOT.glob("components/**/*.py"), *ROOT.glob("offline/**/*.py"), *ROOT.glob("policy/*.py"),
+                  ROOT / "__main__.py"])
 IMPORTS_TESTS = re.compile(r"^\s*(from|import)\s+tests\b", re.M)
 
 

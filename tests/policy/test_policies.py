@@ -1,0 +1,184 @@
+"""Every policy passes on each shipped stack and fails, with its message, on a mutated resource.
+
+The policies are plain functions over plan-shaped resources (policy/model.py), so these tests call them
+exactly as `make policy`, the offline CI job and (through policy/__main__.py) CrossGuard do."""
+
+from __future__ import annotations
+
+import copy
+import runpy
+
+import pytest
+
+from components.config.azure_rules import NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE
+from policy import POLICIES, azure, firm
+from policy.offline import main as policy_main
+from tests.graph import GALLERY, NIC, REPLICAS, TEMPLATE, VM, one, resources
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
+def test_every_policy_passes_on_every_shipped_stack(policy, stack_plan):
+    assert policy.evaluate(stack_plan["resources"]) == []
+
+
+def test_every_policy_links_its_document():
+    assert all(p.doc.startswith(("https://", "README.md#")) for p in POLICIES)
+    assert len({p.name for p in POLICIES}) == len(POLICIES)
+
+
+def mutated(plans, stack: str, type_: str, name: str | None = None):
+    doc = copy.deepcopy(plans[stack])
+    return doc, one(doc, type_, name)
+
+
+def messages(policy, doc) -> list[str]:
+    return [m for _, m in policy.evaluate(doc["resources"])]
+
+
+def only(policy, doc, *fragments: str) -> None:
+    found = messages(policy, doc)
+    assert found and all(any(f in m for m in found) for f in fragments), found
+
+
+def test_no_public_ip_on_a_nic(plans):
+    doc, nic = mutated(plans, "dev", NIC, "nic-dev-app-000")
+    nic["inputs"]["ipConfigurations"][0]["publicIPAddress"] = {"id": "/subscriptions/x/pip"}
+    only(firm.NO_PUBLIC_IPS, doc, "public IP on a NetworkInterface")
+
+
+def test_no_public_ip_on_a_scale_set(plans):
+    doc = copy.deepcopy(plans["prod"])
+    vmss = one(doc, "azure-native:compute:VirtualMachineScaleSet", "vmss-lon-web")
+    config = vmss["inputs"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]
+    config["ipConfigurations"][0]["publicIPAddressConfiguration"] = {"name": "pip"}
+    only(firm.NO_PUBLIC_IPS, doc, "public IP on a VirtualMachineScaleSet")
+
+
+def _public_ip(doc, nat: bool) -> None:
+    stack = doc["resources"][0]["urn"].split("::")[0]
+    pip_urn = f"{stack}::image-factory::azure-native:network:PublicIPAddress::egress"
+    doc["resources"].append({"urn": pip_urn, "type": "azure-native:network:PublicIPAddress", "name": "egress",
+                             "custom": True, "parent": None, "dependsOn": [], "options": {"protect": False},
+                             "inputs": {"publicIpAddressName": "pip-egress", "location": "uksouth",
+                                        "resourceGroupName": "rg", "tags": {}}})
+    if nat:  # the shape a NAT gateway for egress will take
+        doc["resources"].append({
+            "urn": f"{stack}::image-factory::azure-native:network:NatGateway::nat", "custom": True,
+            "type": "azure-native:network:NatGateway", "name": "nat", "parent": None, "dependsOn": [pip_urn],
+            "options": {"protect": False}, "inputs": {"natGatewayName": "nat", "publicIpAddresses": [
+                {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/pip-egress"}]}})
+
+
+def test_a_public_ip_is_allowed_only_as_a_nat_gateways_egress(plans):
+    attached, loose = copy.deepcopy(plans["dev"]), copy.deepcopy(plans["dev"])
+    _public_ip(attached, nat=True)
+    _public_ip(loose, nat=False)
+    assert firm.NO_PUBLIC_IPS.evaluate(attached["resources"]) == []
+    only(firm.NO_PUBLIC_IPS, loose, "public IP pip-egress is not a NAT gateway's egress address")
+
+
+def test_trusted_launch(plans):
+    doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
+    vm["inputs"]["securityProfile"] = {"securityType": "Standard"}
+    only(firm.TRUSTED_LAUNCH, doc, "securityType is Standard: fleets run Trusted Launch")
+
+
+def test_allowed_regions(plans):
+    doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
+    vm["inputs"]["location"] = "westeurope"
+    only(firm.ALLOWED, doc, "location is westeurope: allowed regions are uksouth, eastus")
+
+
+def test_required_tags(plans):
+    doc, nic = mutated(plans, "dev", NIC, "nic-dev-app-001")
+    del nic["inputs"]["tags"]["owner"]
+    only(firm.TAGS, doc, "missing tag(s) owner")
+
+
+def test_customizer_checksums(plans):
+    doc = copy.deepcopy(plans["prod"])
+    template = next(t for t in resources(doc, TEMPLATE) if any(s["type"] == "File" for s in t["inputs"]["customize"]))
+    del next(s for s in template["inputs"]["customize"] if s["type"] == "File")["sha256Checksum"]
+    template["inputs"]["customize"].append({"type": "PowerShell", "name": "remote", "scriptUri": "https://x/y.ps1"})
+    only(firm.CHECKSUMS, doc, "app-prereqs-installer", "https://x/y.ps1")
+
+
+def test_prod_protected(plans):
+    doc, gallery = mutated(plans, "prod", GALLERY)
+    gallery["options"]["protect"] = False
+    only(firm.PROD_PROTECTED, doc, "gallery is not protected")
+
+
+def test_build_identity_scope(plans):
+    doc, assignment = mutated(plans, "prod", "azure-native:authorization:RoleAssignment", "role-assignment")
+    assignment["inputs"]["scope"] = "/subscriptions/11111111-2222-3333-4444-555555555555"
+    only(firm.IDENTITY_SCOPE, doc, "beyond the stack's own resource groups")
+
+
+def test_no_managed_image_output_from_a_trusted_launch_source(plans):
+    doc, template = mutated(plans, "dev", TEMPLATE)
+    template["inputs"]["distribute"].append({"type": "ManagedImage", "imageId": "/x", "location": "uksouth"})
+    only(azure.MANAGED_IMAGE, doc, NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE)
+
+
+def test_platform_patching_needs_a_customer_schedule(plans):
+    doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
+    del vm["inputs"]["osProfile"]["windowsConfiguration"]["patchSettings"]["automaticByPlatformSettings"]
+    only(azure.PATCHING, doc, "without bypassPlatformSafetyChecksOnUserSchedule")
+
+
+def test_no_zones_or_zrs_where_the_region_has_none(plans):
+    doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
+    vm["inputs"]["location"] = "ukwest"
+    replicas = one(doc, REPLICAS)
+    replicas["inputs"]["target_regions"][0].update(name="ukwest", storage_account_type="Standard_ZRS")
+    only(azure.ZONES, doc, "in ukwest, which has no availability zones", "Standard_ZRS in ukwest")
+
+
+def test_replica_counts(plans):
+    doc = copy.deepcopy(plans["prod"])
+    # One replica step per region (issue 11): each asks for its own region only.
+    steps = {r["name"]: r for r in resources(doc, REPLICAS)}
+    [uk] = steps["win2025-base-replicas-uksouth"]["inputs"]["target_regions"]
+    [us] = steps["win2025-base-replicas-eastus"]["inputs"]["target_regions"]
+    uk["regional_replica_count"], us["regional_replica_count"] = 1, 101
+    only(azure.REPLICA_COUNTS, doc, "1 replica(s) in uksouth", "101 replicas in eastus: Azure allows at most 100")
+
+
+def test_the_offline_runner_fails_on_a_violation(monkeypatch, plans, capsys):
+    doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
+    vm["inputs"]["location"] = "westeurope"
+    monkeypatch.setattr("policy.offline.plan", lambda stack: doc)
+    assert policy_main(["--stack", "dev"]) == 1
+    assert "FAIL  allowed-regions" in capsys.readouterr().out
+
+
+def test_the_pack_wraps_every_policy_for_crossguard():
+    # Loads policy/__main__.py without starting the analyzer's gRPC server.
+    pack = runpy.run_path("policy/__main__.py", run_name="not_main")
+    wrapped = pack["wrapped"]()
+    assert [p.name for p in wrapped] == [p.name for p in POLICIES]
+    assert {type(p).__name__ for p in wrapped} == {"ResourceValidationPolicy", "StackValidationPolicy"}
+
+
+def test_crossguard_arguments_become_plan_resources_with_unknowns_marked():
+    from types import SimpleNamespace
+
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    pack = runpy.run_path("policy/__main__.py", run_name="not_main")
+    args = SimpleNamespace(urn="urn:pulumi:prod::p::azure-native:network:NetworkInterface::nic", name="nic",
+                           resource_type="azure-native:network:NetworkInterface", opts=SimpleNamespace(protect=True),
+                           props=unknown_checking_proxy({"location": "uksouth", "ipConfigurations": [
+                               {"subnet": {"id": UNKNOWN_STRING_VALUE}}]}))
+    resource = pack["as_resource"](args)
+    assert resource["inputs"] == {"location": "uksouth", "ipConfigurations": [{"subnet": {"id": "[unknown]"}}]}
+    assert resource["options"]["protect"] is True
+
+
+def test_the_artifact_store_is_allowed_only_for_reading_blobs(plans):
+    assert firm.IDENTITY_SCOPE.evaluate(plans["prod"]["resources"]) == []  # Storage Blob Data Reader there
+    doc, reader = mutated(plans, "prod", "azure-native:authorization:RoleAssignment", "artifact-reader")
+    contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"  # Azure built-in Contributor
+    reader["inputs"]["roleDefinitionId"] = reader["inputs"]["roleDefinitionId"].rsplit("/", 1)[0] + "/" + contributor
+    only(firm.IDENTITY_SCOPE, doc, "stcontosoartifacts, beyond the stack's own resource groups")
