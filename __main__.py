@@ -23,15 +23,19 @@ config = load()
 names = Names.from_config(config)
 subscription_id = authorization.get_client_config_output().subscription_id
 
-# 1. Where images live: resource group, gallery, one definition per image.
+# 1. Where images live and builds and VMs run: the gallery; a network per region in use (private builds too).
 gallery = ImageGallery("gallery", location=config.location, gallery=config.gallery, images=config.images,
                        protect=config.protect, names=names)
+networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
+                                 names=names) for region in config.network_regions}
+build_net = networks.get(config.location)  # private builds run in its buildSubnet
 
 # 2. How images are made: build identity, then per image template -> build -> replicas (sized by step 5's fleets).
 built = config.built_images
 identity = BuildIdentity(
     "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
-    artifact_storage_account_id=config.artifact_storage_account_id, names=names) if built else None
+    artifact_storage_account_id=config.artifact_storage_account_id, names=names,
+    build_network_id=build_net.vnet_id if any(i.build.private for i in built.values()) else None) if built else None
 replicas = replica_plan(built, config.fleets)
 templates: dict[str, ImageTemplate] = {}
 for name in build_order(built):  # a layered image after the image it builds on, whose version is its source
@@ -39,33 +43,29 @@ for name in build_order(built):  # a layered image after the image it builds on,
         name, built[name], location=config.location, subscription_id=subscription_id, names=names,
         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
-        source=layer_source(built[name], config.images, templates, gallery.definitions, names))
+        source=layer_source(built[name], config.images, templates, gallery.definitions, names),
+        build_subnet_id=build_net.build_subnet_id if built[name].build.private else None)
 versions = image_versions(config.images, gallery.definitions, templates)
 
-# 3. Where VMs run: one network per region in use, the fleets' credentials, and when they are patched.
-networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
-                                 names=names) for region in config.fleet_regions}
+# 3. The fleets' credentials, and when they are patched.
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
 patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
                                          resource_group=networks[region].resource_group)
                    for region in config.fleet_regions if config.patching.mode == "scheduled"}
 
 # 4. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version).
-captures = {
-    name: ManagedImageCapture(
-        name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
-        subscription_id=subscription_id, gallery=gallery, location=config.location, protect=config.protect, names=names,
-        publish_image=config.images[capture.publish.image] if capture.publish else None)
-    for name, capture in config.captures.items()
-}
+captures = {name: ManagedImageCapture(
+    name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
+    subscription_id=subscription_id, gallery=gallery, location=config.location, protect=config.protect, names=names,
+    publish_image=config.images[capture.publish.image] if capture.publish else None)
+    for name, capture in config.captures.items()}
 
 # 5. The fleets, each booting the image its config names, taken from what produced it.
-fleets = {
-    name: VmFleet(name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
-                  admin_username=config.admin_username, patching=config.patching.mode, image=fleet_image(
-                      fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id))
-    for name, fleet in config.fleets.items()
-}
+fleets = {name: VmFleet(
+    name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
+    admin_username=config.admin_username, patching=config.patching.mode,
+    image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id))
+    for name, fleet in config.fleets.items()}
 
 pulumi.export("resourceGroup", gallery.resource_group.name)
 pulumi.export("galleryId", gallery.gallery.id)

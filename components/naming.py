@@ -23,6 +23,7 @@ INDEX_WIDTH = 3
 # The names Azure itself requires.
 BASTION_SUBNET = "AzureBastionSubnet"
 WORKLOAD_SUBNET = "snet-workload"
+BUILD_SUBNET = "snet-build"
 
 
 def content_hash(spec: Any, length: int = 10) -> str:
@@ -94,6 +95,9 @@ class Names:
     def builder_role(self, subscription_id: str, resource_group: str) -> str:
         # Custom role names are unique in the whole tenant: name the subscription and group too.
         return f"Image Factory Image Builder ({resource_group}, subscription {subscription_id})"
+
+    def builder_network_role(self, subscription_id: str, vnet: str) -> str:
+        return f"Image Factory Image Builder networking ({vnet}, subscription {subscription_id})"
 
     def template(self, image: str, spec_hash: str) -> str:
         name = f"it-{image[:46]}-{spec_hash}"

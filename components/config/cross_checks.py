@@ -38,6 +38,11 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
                                                  or image.source.version != "latest"):
             problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
                              "needs a built image whose source is a marketplace image at version 'latest'"))
+        if image.build.private and not image.pinned and not (config.network.get(config.location)
+                                                             and config.network[config.location].build_subnet):
+            problems.append((f"images.{image_name}.build.private", True,
+                             f"needs network.{config.location}.buildSubnet (and its addressSpace, workloadSubnet): "
+                             "private builds run in the stack location's network"))
         base = image.source.image
         if base and not image.pinned and (base == image_name or base not in config.images):
             others = ", ".join(sorted(n for n in config.images if n != image_name)) or "none"

@@ -54,6 +54,8 @@ class RegionNetwork(Model):
     workload_subnet: Cidr
     # Private-only Bastion needs its own subnet of at least /26, named AzureBastionSubnet.
     bastion_subnet: Optional[Cidr] = None
+    # Where private image builds run (images.<name>.build.private), in the stack location's network.
+    build_subnet: Optional[Cidr] = None
     # The domain controllers (or the corporate DNS that forwards to them): needed for domain join.
     dns_servers: list[Annotated[str, AfterValidator(_ipv4)]] = []
     # How the workload subnet reaches the internet. Never Azure's default outbound access (retired,
@@ -63,7 +65,8 @@ class RegionNetwork(Model):
     @model_validator(mode="after")
     def _inside(self):
         problem = network_problem(self.address_space, {"workloadSubnet": self.workload_subnet,
-                                                       "bastionSubnet": self.bastion_subnet})
+                                                       "bastionSubnet": self.bastion_subnet,
+                                                       "buildSubnet": self.build_subnet})
         if problem:
             raise ValueError(problem)
         return self

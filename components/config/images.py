@@ -145,6 +145,11 @@ class Build(Model):
     vm_size: VmSize = "Standard_D4ds_v5"
     os_disk_size_gb: int = Field(default=127, ge=rules.OS_DISK_MIN_GB, le=rules.OS_DISK_MAX_GB, alias="osDiskSizeGB")
     timeout_minutes: int = Field(default=180, ge=0, le=rules.BUILD_TIMEOUT_MAX_MINUTES)
+    # Build inside the program's own network (network.<location>.buildSubnet) instead of Image Builder's:
+    # the build VM then reaches only what the firm's network allows, and leaves by its egress path.
+    private: bool = False
+    # The proxy VM Image Builder puts in the subnet to reach the build VM (its default is Standard_A1_v2).
+    proxy_vm_size: VmSize = "Standard_A1_v2"
 
 
 class TargetRegion(Model):

@@ -45,6 +45,13 @@ class StackConfig(Model):
     tags: dict[TagName, TagValue] = {}
 
     @property
+    def network_regions(self) -> list[str]:
+        """Regions that need a network of the program's: the fleet regions, and the stack's location
+        when an image builds privately there."""
+        private = any(i.build.private for i in self.built_images.values())
+        return sorted(set(self.fleet_regions) | ({self.location} if private else set()))
+
+    @property
     def fleet_regions(self) -> list[str]:
         """Regions that need a fleet network: where fleets and capture reference VMs run."""
         return sorted({f.region for f in self.fleets.values()} | {c.region for c in self.captures.values()})

@@ -29,6 +29,13 @@ BUILD_ROLE_ACTIONS = [
 ]
 
 
+# Microsoft's "Azure Image Builder Service Networking Role" (aibRoleNetworking.json): what private
+# builds need on the network they run in.
+BUILD_NETWORK_ACTIONS = [
+    "Microsoft.Network/virtualNetworks/read",
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+]
+
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role
 
 
@@ -41,9 +48,10 @@ class BuildIdentity(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, location: str, resource_group: resources.ResourceGroup,
                  subscription_id: pulumi.Input[str], artifact_storage_account_id: Optional[str], names: Names,
-                 opts: pulumi.ResourceOptions | None = None):
+                 build_network_id: Optional[pulumi.Input[str]] = None, opts: pulumi.ResourceOptions | None = None):
         """artifact_storage_account_id: where File customizers and scriptUri download from (the
-        identity gets blob read there)."""
+        identity gets blob read there). build_network_id: the VNet private builds run in (the identity
+        gets Microsoft's networking role there, and nowhere else)."""
         super().__init__("image-factory:build_identity:BuildIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg = resource_group
@@ -97,6 +105,9 @@ class BuildIdentity(pulumi.ComponentResource):
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 opts=child,
             )
+        self.network_join = None
+        if build_network_id is not None:
+            self.network_join = self._network_role(build_network_id, subscription_id, names)
         # Image Builder checks the identity's permissions when the template is submitted, and a template it
         # refused cannot be updated afterwards: the templates wait until the assignments have taken effect
         # (components/providers/role_propagation.py).
@@ -104,8 +115,35 @@ class BuildIdentity(pulumi.ComponentResource):
             "role-propagation",
             RolePropagationArgs(
                 subscription_id=subscription_id,
-                role_assignment_ids=[a.id for a in (self.role_assignment, self.artifact_reader) if a],
+                role_assignment_ids=[a.id for a in (self.role_assignment, self.artifact_reader, self.network_join) if a],
             ),
             opts=child,
         )
         self.register_outputs({"identityId": self.identity.id, "roleAssignmentId": self.role_assignment.id})
+
+    def _network_role(self, vnet_id: pulumi.Input[str], subscription_id: pulumi.Input[str],
+                      names: Names) -> authorization.RoleAssignment:
+        """Microsoft's "Azure Image Builder Service Networking Role": read the VNet and join its subnets,
+        on the build network only ("Configure Azure VM Image Builder permissions", existing VNet)."""
+        child = pulumi.ResourceOptions(parent=self)
+        ids = pulumi.Output.all(subscription_id, vnet_id)
+        role = authorization.RoleDefinition(
+            "network-role",
+            role_definition_id=ids.apply(lambda p: stable_guid(p[0], p[1], "image-builder-network-role")),
+            role_name=ids.apply(lambda p: names.builder_network_role(p[0], p[1].rsplit("/", 1)[-1])),
+            description="Lets Azure Image Builder put its build and proxy VMs into this network's build subnet.",
+            role_type="CustomRole",
+            scope=vnet_id,
+            assignable_scopes=[vnet_id],
+            permissions=[{"actions": BUILD_NETWORK_ACTIONS, "not_actions": []}],
+            opts=child,
+        )
+        return authorization.RoleAssignment(
+            "network-join",
+            role_assignment_name=ids.apply(lambda p: stable_guid(p[0], p[1], names.builder_identity, "network-join")),
+            scope=vnet_id,
+            role_definition_id=role.id,
+            principal_id=self.identity.principal_id,
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            opts=child,
+        )

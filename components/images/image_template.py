@@ -16,7 +16,7 @@ from pulumi_azure_native import virtualmachineimages as vmi
 
 from ..config.azure_rules import region_key
 from ..config.images import Image
-from ..naming import Names, content_hash
+from ..naming import BUILD_SUBNET, Names, content_hash
 from ..providers.image_build import ImageBuild, ImageBuildArgs
 from ..providers.version_replicas import VersionReplicas, VersionReplicasArgs
 from .build_identity import BuildIdentity
@@ -43,13 +43,15 @@ class TemplateRefs:
     identity_id: Any
     resource_group_name: Any
     source_version_id: Any = None  # a layered image's base version (layering.py)
+    build_subnet_id: Any = None  # a private build's subnet (vms/network.py)
 
     @classmethod
     def stand_ins(cls, image_name: str, names: Names, digest_free_managed_image: str,
-                  source: Optional[LayerSource] = None) -> "TemplateRefs":
+                  source: Optional[LayerSource] = None, location: str = "") -> "TemplateRefs":
         return cls(f"{names.resource_group}/{names.gallery}/{image_name}", digest_free_managed_image,
                    f"{names.resource_group}/{names.builder_identity}", names.resource_group,
-                   source.stand_in if source else None)
+                   source.stand_in if source else None,
+                   f"{names.fleet_resource_group(location)}/{names.vnet(location)}/{BUILD_SUBNET}")
 
 
 def template_spec(image_name: str, image: Image, location: str, names: Names, refs: TemplateRefs) -> dict[str, Any]:
@@ -78,7 +80,9 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         "identity": {"type": "UserAssigned", "user_assigned_identities": [refs.identity_id]},
         # In the hash like the rest: a bigger build VM means a new template (and a new build), never
         # an update Azure would refuse.
-        "vm_profile": {"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb},
+        "vm_profile": {"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb,
+                       **({"vnet_config": {"subnet_id": refs.build_subnet_id, "proxy_vm_size": image.build.proxy_vm_size}}
+                          if image.build.private else {})},
         # Off: ImageBuild is the single starter of runs. An autoRun build would start when the
         # template is created, unseen by Pulumi, and a second start would fail with 409.
         "auto_run": {"state": "Disabled"},
@@ -104,7 +108,7 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
 
 
 def spec_hash(image_name: str, image: Image, location: str, names: Names, source: Optional[LayerSource] = None) -> str:
-    refs = TemplateRefs.stand_ins(image_name, names, "<managed image of this template>", source)
+    refs = TemplateRefs.stand_ins(image_name, names, "<managed image of this template>", source, location)
     return content_hash(template_spec(image_name, image, location, names, refs))
 
 
@@ -118,9 +122,11 @@ class ImageTemplate(pulumi.ComponentResource):
     def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
                  identity: BuildIdentity, replicas: ReplicaCounts, names: Names, source: Optional[LayerSource] = None,
+                 build_subnet_id: Optional[pulumi.Input[str]] = None,
                  version_cleanup: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
         """replicas: each region's replica count for the built version (replica_plan.py). source: the gallery
-        version a layered image builds on (layering.py), None for a marketplace source. version_cleanup: the
+        version a layered image builds on (layering.py), None for a marketplace source. build_subnet_id: the
+        subnet a private build runs in (build.private). version_cleanup: the
         definition's DefinitionVersions (gallery.py), which the template depends on so that `pulumi destroy`
         deletes it (and the versions) only after the template and its build, the things that write versions."""
         super().__init__("image-factory:image_template:ImageTemplate", image_name, None, opts)
@@ -131,7 +137,7 @@ class ImageTemplate(pulumi.ComponentResource):
         managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
         refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg,
-                            source.version_id if source else None)
+                            source.version_id if source else None, build_subnet_id)
 
         self.template = vmi.VirtualMachineImageTemplate(
             f"{image_name}-template",

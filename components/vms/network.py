@@ -21,7 +21,7 @@ from pulumi_azure_native import network, resources
 
 from ..config.fleets import HubEgress, NatGatewayEgress, RegionNetwork
 from ..config.regions import has_zones
-from ..naming import BASTION_SUBNET, WORKLOAD_SUBNET, Names
+from ..naming import BASTION_SUBNET, BUILD_SUBNET, WORKLOAD_SUBNET, Names
 from .nsg_rules import security_rules
 
 # A NAT gateway is zonal or "no zone", never zone-redundant ("NAT gateway and availability zones",
@@ -44,6 +44,9 @@ class FleetNetwork(pulumi.ComponentResource):
     # The NAT gateway's public IP prefix (CIDR) for allow-lists; None where egress is a hub's, or where
     # every fleet brings its own subnet.
     egress_prefix: Optional[pulumi.Output[str]] = None
+    # Private image builds: the build subnet and its network (None where the region has no buildSubnet).
+    build_subnet_id: Optional[pulumi.Output[str]] = None
+    vnet_id: Optional[pulumi.Output[str]] = None
 
     def __init__(self, name: str, region: str, *, spec: Optional[RegionNetwork], bastion: bool, names: Names,
                  opts: pulumi.ResourceOptions | None = None):
@@ -92,10 +95,34 @@ class FleetNetwork(pulumi.ComponentResource):
             address_prefix=spec.workload_subnet,
             network_security_group={"id": nsg.id},
             default_outbound_access=False,
-            **self._egress(name, region, spec, names),
+            **(egress := self._egress(name, region, spec, names)),
             opts=child,
         )
         self.subnet_id = workload.id
+        self.vnet_id = vnet.id
+        last_subnet = workload  # ARM takes one subnet write per VNet at a time: create them in a chain
+        if spec.build_subnet:
+            # Image Builder's private builds ("Azure VM Image Builder networking options",
+            # https://learn.microsoft.com/azure/virtual-machines/security-isolated-image-builds-image-builder
+            # and .../linux/image-builder-networking): it puts a proxy VM behind a Private Link service in
+            # the subnet, which needs privateLinkServiceNetworkPolicies Disabled, and reaches the build VM
+            # on ports 60000-60001 from AzureLoadBalancer: the workload NSG's first rule admits that. The
+            # build VM leaves by the same explicit egress as the fleets (Windows Update, the artifact store).
+            build = network.Subnet(
+                f"{name}-snet-build",
+                subnet_name=BUILD_SUBNET,
+                virtual_network_name=vnet.name,
+                resource_group_name=self.resource_group.name,
+                address_prefix=spec.build_subnet,
+                network_security_group={"id": nsg.id},
+                private_link_service_network_policies="Disabled",
+                default_outbound_access=False,
+                **egress,
+                # One subnet change at a time on a VNet: ARM refuses concurrent subnet writes.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
+            )
+            self.build_subnet_id = build.id
+            last_subnet = build
 
         if bastion and spec.bastion_subnet:
             bastion_subnet = network.Subnet(
@@ -110,7 +137,7 @@ class FleetNetwork(pulumi.ComponentResource):
                 # outbound access in Azure", Limitations of private subnets). So false changes nothing
                 # for Bastion; it is also what network APIs after 31 March 2026 set for new subnets.
                 default_outbound_access=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[last_subnet]),
             )
             network.BastionHost(
                 f"{name}-bastion",
@@ -132,7 +159,7 @@ class FleetNetwork(pulumi.ComponentResource):
                 opts=child,
             )
         self.register_outputs({"resourceGroup": self.resource_group.name, "subnetId": self.subnet_id,
-                               "egressPrefix": self.egress_prefix})
+                               "egressPrefix": self.egress_prefix, "buildSubnetId": self.build_subnet_id})
 
     def _egress(self, name: str, region: str, spec: RegionNetwork, names: Names) -> dict:
         """The workload subnet's explicit path to the internet, as Subnet inputs."""

@@ -108,7 +108,7 @@ def test_stack_conforms_to_arm_schema(stack, schema_dir):
 def test_hub_egress_conforms_to_arm_schema(schema_dir):
     """No shipped stack routes to a hub; its route table is validated on prod with eastus pointed at one."""
     network = {"uksouth": {"addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24",
-                           "bastionSubnet": "10.30.255.0/26"},
+                           "bastionSubnet": "10.30.255.0/26", "buildSubnet": "10.30.2.0/24"},
                "eastus": {"addressSpace": "10.40.0.0/16", "workloadSubnet": "10.40.1.0/24",
                           "bastionSubnet": "10.40.255.0/26", "egress": {"type": "hub", "nextHopIp": "10.0.1.4"}}}
     doc = plan("prod", overrides={"image-factory:network": network})

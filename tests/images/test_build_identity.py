@@ -10,7 +10,8 @@ def test_image_side_resource_counts_per_stack(plans):
     image_side = ("azure-native:compute:Gallery", DEFINITION, IDENTITY, ROLE, ASSIGNMENT, TEMPLATE, BUILD)
     by_stack = {stack: tuple(counts(doc).get(t, 0) for t in image_side) for stack, doc in plans.items()}
     assert by_stack["dev"] == (1, 1, 1, 1, 1, 1, 1)
-    assert by_stack["prod"] == (1, 2, 1, 1, 2, 2, 2)  # prod also grants blob read on the artifact store
+    # prod also grants blob read on the artifact store, and networking on the build network (private builds)
+    assert by_stack["prod"] == (1, 2, 1, 2, 3, 2, 2)
 
 
 def test_template_waits_for_role_assignment_which_waits_for_identity_and_role(stack_plan):
@@ -41,7 +42,7 @@ DOCUMENTED_ACTIONS = {
 
 def test_assignment_is_a_service_principal_on_the_gallery_group_with_the_documented_actions(stack_plan):
     assignment = one(stack_plan, ASSIGNMENT, "role-assignment")["inputs"]
-    role = one(stack_plan, ROLE)["inputs"]
+    role = one(stack_plan, ROLE, "role")["inputs"]
     rg_id = stack_plan["outputs"]["galleryId"].split("/providers/")[0]
     assert assignment["principalType"] == "ServicePrincipal"
     assert assignment["scope"] == role["scope"] == rg_id

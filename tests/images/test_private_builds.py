@@ -1,0 +1,72 @@
+"""Private builds: prod's templates build inside the build subnet of its own London network, with the
+networking role Microsoft documents on that network only, and the subnet set up as Image Builder needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config.loading import ConfigError
+from offline.plan import plan
+from tests.graph import ASSIGNMENT, ROLE, ROLE_PROPAGATION, SUBNET, TEMPLATE, depends_on, one, resources, stack_value
+
+NETWORK_ACTIONS = {"Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"}
+
+
+def _build_subnet(doc: dict) -> dict:
+    return one(doc, SUBNET, "net-uksouth-snet-build")
+
+
+def test_prods_templates_build_in_its_own_build_subnet(plans):
+    doc = plans["prod"]
+    subnet = _build_subnet(doc)
+    templates = resources(doc, TEMPLATE)
+    assert len(templates) == 2
+    for template in templates:
+        vnet = template["inputs"]["vmProfile"]["vnetConfig"]
+        assert vnet["subnetId"].endswith("/virtualNetworks/vnet-imgfactory-prod-uks/subnets/snet-build")
+        assert vnet["proxyVmSize"] == "Standard_A1_v2"
+        assert subnet in depends_on(doc, template, SUBNET)
+
+
+def test_the_build_subnet_is_set_up_as_image_builder_needs(plans):
+    inputs = _build_subnet(plans["prod"])["inputs"]
+    assert inputs["privateLinkServiceNetworkPolicies"] == "Disabled"  # the proxy VM's Private Link service
+    assert inputs["defaultOutboundAccess"] is False and "natGateway" in inputs  # explicit egress
+    assert inputs["networkSecurityGroup"]["id"].endswith("/nsg-imgfactory-prod-uks")
+
+
+def test_the_identity_may_join_the_build_network_and_nothing_more(plans):
+    doc = plans["prod"]
+    role = one(doc, ROLE, "network-role")["inputs"]
+    join = one(doc, ASSIGNMENT, "network-join")["inputs"]
+    vnet = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-imgfactory-fleet-prod-uks" \
+           "/providers/Microsoft.Network/virtualNetworks/vnet-imgfactory-prod-uks"
+    assert role["scope"] == join["scope"] == vnet and role["assignableScopes"] == [vnet]
+    assert set(role["permissions"][0]["actions"]) == NETWORK_ACTIONS
+    assert join["principalType"] == "ServicePrincipal"
+    propagation = one(doc, ROLE_PROPAGATION)
+    assert one(doc, ASSIGNMENT, "network-join") in depends_on(doc, propagation, ASSIGNMENT)
+
+
+def test_public_builds_have_no_network_role_or_vnet_config(plans):
+    for stack in ("dev", "capture"):
+        assert not [r for r in resources(plans[stack], ROLE) if r["name"] == "network-role"]
+        assert all("vnetConfig" not in t["inputs"]["vmProfile"] for t in resources(plans[stack], TEMPLATE))
+
+
+def test_a_private_build_needs_a_build_subnet():
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["build"]["private"] = True
+    with pytest.raises(ConfigError) as error:
+        plan("dev", overrides={"image-factory:images": images})
+    assert str(error.value) == (
+        "Pulumi.dev.yaml: image-factory:images.win2025-base.build.private = true: needs network.uksouth.buildSubnet "
+        "(and its addressSpace, workloadSubnet): private builds run in the stack location's network")
+
+
+def test_the_build_subnet_must_not_overlap_the_others():
+    network = stack_value("prod", "image-factory:network")
+    network["uksouth"]["buildSubnet"] = "10.30.1.128/25"
+    with pytest.raises(ConfigError) as error:
+        plan("prod", overrides={"image-factory:network": network})
+    assert "buildSubnet 10.30.1.128/25 and workloadSubnet 10.30.1.0/24 must not overlap" in str(error.value)
