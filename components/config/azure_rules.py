@@ -171,6 +171,10 @@ DEFINITION_ID_RULE = ("a gallery image definition ID: /subscriptions/<id>/resour
                       "Microsoft.Compute/galleries/<gallery>/images/<image>")
 VERSION_ID_RULE = ("a gallery image version ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                    "Microsoft.Compute/galleries/<gallery>/images/<image>/versions/<a.b.c>")
+# User-assigned identity names: 3-128 letters, digits, '-' and '_', starting with a letter or digit.
+IDENTITY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
+IDENTITY_ID_RULE = ("a user-assigned identity ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                    "Microsoft.ManagedIdentity/userAssignedIdentities/<name>")
 STORAGE_ACCOUNT_ID_RULE = ("a storage account ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                            "Microsoft.Storage/storageAccounts/<3-24 lowercase letters and digits>")
 

@@ -34,6 +34,10 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
             problems.append((f"images.{image_name}.identifier", image.identifier.model_dump(),
                              f"must differ from that of {', '.join(same_identifier)}: Azure requires "
                              "publisher/offer/sku to be unique within a gallery"))
+        if image.rebuild_on_new_base_image and image.versioning.version:
+            problems.append((f"images.{image_name}.versioning.version", image.versioning.version,
+                             "cannot be combined with rebuildOnNewBaseImage: every triggered build would write "
+                             "the same version, which Azure never overwrites"))
         if image.rebuild_on_new_base_image and (image.pinned or image.source.kind != "PlatformImage"
                                                  or image.source.version != "latest"):
             problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (CustomizerName, DefinitionId, ImageName, VersionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, Version, VmSize, WindowsFilePath)
+from .types import (CustomizerName, DefinitionId, IdentityId, ImageName, TagName, TagValue, VersionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, Version, VmSize, WindowsFilePath)
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -150,6 +150,9 @@ class Build(Model):
     private: bool = False
     # The proxy VM Image Builder puts in the subnet to reach the build VM (its default is Standard_A1_v2).
     proxy_vm_size: VmSize = "Standard_A1_v2"
+    # Identities the build VM itself runs as (vmProfile.userAssignedIdentities), e.g. to read Key Vault or a
+    # private package feed during customization. Their role assignments are the user's to make.
+    user_assigned_identities: list[IdentityId] = []
 
 
 class TargetRegion(Model):
@@ -163,6 +166,9 @@ class Versioning(Model):
     """Image Builder names each new version `major.x.y` ('Latest' scheme)."""
 
     major: int = Field(default=1, ge=0, le=rules.INT32_MAX)
+    # An explicit version name instead ("a version ID to name the version", the SharedImage
+    # distributor's galleryImageId): Azure never overwrites a version, so bump it with every recipe change.
+    version: Optional[Version] = None
 
 
 class Pinned(Model):
@@ -198,6 +204,12 @@ class Image(Model):
     rebuild_on_new_base_image: bool = False
     # Also distribute the build as a managed image (for consumers that cannot use a gallery).
     managed_image: bool = False
+    # Also distribute as a VHD in the staging storage account (a third distributor), for export.
+    vhd: bool = False
+    # The user's own tags: on the staging resource group Image Builder creates (policies often require
+    # tags there), and on the artifacts the build produces (the gallery version, a managed image, the VHD).
+    managed_resource_tags: dict[TagName, TagValue] = {}
+    artifact_tags: dict[TagName, TagValue] = {}
 
     @model_validator(mode="before")
     @classmethod

@@ -99,6 +99,8 @@ DefinitionId = Annotated[str, _resource_id("Microsoft.Compute", ("galleries", "i
 VersionId = Annotated[str, _resource_id("Microsoft.Compute", ("galleries", "images", "versions"),
                                         (rules.GALLERY_NAME, rules.IMAGE_DEFINITION_NAME, rules.VERSION),
                                         rules.VERSION_ID_RULE)]
+IdentityId = Annotated[str, _resource_id("Microsoft.ManagedIdentity", ("userAssignedIdentities",),
+                                         (rules.IDENTITY_NAME,), rules.IDENTITY_ID_RULE)]
 StorageAccountId = Annotated[str, _resource_id("Microsoft.Storage", ("storageAccounts",), (rules.STORAGE_ACCOUNT_NAME,),
                                                rules.STORAGE_ACCOUNT_ID_RULE)]
 SubnetId = Annotated[str, _resource_id(

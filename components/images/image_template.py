@@ -56,24 +56,33 @@ class TemplateRefs:
 
 def template_spec(image_name: str, image: Image, location: str, names: Names, refs: TemplateRefs) -> dict[str, Any]:
     """Every input of the template except NAME_DERIVED, in azure-native's snake_case input form."""
-    distribute: list[dict[str, Any]] = [{
+    # The user's artifact tags first: the program's own keys win (issue 9's tag rules refuse clashes).
+    tags = {**image.artifact_tags, "image": image_name}
+    shared: dict[str, Any] = {
         "type": "SharedImage",
         "gallery_image_id": refs.gallery_image_id,
         "run_output_name": names.run_output(image_name, "gallery"),
         "target_regions": build_regions(image, location),
         "versioning": {"scheme": "Latest", "major": image.versioning.major},
         "exclude_from_latest": image.exclude_from_latest,
-        "artifact_tags": {"image": image_name, **({"source-sku": image.source.sku} if image.source.kind == "PlatformImage"
-                                                  else {"source-image": image.source.image or "imageVersionId"})},
-    }]
+        "artifact_tags": {**tags, **({"source-sku": image.source.sku} if image.source.kind == "PlatformImage"
+                                     else {"source-image": image.source.image or "imageVersionId"})},
+    }
+    if image.versioning.version:
+        # A version ID names the version; a versioning scheme would contradict it.
+        shared["gallery_image_id"] = _versioned(refs.gallery_image_id, image.versioning.version)
+        del shared["versioning"]
+    distribute: list[dict[str, Any]] = [shared]
     if image.managed_image:
         distribute.append({
             "type": "ManagedImage",
             "image_id": refs.managed_image_id,
             "location": location,
             "run_output_name": names.run_output(image_name, "managed"),
-            "artifact_tags": {"image": image_name},
+            "artifact_tags": tags,
         })
+    if image.vhd:
+        distribute.append({"type": "VHD", "run_output_name": names.run_output(image_name, "vhd"), "artifact_tags": tags})
     spec: dict[str, Any] = {
         "resource_group_name": refs.resource_group_name,
         "location": location,
@@ -82,7 +91,9 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         # an update Azure would refuse.
         "vm_profile": {"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb,
                        **({"vnet_config": {"subnet_id": refs.build_subnet_id, "proxy_vm_size": image.build.proxy_vm_size}}
-                          if image.build.private else {})},
+                          if image.build.private else {}),
+                       **({"user_assigned_identities": list(image.build.user_assigned_identities)}
+                          if image.build.user_assigned_identities else {})},
         # Off: ImageBuild is the single starter of runs. An autoRun build would start when the
         # template is created, unseen by Pulumi, and a second start would fail with 409.
         "auto_run": {"state": "Disabled"},
@@ -98,13 +109,20 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         # such tags on every resource can inherit them from the resource group (Azure Policy's
         # built-in "Inherit a tag from the resource group if missing").
         "tags": names.stable_tags(image=image_name),
-        "managed_resource_tags": names.stable_tags(image=image_name, purpose="image-build"),
+        "managed_resource_tags": {**image.managed_resource_tags,
+                                  **names.stable_tags(image=image_name, purpose="image-build")},
     }
     if image.validate_:
         spec["validate"] = image.validate_.model_dump(exclude_none=True)
     if image.optimize_vm_boot:
         spec["optimize"] = {"vm_boot": {"state": "Enabled"}}
     return spec
+
+
+def _versioned(definition_id: Any, version: str) -> Any:
+    if isinstance(definition_id, pulumi.Output):
+        return definition_id.apply(lambda d: f"{d}/versions/{version}")
+    return f"{definition_id}/versions/{version}"
 
 
 def spec_hash(image_name: str, image: Image, location: str, names: Names, source: Optional[LayerSource] = None) -> str:
