@@ -28,14 +28,13 @@ gallery = ImageGallery("gallery", location=config.location, gallery=config.galle
                        protect=config.protect, names=names)
 networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
                                  names=names) for region in config.network_regions}
-build_net = networks.get(config.location)  # private builds run in its buildSubnet
 
 # 2. How images are made: build identity, then per image template -> build -> replicas (sized by step 5's fleets).
 built = config.built_images
 identity = BuildIdentity(
     "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
     artifact_storage_account_id=config.artifact_storage_account_id, names=names,
-    build_network_id=build_net.vnet_id if any(i.build.private for i in built.values()) else None) if built else None
+    build_network_id=networks[config.location].vnet_id if config.private_builds else None) if built else None
 replicas = replica_plan(built, config.fleets)
 templates: dict[str, ImageTemplate] = {}
 for name in build_order(built):  # a layered image after the image it builds on, whose version is its source
@@ -44,7 +43,8 @@ for name in build_order(built):  # a layered image after the image it builds on,
         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
         source=layer_source(built[name], config.images, templates, gallery.definitions, names),
-        build_subnet_id=build_net.build_subnet_id if built[name].build.private else None)
+        build_subnet_id=networks[config.location].build_subnet_id if built[name].build.private else None,
+        sas_token=secret("artifactSasToken"))
 versions = image_versions(config.images, gallery.definitions, templates)
 
 # 3. The fleets' credentials, and when they are patched.

@@ -14,6 +14,7 @@ import contextvars
 import json
 import logging
 import os
+import pickle
 import re
 import runpy
 import sys
@@ -112,8 +113,15 @@ async def _resolve(value: Any) -> Any:
     return value
 
 
+# pulumi's serialize_provider (pulumi/dynamic/dynamic.py) wraps pickle's _batch_setitems once per
+# dynamic resource it pickles and never unwraps it: one process that plans many stacks (the test suite)
+# grows the chain until pickling overflows the stack. Each run starts from the original again.
+_BATCH_SETITEMS = pickle._Pickler._batch_setitems
+
+
 def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: dict | None = None) -> dict:
     project = project_name()
+    pickle._Pickler._batch_setitems = _BATCH_SETITEMS
     runtime_config.set_all_config(config, secret_keys)
     # set_mocks replaces neither the RPC manager nor the set of pending outputs, and a fresh context
     # falls back to the process-wide ones: without this, what a failed run left pending (and its first

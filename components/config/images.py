@@ -25,6 +25,9 @@ class PowerShellValidator(Model):
     inline: Optional[list[str]] = Field(default=None, min_length=1)
     script_uri: Optional[HttpsUri] = None
     sha256_checksum: Optional[Sha256] = None
+    # Append the secret artifactSasToken to scriptUri when the build downloads it (never stored, hashed
+    # or printed: the checksum already pins the content, so rotating the token rebuilds nothing).
+    use_sas_token: bool = False
     run_elevated: bool = True
     valid_exit_codes: Optional[list[Int32]] = None
 
@@ -53,6 +56,7 @@ class FileCustomizer(Model):
     source_uri: HttpsUri
     destination: WindowsFilePath
     sha256_checksum: Sha256
+    use_sas_token: bool = False  # as PowerShell's: append the secret artifactSasToken to sourceUri
 
 
 class WindowsRestartCustomizer(Model):

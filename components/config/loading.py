@@ -64,6 +64,8 @@ def stack_file_problems(stack: str, folder: Path | None = None) -> list[str]:
 def _show(value: Any) -> str:
     if value is _NULL:
         return "null"
+    if value == SECRET:  # redacted (a SAS-signed URI): shown as every secret is
+        return SECRET
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
 

@@ -14,7 +14,10 @@ from typing import Any, Iterable
 
 SECRET = "[secret]"
 # The secrets this program reads; they never enter the model (which could print them).
-SECRET_KEYS = ("adminPassword", "domainJoinPassword")
+SECRET_KEYS = ("adminPassword", "domainJoinPassword", "artifactSasToken")
+# A shared access signature in a URI ("Grant limited access with shared access signatures", the `sig`
+# parameter): a credential, whatever key it sits under.
+SAS_SIGNATURE = re.compile(r"[?&]sig=", re.IGNORECASE)
 # Keys whose values end up in Azure resource names or tags, which Azure stores and shows in plain text
 # to anyone who can read the resource: a `secure:` value there would be decrypted into them.
 NAMED_KEYS = frozenset({"owner", "environment", "location", "resourceGroup", "gallery", "tags", "images", "fleets",
@@ -43,8 +46,9 @@ def looks_secret(key: str) -> bool:
 
 
 def redact(value: Any, key: str = "") -> Any:
-    """value with everything under a secret-looking key replaced by [secret] (for showing dumps)."""
-    if key and looks_secret(key):
+    """value with everything under a secret-looking key, and every SAS-signed URI, replaced by [secret]
+    (for showing dumps)."""
+    if (key and looks_secret(key)) or (isinstance(value, str) and SAS_SIGNATURE.search(value)):
         return SECRET
     if isinstance(value, dict):
         return {k: redact(v, str(k)) for k, v in value.items()}

@@ -48,8 +48,12 @@ class StackConfig(Model):
     def network_regions(self) -> list[str]:
         """Regions that need a network of the program's: the fleet regions, and the stack's location
         when an image builds privately there."""
-        private = any(i.build.private for i in self.built_images.values())
-        return sorted(set(self.fleet_regions) | ({self.location} if private else set()))
+        return sorted(set(self.fleet_regions) | ({self.location} if self.private_builds else set()))
+
+    @property
+    def private_builds(self) -> bool:
+        """Whether an image builds inside the program's network (build.private)."""
+        return any(i.build.private for i in self.built_images.values())
 
     @property
     def fleet_regions(self) -> list[str]:

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from . import azure_rules as rules
+from .secrets import SAS_SIGNATURE
 from .addresses import cidr_problem
 
 
@@ -55,6 +56,10 @@ def _https_uri(value: str) -> str:
         url = None
     if url is None or url.scheme != "https" or not urlsplit(value).hostname or not value.startswith("https://"):
         raise ValueError("must be an https:// URI")
+    if SAS_SIGNATURE.search(value):
+        raise ValueError("must not carry a SAS token: it is a credential, and part of the recipe hash here. "
+                         "Set it with `pulumi config set --secret image-factory:artifactSasToken '<token>'` and "
+                         "add useSasToken: true to the customizer")
     return value
 
 

@@ -44,6 +44,7 @@ class TemplateRefs:
     resource_group_name: Any
     source_version_id: Any = None  # a layered image's base version (layering.py)
     build_subnet_id: Any = None  # a private build's subnet (vms/network.py)
+    sas_token: Any = None  # the secret artifactSasToken; None for the hash, which never holds it
 
     @classmethod
     def stand_ins(cls, image_name: str, names: Names, digest_free_managed_image: str,
@@ -100,7 +101,7 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         "source": ({"type": "SharedImageVersion", "image_version_id": refs.source_version_id}
                    if image.source.kind == "SharedImageVersion" else
                    {"type": "PlatformImage", **image.source.model_dump(include={"publisher", "offer", "sku", "version"})}),
-        "customize": [c.model_dump(exclude_none=True) for c in image.customize],
+        "customize": [_with_token(c, refs.sas_token) for c in image.customize],
         "error_handling": image.error_handling.model_dump(),
         "build_timeout_in_minutes": image.build.timeout_minutes,
         "distribute": distribute,
@@ -113,10 +114,22 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
                                   **names.stable_tags(image=image_name, purpose="image-build")},
     }
     if image.validate_:
-        spec["validate"] = image.validate_.model_dump(exclude_none=True)
+        spec["validate"] = {**image.validate_.model_dump(exclude_none=True, exclude={"in_vm_validations"}),
+                            "in_vm_validations": [_with_token(v, refs.sas_token) for v in image.validate_.in_vm_validations]}
     if image.optimize_vm_boot:
         spec["optimize"] = {"vm_boot": {"state": "Enabled"}}
     return spec
+
+
+def _with_token(step: Any, token: Any) -> dict[str, Any]:
+    """A customizer or validator as Image Builder takes it; with useSasToken, its download URI gets the
+    secret SAS token appended (as a secret Output: the state encrypts it, the plan shows [secret])."""
+    body = step.model_dump(exclude_none=True, exclude={"use_sas_token"})
+    if getattr(step, "use_sas_token", False) and token is not None:
+        key = "source_uri" if "source_uri" in body else "script_uri"
+        sep = "&" if "?" in body[key] else "?"
+        body[key] = pulumi.Output.secret(pulumi.Output.concat(body[key], sep, token))
+    return body
 
 
 def _versioned(definition_id: Any, version: str) -> Any:
@@ -140,7 +153,7 @@ class ImageTemplate(pulumi.ComponentResource):
     def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
                  identity: BuildIdentity, replicas: ReplicaCounts, names: Names, source: Optional[LayerSource] = None,
-                 build_subnet_id: Optional[pulumi.Input[str]] = None,
+                 build_subnet_id: Optional[pulumi.Input[str]] = None, sas_token: Optional[pulumi.Input[str]] = None,
                  version_cleanup: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
         """replicas: each region's replica count for the built version (replica_plan.py). source: the gallery
         version a layered image builds on (layering.py), None for a marketplace source. build_subnet_id: the
@@ -155,7 +168,7 @@ class ImageTemplate(pulumi.ComponentResource):
         managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
         refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg,
-                            source.version_id if source else None, build_subnet_id)
+                            source.version_id if source else None, build_subnet_id, sas_token)
 
         self.template = vmi.VirtualMachineImageTemplate(
             f"{image_name}-template",

@@ -1,6 +1,7 @@
 """The offline plan itself: it must fail where the engine fails, and be reproducible."""
 
 import json
+import pickle
 from types import SimpleNamespace
 
 import pytest
@@ -24,3 +25,24 @@ def test_the_harness_refuses_a_duplicate_urn_as_the_engine_does():
 def test_the_plan_is_the_same_document_every_run(plans):
     # Reviewers diff plans between commits: the same config must give the same bytes.
     assert json.dumps(plan("prod")) == json.dumps(plans["prod"])
+
+
+def _wrappers(function) -> int:
+    """How many of pulumi's sorting wrappers sit around pickle's own _batch_setitems."""
+    depth = 0
+    while function.__closure__:
+        inner = [c.cell_contents for c in function.__closure__ if callable(c.cell_contents)]
+        if not inner:
+            break
+        function, depth = inner[0], depth + 1
+    return depth
+
+
+def test_planning_many_stacks_in_one_process_does_not_grow_pickles_wrappers():
+    # pulumi's serialize_provider wraps pickle's _batch_setitems per dynamic resource and never unwraps
+    # it; after ~1,000 dynamic resources in one process pickling overflowed the stack (RecursionError).
+    plan("prod")
+    once = _wrappers(pickle._Pickler._batch_setitems)
+    for _ in range(3):
+        plan("prod")
+    assert 0 < once == _wrappers(pickle._Pickler._batch_setitems)
