@@ -213,3 +213,18 @@ def test_unknown_regions_in_preview_are_an_update(fake):
 def test_check_rejects_bad_inputs(fake, overrides, bad):
     failures = VersionReplicasProvider().check({}, inputs(fake, **overrides)).failures
     assert [f.property for f in failures] == [bad], [(f.property, f.reason) for f in failures]
+
+
+# -- retries after an effect (issue 14) ---------------------------------------------------------------
+
+def test_patch_that_took_effect_with_its_answer_lost_is_not_sent_again(fake, gallery):
+    from tests.fakes.fake_arm import LOST_RESPONSE
+    v = gallery.add_version({"eastus": 1, "westeurope": 1}, next_update=UpdatePlan(polls=2))
+    fake.inject("PATCH", VERSION_PATH, LOST_RESPONSE)  # Azure applies it; the answer never arrives
+
+    result = create(provider(fake), inputs(fake))
+
+    assert len(patches(fake)) == 1 and len(v.patches) == 1
+    assert v.counts() == {"eastus": 3, "westeurope": 1} and v.state == "Succeeded"
+    assert sorted(result.outs["applied_target_regions"], key=lambda r: r["name"]) == [
+        region("eastus", 3), region("westeurope", 1)]
