@@ -1,7 +1,7 @@
 import pytest
 
 from components.images.replica_plan import derived_replicas
-from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, parent_name, resources, stack_value
+from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, each, parent_name, resources, stack_value
 from offline.plan import plan
 
 
@@ -12,7 +12,7 @@ def test_one_replica_per_50_concurrent_deployments_within_azure_limits(vms, repl
 
 def _replicas(doc: dict) -> dict:
     out = {}
-    for r in resources(doc, REPLICAS):
+    for r in each(doc, REPLICAS):
         out[parent_name(r)] = {t["name"]: t["regional_replica_count"] for t in r["inputs"]["target_regions"]}
     return out
 
@@ -29,7 +29,7 @@ def test_configured_replica_count_wins(plans):
 
 
 def test_the_template_itself_distributes_one_replica_per_region(stack_plan):
-    for template in resources(stack_plan, TEMPLATE):
+    for template in each(stack_plan, TEMPLATE):
         [shared] = [d for d in template["inputs"]["distribute"] if d["type"] == "SharedImage"]
         assert {r["replicaCount"] for r in shared["targetRegions"]} == {1}
 

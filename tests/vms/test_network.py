@@ -1,11 +1,11 @@
-from tests.graph import BASTION, NSG, SUBNET, depends_on, resources, under
+from tests.graph import BASTION, NSG, SUBNET, depends_on, each, resources, under
 
 
 def test_every_fleet_region_has_a_subnet_behind_an_nsg_that_denies_the_internet(stack_plan):
-    for nsg in resources(stack_plan, NSG):
+    for nsg in each(stack_plan, NSG):
         [rule] = nsg["inputs"]["securityRules"]
         assert (rule["direction"], rule["access"], rule["sourceAddressPrefix"]) == ("Inbound", "Deny", "Internet")
-    for subnet in resources(stack_plan, SUBNET):
+    for subnet in each(stack_plan, SUBNET):
         if subnet["inputs"]["subnetName"] == "snet-workload":
             assert depends_on(stack_plan, subnet, NSG)
 
