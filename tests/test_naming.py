@@ -190,3 +190,30 @@ def test_generated_names_of_a_small_config():
     assert groups[0] == ("fleets.web.region", "rg-imgfactory-fleet-dev-uks")
     assert groups[-1][1] == Names.from_config(config).resource_group
     assert groups[-1][0] == ("resourceGroup" if config.resource_group else "environment")
+
+
+def test_names_from_a_config_that_chooses_its_group_and_gallery():
+    raw = with_("gallery", {"name": "gal_chosen"}, with_("resourceGroup", "rg-chosen", dev_raw()))
+    raw = with_("tags", {"cost-centre": "7"}, with_("owner", "someone@contoso.example", raw))
+    names = Names.from_config(load_raw(raw))
+    assert (names.resource_group, names.gallery) == ("rg-chosen", "gal_chosen")
+    assert (names.env, names.location) == ("dev", "uksouth")
+    assert names.tags() == {"cost-centre": "7", "owner": "someone@contoso.example", "environment": "dev",
+                            "managed-by": "pulumi", "project": "image-factory"}
+
+
+def test_generated_names_per_region_of_a_two_region_stack():
+    raw = with_(f"images.win2025-base.regions", ["uksouth", "eastus"])
+    raw = with_("fleets", {"lon": fleet(count=1), "nyc": fleet(region="eastus", count=1)}, raw)
+    raw = with_("captures", {"ref": {"region": "eastus"}}, with_("network.eastus", {
+        "addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24"}, raw))
+    raw = with_("patching", {"mode": "scheduled"}, raw)
+    scopes = generated_names(load_raw(raw))
+    east = "resource group rg-imgfactory-fleet-dev-eus"
+    assert scopes[("the subscription", "resource group")][:2] == [
+        ("fleets.nyc.region", "rg-imgfactory-fleet-dev-eus"), ("fleets.lon.region", "rg-imgfactory-fleet-dev-uks")]
+    assert scopes[(east, "maintenance configuration")] == [("patching", "mc-imgfactory-patch-dev-eus")]
+    assert scopes[(east, "virtual machine")] == [("fleets.nyc", "vm-nyc-000"), ("captures.ref", "vm-ref-ref")]
+    assert scopes[(east, "network interface")] == [("fleets.nyc", "nic-nyc-000"), ("captures.ref", "nic-ref-ref")]
+    assert scopes[(east, "image")] == [("captures.ref", "img-captured-ref")]
+    assert scopes[("gallery gal_imgfactory_dev_uks", "image definition")] == [("images.win2025-base", "win2025-base")]
