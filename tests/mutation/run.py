@@ -30,7 +30,9 @@ EQUIVALENT = ROOT / "tests" / "mutation" / "equivalent.md"
 LINKED = ["components", "offline", "tests", "__main__.py", "pytest.ini", "Pulumi.yaml", "Pulumi.dev.yaml",
           "Pulumi.prod.yaml", "Pulumi.capture.yaml"]
 KILLED = {1, 3}  # a failing test, pytest's internal error
-TIMEOUT = {36, 24, -24, 152, 255}  # mutmut's timeouts (counted as detected, shown apart)
+# mutmut's timeouts. mutmut counts them as caught; here they count as not killed, because on a loaded
+# machine a surviving mutant that runs every selected test can hit mutmut's CPU limit. Re-run them.
+TIMEOUT = {36, 24, -24, 152, 255}
 SURVIVED = {0}
 
 
@@ -101,9 +103,9 @@ def run(name: str, spec: dict, jobs: int) -> tuple[str, int, int, int, list[str]
     known = equivalent()
     killed = sum(1 for c in codes.values() if c in KILLED)
     timeouts = sum(1 for c in codes.values() if c in TIMEOUT)
-    survivors = sorted(m for m, c in codes.items() if c in SURVIVED)
+    survivors = sorted(m for m, c in codes.items() if c in SURVIVED | TIMEOUT)
     listed = [m for m in survivors if m in known]
-    unexplained = [m for m, c in sorted(codes.items()) if c not in KILLED | TIMEOUT and m not in known]
+    unexplained = [m for m, c in sorted(codes.items()) if c not in KILLED and m not in known]
     return name, len(codes), killed, timeouts, len(listed), unexplained, elapsed
 
 
@@ -122,13 +124,13 @@ def main() -> int:
           f" {'score':>7} {'time':>6}")
     failed = False
     for name, total, killed, timeouts, listed, unexplained, elapsed in rows:
-        raw = 100 * (killed + timeouts) / total if total else 100.0
-        score = 100 * (killed + timeouts + listed) / total if total else 100.0
+        raw = 100 * killed / total if total else 100.0
+        score = 100 * (killed + listed) / total if total else 100.0
         print(f"{name:<20} {total:>7} {killed:>7} {timeouts:>7} {listed:>7} {len(unexplained):>5} {raw:>7.1f}%"
               f" {score:>6.1f}% {elapsed:>5.0f}s")
         failed |= bool(unexplained)
-    print("killed% = (killed + timeout) / mutants; score also counts the equivalent mutants "
-          "(tests/mutation/equivalent.md)")
+    print("killed% = killed / mutants; score = (killed + equivalent) / mutants (tests/mutation/equivalent.md); "
+          "timeouts count as not killed")
     for name, _total, _killed, _timeouts, _listed, unexplained, _elapsed in rows:
         for mutant in unexplained:
             print(f"  {name}: not killed and not in tests/mutation/equivalent.md: {mutant}"
