@@ -49,3 +49,19 @@ def test_replicas_are_set_on_the_version_the_build_produced(plans):
     [replicas] = resources(dev, REPLICAS)
     assert [b["name"] for b in depends_on(dev, replicas, BUILD)] == ["win2025-base-build"]
     assert replicas["inputs"]["version_id"] == "[unknown]"  # the build's artifact_id
+
+
+def test_the_plans_replica_inputs_pass_the_providers_own_check(plans):
+    # The keys replica_plan hands VersionReplicas (regional_replica_count, storage_account_type) are the
+    # ones its provider reads: the plan never runs the provider's check, so run it here.
+    from components.providers.version_replicas import VersionReplicasProvider
+    version = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+               "/galleries/g/images/i/versions/1.0.0")
+    for name, doc in plans.items():
+        for replicas in each(doc, REPLICAS):
+            news = {**replicas["inputs"], "version_id": version,
+                    "subscription_id": "00000000-0000-0000-0000-000000000000"}
+            result = VersionReplicasProvider().check({}, news)
+            assert result.failures == [], (name, result.failures)
+            assert {r["storage_account_type"] for r in result.inputs["target_regions"]} <= {
+                "Standard_LRS", "Standard_ZRS", "Premium_LRS"}
