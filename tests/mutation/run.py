@@ -83,21 +83,29 @@ def results(folder: Path, spec: dict) -> dict[str, int | None]:
     return out
 
 
-def run(name: str, spec: dict, jobs: int) -> tuple[str, int, int, int, list[str], float]:
+def _mutmut(command: list[str], folder: Path, env: dict) -> None:
+    with (folder / "mutmut.log").open("a") as log:
+        child = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            child.wait()
+        finally:
+            if child.poll() is None:  # interrupted: stop mutmut and its workers, not only this script
+                child.terminate()
+                child.wait()
+
+
+def run(name: str, spec: dict, jobs: int) -> tuple[str, int, int, int, int, list[str], float]:
     folder = prepare(name, spec)
+    (folder / "mutmut.log").write_text("")
     mutmut = Path(sys.executable).with_name("mutmut")
     command = [str(mutmut) if mutmut.exists() else "mutmut", "run", "--max-children", str(jobs)]
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    log = (folder / "mutmut.log").open("w")
-    child = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        child.wait()
-    finally:
-        if child.poll() is None:  # interrupted: stop mutmut and its workers, not only this script
-            child.terminate()
-            child.wait()
-        log.close()
+    _mutmut(command, folder, env)
+    # A timeout left by an earlier, busier run (or this one) is tried once more on its own.
+    timed_out = sorted(m for m, c in results(folder, spec).items() if c in TIMEOUT)
+    if timed_out:
+        _mutmut(command + timed_out, folder, env)
     elapsed = time.monotonic() - started
     codes = results(folder, spec)
     known = equivalent()
