@@ -217,3 +217,14 @@ def test_generated_names_per_region_of_a_two_region_stack():
     assert scopes[(east, "network interface")] == [("fleets.nyc", "nic-nyc-000"), ("captures.ref", "nic-ref-ref")]
     assert scopes[(east, "image")] == [("captures.ref", "img-captured-ref")]
     assert scopes[("gallery gal_imgfactory_dev_uks", "image definition")] == [("images.win2025-base", "win2025-base")]
+
+
+def test_generated_names_after_a_scale_set_and_of_published_captures():
+    raw = with_("fleets", {"big": fleet(count=4, mode="scaleset"), "web": fleet(count=1)})  # scale set first
+    raw = with_("captures", {"ref": {"region": "uksouth", "publish": {"image": "win2025-base", "version": "0.1.0"}}},
+                with_("resourceGroup", "rg-chosen", raw))
+    scopes = generated_names(load_raw(raw))
+    rg = "resource group rg-imgfactory-fleet-dev-uks"
+    assert scopes[(rg, "virtual machine")] == [("fleets.web", "vm-web-000"), ("captures.ref", "vm-ref-ref")]
+    assert scopes[("image definition win2025-base", "image version")] == [("captures.ref.publish.version", "0.1.0")]
+    assert scopes[("the subscription", "resource group")][-1] == ("resourceGroup", "rg-chosen")
