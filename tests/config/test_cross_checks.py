@@ -223,3 +223,31 @@ def test_disk_sizes_on_both_sides():
     assert problems(with_(f"images.{IMG}.build.osDiskSizeGB", 126)) == [line(
         f"images.{IMG}.build.osDiskSizeGB", "126",
         "must be at least 127: the source image 2025-datacenter-azure-edition is 127 GB")]
+
+
+# --- lists in the messages: every name, comma-separated -------------------------------------------
+
+def _second_image(raw: dict, name: str = "win2025-app", **fields) -> dict:
+    image = {**raw["images"][IMG], **fields}
+    return with_(f"images.{name}", image, raw)
+
+
+def test_messages_list_every_image_and_region():
+    raw = _second_image(with_("fleets", {"lon": fleet(image="nope")}),
+                        identifier={"publisher": "p", "offer": "o", "sku": "app"})
+    assert problems(raw) == [line("fleets.lon.image", "'nope'", f"must be one of the images: win2025-app, {IMG}")]
+    raw = with_("captures", {"ref": {**CAPTURE, "publish": {"image": "nope", "version": "0.1.0"}}},
+                with_("network.uksouth", NET, with_("fleets", {}, raw)))
+    assert problems(raw) == [line("captures.ref.publish.image", "'nope'",
+                                  f"must be one of the images: win2025-app, {IMG}")]
+    raw = with_(f"images.{IMG}.regions", ["uksouth", "westeurope"], with_("fleets", {"nyc": fleet(region="eastus")}))
+    assert problems(raw) == [line("fleets.nyc.region", "'eastus'",
+                                  f"must be one of the regions image {IMG} replicates to (uksouth, westeurope)")]
+
+
+def test_an_identifier_shared_by_three_images_names_the_other_two():
+    raw = _second_image(_second_image(with_(f"images.{IMG}.description", "x")), "win2025-copy")
+    found = [p for p in problems(raw) if f"image-factory:images.{IMG}.identifier" in p]
+    assert len(found) == 1 and found[0].endswith(
+        "must differ from that of win2025-app, win2025-copy: Azure requires publisher/offer/sku to be unique "
+        "within a gallery")
