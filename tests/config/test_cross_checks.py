@@ -251,3 +251,10 @@ def test_an_identifier_shared_by_three_images_names_the_other_two():
     assert len(found) == 1 and found[0].endswith(
         "must differ from that of win2025-app, win2025-copy: Azure requires publisher/offer/sku to be unique "
         "within a gallery")
+
+
+def test_every_fleet_pinned_to_a_version_is_checked_not_only_the_first():
+    raw = with_("fleets", {"a": fleet(), "b": fleet(imageVersion="9.9.9")})
+    assert problems(raw) == [line("fleets.b.imageVersion", "'9.9.9'",
+                                  f"must be listed in images.{IMG}.existingVersions with the regions it is "
+                                  "replicated to (or be the pinned version)")]
