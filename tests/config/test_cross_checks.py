@@ -195,10 +195,10 @@ def test_a_fleet_version_must_be_known_with_its_regions():
     assert problems(raw) == [line("fleets.lon.imageVersion", "'1.2.3'",
                                   f"must be listed in images.{IMG}.existingVersions with the regions it is "
                                   "replicated to (or be the pinned version)")]
-    raw = with_(f"images.{IMG}.existingVersions", {"1.2.3": ["eastus"]}, raw)
+    raw = with_(f"images.{IMG}.existingVersions", {"1.2.3": ["eastus", "westeurope"]}, raw)
     assert problems(raw) == [line("fleets.lon.region", "'uksouth'",
-                                  f"must be one of the regions version 1.2.3 of image {IMG} is replicated to (eastus): "
-                                  "replicate it there first, or boot another version")]
+                                  f"must be one of the regions version 1.2.3 of image {IMG} is replicated to "
+                                  "(eastus, westeurope): replicate it there first, or boot another version")]
     raw = with_(f"images.{IMG}.existingVersions", {"1.2.3": ["eastus", "uksouth"]}, raw)
     assert load_raw(raw).fleets["lon"].image_version == "1.2.3"
 
