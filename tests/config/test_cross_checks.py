@@ -258,3 +258,14 @@ def test_every_fleet_pinned_to_a_version_is_checked_not_only_the_first():
     assert problems(raw) == [line("fleets.b.imageVersion", "'9.9.9'",
                                   f"must be listed in images.{IMG}.existingVersions with the regions it is "
                                   "replicated to (or be the pinned version)")]
+
+
+@pytest.mark.parametrize("key, raw", [
+    ("fleets.lon.size", with_("fleets", {"lon": fleet(size="Standard_D2ps_v5")})),
+    ("captures.ref.size", with_("captures", {"ref": {**CAPTURE, "size": "Standard_D2ps_v5"}}, with_("network.uksouth", NET))),
+    (f"images.{IMG}.build.vmSize", with_(f"images.{IMG}.build.vmSize", "Standard_D4pds_v5")),
+])
+def test_arm64_sizes_are_refused(key, raw):
+    size = "Standard_D4pds_v5" if "build" in key else "Standard_D2ps_v5"
+    assert problems(raw) == [line(key, repr(size),
+                                  "must be an x64 size: Windows Server images do not run on Arm64 ('p') sizes")]
