@@ -269,3 +269,13 @@ def test_arm64_sizes_are_refused(key, raw):
     size = "Standard_D4pds_v5" if "build" in key else "Standard_D2ps_v5"
     assert problems(raw) == [line(key, repr(size),
                                   "must be an x64 size: Windows Server images do not run on Arm64 ('p') sizes")]
+
+
+def test_a_capture_reference_vm_needs_no_trusted_launch():
+    # The reference VM runs securityType Standard: an M-series v1 size (Gen2, premium, no Trusted Launch) is fine.
+    raw = with_("captures", {"ref": {**CAPTURE, "size": "Standard_M128ms"}}, with_("network.uksouth", NET))
+    assert load_raw(raw).captures["ref"].size == "Standard_M128ms"
+    raw = with_("fleets", {"lon": fleet(size="Standard_M128ms")})  # a fleet booting a gallery image needs it
+    assert problems(raw) == [line("fleets.lon.size", "'Standard_M128ms'",
+                                  "must be a size that supports Gen2 and Trusted Launch: the Windows Server 2025 "
+                                  "images are Hyper-V generation 2")]
