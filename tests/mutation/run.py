@@ -15,6 +15,7 @@ This file is not a test module (pytest collects test_*.py only).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -66,9 +67,12 @@ def prepare(name: str, spec: dict) -> Path:
             link.symlink_to(ROOT / entry)
     text = "[tool.mutmut]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in settings.items())
     config = folder / "pyproject.toml"
-    if not config.exists() or config.read_text() != text:
+    tests = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((ROOT / "tests").rglob("*.py")))).hexdigest()
+    seen = folder / "tests.sha256"
+    if not config.exists() or config.read_text() != text or not seen.exists() or seen.read_text() != tests:
         config.write_text(text)
-        # New settings: mutmut re-collects which tests reach which function.
+        seen.write_text(tests)
+        # New settings or tests: mutmut re-collects which tests reach which function.
         for stale in (folder / "mutants").glob("mutmut-stats.json"):
             stale.unlink()
     return folder
@@ -102,10 +106,11 @@ def run(name: str, spec: dict, jobs: int) -> tuple[str, int, int, int, int, list
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     _mutmut(command, folder, env)
-    # A timeout left by an earlier, busier run (or this one) is tried once more on its own.
-    timed_out = sorted(m for m, c in results(folder, spec).items() if c in TIMEOUT)
-    if timed_out:
-        _mutmut(command + timed_out, folder, env)
+    # mutmut keeps a verdict once given. Survivors and timeouts of an earlier run (or of this one, on a
+    # busy machine) are tried once more, by name, against the current tests.
+    again = sorted(m for m, c in results(folder, spec).items() if c in SURVIVED | TIMEOUT)
+    if again:
+        _mutmut(command + again, folder, env)
     elapsed = time.monotonic() - started
     codes = results(folder, spec)
     known = equivalent()
