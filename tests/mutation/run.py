@@ -105,10 +105,11 @@ def run(name: str, spec: dict, jobs: int) -> tuple[str, int, int, int, int, list
     command = [str(mutmut) if mutmut.exists() else "mutmut", "run", "--max-children", str(jobs)]
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    earlier = {m for m, c in results(folder, spec).items() if c in SURVIVED | TIMEOUT}
     _mutmut(command, folder, env)
-    # mutmut keeps a verdict once given. Survivors and timeouts of an earlier run (or of this one, on a
-    # busy machine) are tried once more, by name, against the current tests.
-    again = sorted(m for m, c in results(folder, spec).items() if c in SURVIVED | TIMEOUT)
+    # mutmut keeps a verdict once given. Survivors and timeouts of an earlier run, and this run's
+    # timeouts (a busy machine), are tried once more, by name, against the current tests.
+    again = sorted(m for m, c in results(folder, spec).items() if c in TIMEOUT or (c in SURVIVED and m in earlier))
     if again:
         _mutmut(command + again, folder, env)
     elapsed = time.monotonic() - started
