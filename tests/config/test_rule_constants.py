@@ -157,3 +157,31 @@ def test_addresses():
         "bastionSubnet 10.0.0.0/26 and workloadSubnet 10.0.0.0/24 must not overlap: subnets of one network are disjoint")
     assert addresses.network_problem(space, {"a": "10.0.0.0/24", "b": "10.0.1.0/24", "c": "10.0.1.128/25"}) == (
         "b 10.0.1.0/24 and c 10.0.1.128/25 must not overlap: subnets of one network are disjoint")
+
+
+SUB = "12345678-0000-0000-0000-000000000000"
+DEFINITION = f"/subscriptions/{SUB}/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal/images/img"
+DEFINITION_PARTS = ("Microsoft.Compute", ("galleries", "images"), (rules.GALLERY_NAME, rules.IMAGE_DEFINITION_NAME))
+
+
+def test_resource_id_names_returns_each_name_of_the_chain():
+    assert rules.resource_id_names(DEFINITION, *DEFINITION_PARTS) == ["gal", "img"]
+    assert rules.resource_id_names(DEFINITION.replace("Microsoft.Compute", "microsoft.compute"), *DEFINITION_PARTS) == [
+        "gal", "img"]
+    storage = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stimages01"
+    assert rules.resource_id_names(storage, "Microsoft.Storage", ("storageAccounts",),
+                                   (rules.STORAGE_ACCOUNT_NAME,)) == ["stimages01"]
+
+
+@pytest.mark.parametrize("value", [
+    DEFINITION + "/",  # a trailing slash
+    DEFINITION.rsplit("/images/", 1)[0],  # the gallery, not a definition of it
+    DEFINITION + "/versions/1.0.0",  # a version of it
+    DEFINITION.replace("Microsoft.Compute", "Microsoft.Network"),
+    DEFINITION.replace(SUB, "not-a-guid"),
+    DEFINITION.replace("rg-img", "rg-img."),
+    DEFINITION.replace("/gal/", "/gal-x/"),  # '-' is not allowed in gallery names
+    "gal/img",
+])
+def test_resource_id_names_refuses_what_is_not_that_id(value):
+    assert rules.resource_id_names(value, *DEFINITION_PARTS) is None
