@@ -166,6 +166,7 @@ DEFINITION_PARTS = ("Microsoft.Compute", ("galleries", "images"), (rules.GALLERY
 
 def test_resource_id_names_returns_each_name_of_the_chain():
     assert rules.resource_id_names(DEFINITION, *DEFINITION_PARTS) == ["gal", "img"]
+    assert rules.resource_id_names(DEFINITION + "X", *DEFINITION_PARTS) == ["gal", "imgX"]
     assert rules.resource_id_names(DEFINITION.replace("Microsoft.Compute", "microsoft.compute"), *DEFINITION_PARTS) == [
         "gal", "img"]
     storage = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stimages01"
@@ -181,6 +182,7 @@ def test_resource_id_names_returns_each_name_of_the_chain():
     DEFINITION.replace(SUB, "not-a-guid"),
     DEFINITION.replace("rg-img", "rg-img."),
     DEFINITION.replace("/gal/", "/gal-x/"),  # '-' is not allowed in gallery names
+    DEFINITION.replace("/resourceGroups/rg-img", ""),  # no resource group: ARM parses it, the rule does not
     "gal/img",
 ])
 def test_resource_id_names_refuses_what_is_not_that_id(value):
