@@ -228,3 +228,29 @@ def test_patch_that_took_effect_with_its_answer_lost_is_not_sent_again(fake, gal
     assert v.counts() == {"eastus": 3, "westeurope": 1} and v.state == "Succeeded"
     assert sorted(result.outs["applied_target_regions"], key=lambda r: r["name"]) == [
         region("eastus", 3), region("westeurope", 1)]
+
+
+def test_failure_shows_each_regions_replication_status_exactly(fake, gallery):
+    gallery.add_version({"westeurope": 1, "eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=2))
+    text = create_error(provider(fake), inputs(fake), VersionReplicasError)
+    assert ("replication status: West Europe: Completed; East US: Failed 40% (Replication failed in region "
+            "'East US': the regional storage account quota was exceeded.), operation: ") in text, text
+
+
+def test_a_state_without_progress_shows_no_percentage(fake, gallery):
+    v = gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=None))
+    plain = v.replication
+    v.replication = lambda: {**plain(), "summary": [{"region": "East US", "state": "Replicating"}]}
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert "replication status: East US: Replicating. " in text, text
+
+
+def test_a_tuning_change_with_regions_reordered_touches_nothing_in_azure(fake):
+    # No version in the fake: any call to Azure would fail the update.
+    olds = stored_outputs(fake)
+    news = inputs(fake, [region("WestEurope", 1), region("eastus", 3)], timeout_minutes=0.5)
+    outs = provider(fake).update(VERSION_PATH, olds, provider(fake).check(olds, news).inputs).outs
+    assert not fake.log
+    assert outs["applied_at"] == olds["applied_at"] and outs["timeout_minutes"] == 0.5
+    assert outs["applied_target_regions"] == olds["applied_target_regions"]
