@@ -254,3 +254,43 @@ def test_a_tuning_change_with_regions_reordered_touches_nothing_in_azure(fake):
     assert not fake.log
     assert outs["applied_at"] == olds["applied_at"] and outs["timeout_minutes"] == 0.5
     assert outs["applied_target_regions"] == olds["applied_target_regions"]
+
+
+def test_the_whole_failure_message(fake, gallery):
+    gallery.add_version({"westeurope": 1, "eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=2))
+    text = create_error(provider(fake), inputs(fake), VersionReplicasError)
+    assert ("failed while setting target regions [eastus=3 (Standard_LRS), westeurope=1 (Standard_LRS)]: last "
+            "provisioningState Failed, regions on the version [West Europe=1, East US=3], replication status: "
+            "West Europe: Completed; East US: Failed 40% (") in text, text
+    assert text.endswith("then run `pulumi up` again: it re-applies the counts, rebuilds nothing.")
+
+
+def test_a_timeout_without_an_operation_error_or_status(fake, gallery):
+    v = gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=None))
+    plain = v.replication
+    v.replication = lambda: {**plain(), "summary": []}
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2, None)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert ("while setting target regions [eastus=2]: last provisioningState Updating, regions on the version "
+            "[East US=2], replication status: not reported. Check `az sig image-version show") in text, text
+
+
+def test_a_new_region_gets_the_storage_type_asked_for(fake, gallery):
+    v = gallery.add_version({"eastus": 1})
+    create(provider(fake), inputs(fake, [region("eastus", 1), region("northeurope", 2, "Premium_LRS")]))
+    assert v.target_regions[-1] == {"name": "North Europe", "regionalReplicaCount": 2,
+                                    "storageAccountType": "Premium_LRS"}
+    assert v.patches[0]["properties"]["publishingProfile"]["targetRegions"][-1] == {
+        "name": "northeurope", "regionalReplicaCount": 2, "storageAccountType": "Premium_LRS"}
+
+
+def test_a_patch_that_took_effect_but_answered_500_is_not_sent_again(fake, gallery):
+    v = gallery.add_version({"eastus": 1, "westeurope": 1})
+
+    def applied_then_500(req, m):
+        gallery._patch(req, m)  # Azure applied it ...
+        return arm_error(500, "InternalServerError", "... and then failed to answer")
+
+    fake.inject("PATCH", VERSION_PATH, applied_then_500)
+    create(provider(fake), inputs(fake))
+    assert len(patches(fake)) == 1 and len(v.patches) == 1 and v.counts() == {"eastus": 3, "westeurope": 1}
