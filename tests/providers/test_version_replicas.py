@@ -294,3 +294,27 @@ def test_a_patch_that_took_effect_but_answered_500_is_not_sent_again(fake, galle
     fake.inject("PATCH", VERSION_PATH, applied_then_500)
     create(provider(fake), inputs(fake))
     assert len(patches(fake)) == 1 and len(v.patches) == 1 and v.counts() == {"eastus": 3, "westeurope": 1}
+
+
+def test_a_changed_storage_type_alone_is_patched(fake, gallery):
+    v = gallery.add_version({"eastus": 3}, storage="Standard_LRS")
+    create(provider(fake), inputs(fake, [region("eastus", 3, "Standard_ZRS")]))
+    assert len(patches(fake)) == 1 and v.target_regions[0]["storageAccountType"] == "Standard_ZRS"
+
+
+def test_a_region_without_its_own_count_has_the_versions_replica_count(fake, gallery):
+    v = gallery.add_version({"eastus": 1})
+    del v.target_regions[0]["regionalReplicaCount"]
+    v.profile["replicaCount"] = 2
+    outs = create(provider(fake), inputs(fake, [region("eastus", 2)])).outs
+    assert not patches(fake)
+    assert outs["applied_target_regions"] == [region("eastus", 2)]
+
+
+def test_a_refused_patch_names_the_step(fake, gallery):
+    gallery.add_version({"eastus": 1})
+    fake.inject("PATCH", VERSION_PATH, arm_error(400, "InvalidParameter", "storage type not offered"))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert text.startswith("VersionReplicas could not update targetRegions for gallery image version "
+                           "galimages/win2022/1.0.3 (resource group rg-images): "), text
+    assert "HTTP 400 InvalidParameter" in text and "Last seen: provisioningState Succeeded." in text
