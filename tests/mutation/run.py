@@ -33,7 +33,7 @@ LINKED = ["components", "offline", "tests", "__main__.py", "pytest.ini", "Pulumi
 KILLED = {1, 3}  # a failing test, pytest's internal error
 # mutmut's timeouts. mutmut counts them as caught; here they count as not killed, because on a loaded
 # machine a surviving mutant that runs every selected test can hit mutmut's CPU limit. Re-run them.
-TIMEOUT = {36, 24, -24, 152, 255}
+TIMEOUT = {36, 24, -24, 152, 255, -9}  # -9: killed after WALL_SECONDS (see _kill_stuck_workers)
 SURVIVED = {0}
 
 
@@ -87,11 +87,43 @@ def results(folder: Path, spec: dict) -> dict[str, int | None]:
     return out
 
 
+# mutmut limits a worker's CPU time, not its wall-clock time: a mutant that turns a provider's wait into
+# a long sleep would hang the run. A worker older than this is killed (mutmut records -9, counted as a
+# timeout here, and tried once more).
+WALL_SECONDS = float(os.environ.get("MUTATION_WALL_SECONDS", "180"))
+
+
+def _kill_stuck_workers(root: int, started: dict[int, float]) -> None:
+    """Kill this run's workers (descendants of root only, never another run's) older than WALL_SECONDS."""
+    now, parents, titles = time.monotonic(), {}, {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                titles[int(proc.name)] = (proc / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            except (OSError, ValueError, IndexError):
+                continue
+    for pid, title in titles.items():
+        ancestor = parents.get(pid)
+        while ancestor not in (None, 0, 1, root):
+            ancestor = parents.get(ancestor)
+        if ancestor == root and title.startswith("mutmut: ") and "__mutmut_" in title:
+            if now - started.setdefault(pid, now) > WALL_SECONDS:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+
+
 def _mutmut(command: list[str], folder: Path, env: dict) -> None:
     with (folder / "mutmut.log").open("a") as log:
         child = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+        started: dict[int, float] = {}
         try:
-            child.wait()
+            while child.poll() is None:
+                if sys.platform.startswith("linux"):
+                    _kill_stuck_workers(child.pid, started)
+                time.sleep(5)
         finally:
             if child.poll() is None:  # interrupted: stop mutmut and its workers, not only this script
                 child.terminate()
