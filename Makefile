@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 FORMAT ?= text
 
-.PHONY: plan diff policy readme-graph test bench venv clean
+.PHONY: plan diff policy readme-graph test bench mutation venv clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,12 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	@$(PY) -m offline.bench
 
+## Mutation testing (mutmut) of one module, or all: MODULE=naming|azure_rules|cross_checks|... (pyproject.toml),
+## JOBS mutants at once (default 1: the machine is shared). Prints the score per module. Not part of `make test`.
+MODULE ?= all
+JOBS   ?= 1
+mutation: $(VENV)/.installed
+	@$(PY) tests/mutation/run.py $(MODULE) --jobs $(JOBS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mutation

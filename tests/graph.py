@@ -44,6 +44,13 @@ def resources(doc: dict, type_: str) -> list[dict]:
     return [r for r in doc["resources"] if r["type"] == type_]
 
 
+def each(doc: dict, type_: str) -> list[dict]:
+    """resources(), for a loop whose assertions must run: at least one resource of type_, or the test fails."""
+    found = resources(doc, type_)
+    assert found, f"no {type_} in the plan of stack {doc.get('stack')}: the loop would assert nothing"
+    return found
+
+
 def one(doc: dict, type_: str, name: str | None = None) -> dict:
     found = [r for r in resources(doc, type_) if name is None or r["name"] == name]
     assert len(found) == 1, f"expected one {type_} {name or ''}, found {len(found)}"

@@ -6,7 +6,7 @@ Behaviour modelled on ARM:
 - GET answers targetRegions with display names ("East US"), like Azure does; `$expand=ReplicationStatus`
   adds properties.replicationStatus (aggregatedState, per-region summary).
 - PATCH merges the body's publishingProfile into the version (a list such as targetRegions is replaced
-  whole), sets provisioningState Updating and answers `patch_status` (200/201 with the body, 202 without)
+  whole; a region without storageAccountType keeps its own, a new one gets the version's default), sets provisioningState Updating and answers `patch_status` (200/201 with the body, 202 without)
   with Azure-AsyncOperation and Location headers. A PATCH that drops a region gets the 409 ARM sends
   unless safetyProfile.allowDeletionOfReplicatedLocations; one during an update gets a 409 Conflict.
 - The update ends as its `UpdatePlan` says, counted in observations (version GETs and operation polls):
@@ -235,7 +235,10 @@ class GalleryFake:
                                      f"{sorted(set(old) - set(new))} requires safetyProfile."
                                      "allowDeletionOfReplicatedLocations to be true.")
                 v._changed = {k for k, r in new.items() if old.get(k) != r}
-                v.target_regions = [{**r, "name": display(r["name"])} for r in regions]
+                # A region sent without storageAccountType keeps its own, or (new) gets the version's default.
+                default = v.profile.get("storageAccountType", "Standard_LRS")
+                v.target_regions = [{"storageAccountType": (old.get(k) or {}).get("storageAccountType", default),
+                                     **r, "name": display(r["name"])} for k, r in new.items()]
             v.patches.append(req.json)
             v.profile.update(profile)
             v.state, v._ticks = "Updating", v.next_update.polls

@@ -96,3 +96,30 @@ def test_definition_with_versions_cannot_be_deleted_until_they_are_gone(fake, fa
         c.gallery_images.begin_delete(RG, "galimages", "win2022", api_version="2024-03-03",
                                       polling=lro_polling(0.01, fake.base_url)).result()
     assert fake_gallery.deleted_definitions == ["win2022"]
+
+
+# -- the gallery answers only what was asked for (issue 14) -------------------------------------------
+
+VERSION_PATH = DEFINITION_PATH + "/versions/1.0.3"
+
+
+def test_replication_status_only_with_expand(fake: FakeArm, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"eastus": 1}, resource_group=RG)
+    with client(fake, ComputeManagementClient, "2024-03-03") as c:
+        plain = send(c, "GET", VERSION_PATH, "2024-03-03").json()["properties"]
+        expanded = c.send_request(HttpRequest(
+            "GET", f"{VERSION_PATH}?api-version=2024-03-03&$expand=ReplicationStatus")).json()["properties"]
+    assert "replicationStatus" not in plain
+    assert expanded["replicationStatus"]["summary"] == [{"region": "East US", "state": "Completed", "progress": 100}]
+
+
+def test_a_new_region_without_a_storage_type_gets_the_versions_default(fake: FakeArm, fake_gallery: GalleryFake):
+    v = fake_gallery.add_version({"eastus": 1}, resource_group=RG, storage="Standard_ZRS")
+    v.profile["storageAccountType"] = "Premium_LRS"
+    body = {"properties": {"publishingProfile": {"targetRegions": [
+        {"name": "East US", "regionalReplicaCount": 2}, {"name": "westeurope", "regionalReplicaCount": 1}]}}}
+    with client(fake, ComputeManagementClient, "2024-03-03") as c:
+        assert send(c, "PATCH", VERSION_PATH, "2024-03-03", body).status_code == 200
+    assert v.target_regions == [
+        {"name": "East US", "regionalReplicaCount": 2, "storageAccountType": "Standard_ZRS"},  # kept its own
+        {"name": "West Europe", "regionalReplicaCount": 1, "storageAccountType": "Premium_LRS"}]  # the default

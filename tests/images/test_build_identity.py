@@ -1,4 +1,4 @@
-from tests.graph import ASSIGNMENT, BUILD, DEFINITION, IDENTITY, REPLICAS, ROLE, TEMPLATE, counts, depends_on, one, parent_name, resources, stack_value, under
+from tests.graph import ASSIGNMENT, BUILD, DEFINITION, IDENTITY, REPLICAS, ROLE, TEMPLATE, counts, depends_on, each, one, parent_name, resources, stack_value, under
 from offline.plan import plan
 
 
@@ -18,12 +18,12 @@ def test_template_waits_for_role_assignment_which_waits_for_identity_and_role(st
     assignment = one(stack_plan, ASSIGNMENT, "role-assignment")
     assert [r["name"] for r in depends_on(stack_plan, assignment, IDENTITY)] == ["identity"]
     assert [r["name"] for r in depends_on(stack_plan, assignment, ROLE)] == ["role"]
-    for template in resources(stack_plan, TEMPLATE):
+    for template in each(stack_plan, TEMPLATE):
         assert assignment in depends_on(stack_plan, template, ASSIGNMENT)
 
 
 def test_distribution_targets_the_image_definition_it_depends_on(stack_plan):
-    for template in resources(stack_plan, TEMPLATE):
+    for template in each(stack_plan, TEMPLATE):
         image = parent_name(template)
         definition = one(stack_plan, DEFINITION, f"def-{image}")
         [shared] = [d for d in template["inputs"]["distribute"] if d["type"] == "SharedImage"]
@@ -55,7 +55,7 @@ def test_assignment_is_a_service_principal_on_the_gallery_group_with_the_documen
 
 def test_prod_replicates_zone_redundant_to_london_and_new_york(plans):
     # The template distributes to the home region; New York gets its replicas from its own step.
-    for template in resources(plans["prod"], TEMPLATE):
+    for template in each(plans["prod"], TEMPLATE):
         regions = template["inputs"]["distribute"][0]["targetRegions"]
         assert [(r["name"], r["storageAccountType"]) for r in regions] == [("uksouth", "Standard_ZRS")]
     steps = {r["name"]: r["inputs"]["target_regions"] for r in resources(plans["prod"], REPLICAS)}
@@ -66,7 +66,7 @@ def test_prod_replicates_zone_redundant_to_london_and_new_york(plans):
 
 
 def test_template_runs_only_through_image_build_and_stages_in_its_own_group(stack_plan):
-    for template in resources(stack_plan, TEMPLATE):
+    for template in each(stack_plan, TEMPLATE):
         inputs = template["inputs"]
         assert inputs["autoRun"] == {"state": "Disabled"}
         assert inputs["stagingResourceGroup"].endswith(f"/resourceGroups/rg-aib-staging-{inputs['imageTemplateName']}")
@@ -91,6 +91,6 @@ def test_build_identity_reads_the_artifact_store_before_any_template_exists(plan
     assert reader["inputs"]["roleDefinitionId"].endswith("/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
     assert reader["inputs"]["principalType"] == "ServicePrincipal"
     assert depends_on(prod, reader, IDENTITY)
-    for template in resources(prod, TEMPLATE):
+    for template in each(prod, TEMPLATE):
         assert reader in depends_on(prod, template, ASSIGNMENT)
     assert not any(r["name"] == "artifact-reader" for r in resources(plans["dev"], ASSIGNMENT))

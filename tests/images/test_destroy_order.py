@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from offline.plan import plan
 from tests.graph import (BUILD, DEFINITION, DEFINITION_VERSIONS, GALLERY, REPLICAS, TEMPLATE, VERSION, VM, by_urn,
-                         one, parent_name, resources, stack_value, under)
+                         each, one, parent_name, resources, stack_value, under)
 
 
 def deleted_before(doc: dict, first: dict, then: dict) -> bool:
@@ -49,7 +49,7 @@ def test_prod_keeps_its_versions(plans):
 
 def test_destroy_order_builds_and_templates_then_versions_then_definition(plans):
     doc = plans["dev"]
-    for template in resources(doc, TEMPLATE):
+    for template in each(doc, TEMPLATE):
         image = parent_name(template)
         definition = one(doc, DEFINITION, f"def-{image}")
         cleanup = one(doc, DEFINITION_VERSIONS, f"versions-{image}")
@@ -62,7 +62,7 @@ def test_destroy_order_builds_and_templates_then_versions_then_definition(plans)
         assert deleted_before(doc, replicas, cleanup)
         # ImageBuild cancels a run before its template's delete: nothing may put it after the template.
         assert not deleted_before(doc, template, build)
-        for vm in resources(doc, VM):  # VMs booting a version go before the versions do
+        for vm in each(doc, VM):  # VMs booting a version go before the versions do
             assert deleted_before(doc, vm, cleanup)
 
 
@@ -74,7 +74,7 @@ def test_trigger_goes_before_the_versions_it_could_write():
 
 def test_published_capture_version_goes_before_the_cleanup_of_its_definition(plans):
     doc = plans["capture"]
-    for version in resources(doc, VERSION):
+    for version in each(doc, VERSION):
         image = version["inputs"]["galleryImageName"]
         assert deleted_before(doc, version, one(doc, DEFINITION_VERSIONS, f"versions-{image}"))
 

@@ -1,9 +1,9 @@
-from tests.graph import DEFINITION, GALLERY, RG, one, resources, under
+from tests.graph import DEFINITION, GALLERY, RG, each, one, resources, under
 from offline.plan import plan
 
 
 def test_every_image_gets_a_trusted_launch_capable_windows_definition(stack_plan):
-    for d in resources(stack_plan, DEFINITION):
+    for d in each(stack_plan, DEFINITION):
         i = d["inputs"]
         assert (i["osType"], i["osState"], i["hyperVGeneration"], i["architecture"]) == (
             "Windows", "Generalized", "V2", "x64")
@@ -26,7 +26,7 @@ def test_prod_protects_what_fleets_boot_from_and_dev_protects_nothing(plans):
     prod = plans["prod"]
     assert under(prod, RG, "gallery")["options"]["protect"]
     for type_ in (GALLERY, DEFINITION):
-        assert all(r["options"]["protect"] for r in resources(prod, type_)), type_
+        assert all(r["options"]["protect"] for r in each(prod, type_)), type_
     assert not any(r["options"]["protect"] for r in plans["dev"]["resources"])
 
 

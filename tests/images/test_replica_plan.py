@@ -1,7 +1,7 @@
 import pytest
 
 from components.images.replica_plan import derived_replicas
-from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, parent_name, resources, stack_value
+from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, each, parent_name, resources, stack_value
 from offline.plan import plan
 
 
@@ -12,7 +12,7 @@ def test_one_replica_per_50_concurrent_deployments_within_azure_limits(vms, repl
 
 def _replicas(doc: dict) -> dict:
     out = {}
-    for r in resources(doc, REPLICAS):
+    for r in each(doc, REPLICAS):
         out.setdefault(parent_name(r), {}).update(
             {t["name"]: t["regional_replica_count"] for t in r["inputs"]["target_regions"]})
     return out
@@ -32,7 +32,7 @@ def test_configured_replica_count_wins(plans):
 def test_the_template_distributes_one_replica_to_the_home_region_only(stack_plan):
     # Image Builder's run ends only when distribution to every target region is done: a further region in
     # the template would hold back the home region's fleets until its copy had landed.
-    for template in resources(stack_plan, TEMPLATE):
+    for template in each(stack_plan, TEMPLATE):
         [shared] = [d for d in template["inputs"]["distribute"] if d["type"] == "SharedImage"]
         assert [(r["name"], r["replicaCount"]) for r in shared["targetRegions"]] == [(template["inputs"]["location"], 1)]
 
@@ -64,3 +64,19 @@ def test_replicas_are_set_on_the_version_the_build_produced(plans):
     [replicas] = resources(dev, REPLICAS)
     assert [b["name"] for b in depends_on(dev, replicas, BUILD)] == ["win2025-base-build"]
     assert replicas["inputs"]["version_id"] == "[unknown]"  # the build's artifact_id
+
+
+def test_the_plans_replica_inputs_pass_the_providers_own_check(plans):
+    # The keys replica_plan hands VersionReplicas (regional_replica_count, storage_account_type) are the
+    # ones its provider reads: the plan never runs the provider's check, so run it here.
+    from components.providers.version_replicas import VersionReplicasProvider
+    version = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+               "/galleries/g/images/i/versions/1.0.0")
+    for name, doc in plans.items():
+        for replicas in each(doc, REPLICAS):
+            news = {**replicas["inputs"], "version_id": version,
+                    "subscription_id": "00000000-0000-0000-0000-000000000000"}
+            result = VersionReplicasProvider().check({}, news)
+            assert result.failures == [], (name, result.failures)
+            assert {r["storage_account_type"] for r in result.inputs["target_regions"]} <= {
+                "Standard_LRS", "Standard_ZRS", "Premium_LRS"}

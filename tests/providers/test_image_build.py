@@ -253,3 +253,34 @@ def stored_outputs(fake: FakeArm) -> dict:
 def test_missing_credentials_point_at_azure_variables():
     text = describe_error(ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token"))
     assert "DefaultAzureCredential failed" in text and "AZURE_CLIENT_ID" in text and "not ARM_*" in text
+
+
+# -- retries after an effect, and states Azure may add (issue 14) -----------------------------------
+
+def test_lost_post_of_a_run_that_already_finished_adopts_it(fake, aib):
+    # The POST started the run and its answer was lost; by the next read the run has ended: the build
+    # is that run's, never a second one.
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=1))
+    fake.inject("POST", RUN_PATH, LOST_RESPONSE)
+
+    result = create(provider(fake), inputs(fake))
+
+    assert len(fake.requests("POST")) == 1 and t.runs_started == 1
+    assert result.outs["artifact_id"] == t.artifact_id(0) and result.outs["version_name"] == "1.0.0"
+
+
+def test_the_failed_verdict_itself(fake, aib):
+    # A message without the word "failed": the verdict must come from ImageBuild, not from Azure's text.
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Failed", 2, "Customizing", "exit code 1603"))
+    text = build_error(provider(fake), inputs(fake))
+    assert f"Image Builder run of template '{TEMPLATE}' (resource group '{RG}') failed." in text.splitlines()
+    assert "  runState: Failed, runSubState: Customizing" in text and "  message: exit code 1603" in text
+
+
+def test_an_unknown_run_state_is_a_failure_that_names_it(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Exploded", 2, "Distributing", "new in 2027"))
+    text = build_error(provider(fake), inputs(fake))
+    assert (f"Image Builder run of template '{TEMPLATE}' (resource group '{RG}') ended in unexpected state "
+            "'Exploded'.") in text.splitlines()
+    assert "  runState: Exploded, runSubState: Distributing" in text and "  message: new in 2027" in text
+    assert len(fake.requests("POST")) == 1 and not fake.requests("GET", "/runOutputs")

@@ -245,3 +245,108 @@ def test_steps_of_one_version_never_update_it_at_once(fake, gallery):
         t.join(30)
     assert not errors, errors
     assert v.counts() == {"westeurope": 2, "eastus": 3} and len(v.patches) == 2
+
+
+# -- retries after an effect (issue 14) ---------------------------------------------------------------
+
+def test_patch_that_took_effect_with_its_answer_lost_is_not_sent_again(fake, gallery):
+    from tests.fakes.fake_arm import LOST_RESPONSE
+    v = gallery.add_version({"eastus": 1, "westeurope": 1}, next_update=UpdatePlan(polls=2))
+    fake.inject("PATCH", VERSION_PATH, LOST_RESPONSE)  # Azure applies it; the answer never arrives
+
+    result = create(provider(fake), inputs(fake))
+
+    assert len(patches(fake)) == 1 and len(v.patches) == 1
+    assert v.counts() == {"eastus": 3, "westeurope": 1} and v.state == "Succeeded"
+    assert sorted(result.outs["applied_target_regions"], key=lambda r: r["name"]) == [
+        region("eastus", 3), region("westeurope", 1)]
+
+
+def test_failure_shows_each_regions_replication_status_exactly(fake, gallery):
+    gallery.add_version({"westeurope": 1, "eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=2))
+    text = create_error(provider(fake), inputs(fake), VersionReplicasError)
+    assert ("replication status: West Europe: Completed; East US: Failed 40% (Replication failed in region "
+            "'East US': the regional storage account quota was exceeded.), operation: ") in text, text
+
+
+def test_a_state_without_progress_shows_no_percentage(fake, gallery):
+    v = gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=None))
+    plain = v.replication
+    v.replication = lambda: {**plain(), "summary": [{"region": "East US", "state": "Replicating"}]}
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert "replication status: East US: Replicating. " in text, text
+
+
+def test_a_tuning_change_with_regions_reordered_touches_nothing_in_azure(fake):
+    # No version in the fake: any call to Azure would fail the update.
+    olds = stored_outputs(fake)
+    news = inputs(fake, [region("WestEurope", 1), region("eastus", 3)], timeout_minutes=0.5)
+    outs = provider(fake).update(VERSION_PATH, olds, provider(fake).check(olds, news).inputs).outs
+    assert not fake.log
+    assert outs["applied_at"] == olds["applied_at"] and outs["timeout_minutes"] == 0.5
+    assert outs["applied_target_regions"] == olds["applied_target_regions"]
+
+
+def test_the_whole_failure_message(fake, gallery):
+    gallery.add_version({"westeurope": 1, "eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=2))
+    text = create_error(provider(fake), inputs(fake), VersionReplicasError)
+    assert ("failed while setting target regions [eastus=3 (Standard_LRS), westeurope=1 (Standard_LRS)]: last "
+            "provisioningState Failed, regions on the version [West Europe=1, East US=3], replication status: "
+            "West Europe: Completed; East US: Failed 40% (") in text, text
+    assert text.endswith("then run `pulumi up` again: it re-applies the counts, rebuilds nothing.")
+
+
+def test_a_timeout_without_an_operation_error_or_status(fake, gallery):
+    v = gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=None))
+    plain = v.replication
+    v.replication = lambda: {**plain(), "summary": []}
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2, None)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert ("while setting target regions [eastus=2]: last provisioningState Updating, regions on the version "
+            "[East US=2], replication status: not reported. Check `az sig image-version show") in text, text
+
+
+def test_a_new_region_gets_the_storage_type_asked_for(fake, gallery):
+    v = gallery.add_version({"eastus": 1})
+    create(provider(fake), inputs(fake, [region("eastus", 1), region("northeurope", 2, "Premium_LRS")]))
+    assert v.target_regions[-1] == {"name": "North Europe", "regionalReplicaCount": 2,
+                                    "storageAccountType": "Premium_LRS"}
+    assert v.patches[0]["properties"]["publishingProfile"]["targetRegions"][-1] == {
+        "name": "northeurope", "regionalReplicaCount": 2, "storageAccountType": "Premium_LRS"}
+
+
+def test_a_patch_that_took_effect_but_answered_500_is_not_sent_again(fake, gallery):
+    v = gallery.add_version({"eastus": 1, "westeurope": 1})
+
+    def applied_then_500(req, m):
+        gallery._patch(req, m)  # Azure applied it ...
+        return arm_error(500, "InternalServerError", "... and then failed to answer")
+
+    fake.inject("PATCH", VERSION_PATH, applied_then_500)
+    create(provider(fake), inputs(fake))
+    assert len(patches(fake)) == 1 and len(v.patches) == 1 and v.counts() == {"eastus": 3, "westeurope": 1}
+
+
+def test_a_changed_storage_type_alone_is_patched(fake, gallery):
+    v = gallery.add_version({"eastus": 3}, storage="Standard_LRS")
+    create(provider(fake), inputs(fake, [region("eastus", 3, "Standard_ZRS")]))
+    assert len(patches(fake)) == 1 and v.target_regions[0]["storageAccountType"] == "Standard_ZRS"
+
+
+def test_a_region_without_its_own_count_has_the_versions_replica_count(fake, gallery):
+    v = gallery.add_version({"eastus": 1})
+    del v.target_regions[0]["regionalReplicaCount"]
+    v.profile["replicaCount"] = 2
+    outs = create(provider(fake), inputs(fake, [region("eastus", 2)])).outs
+    assert not patches(fake)
+    assert outs["applied_target_regions"] == [region("eastus", 2)]
+
+
+def test_a_refused_patch_names_the_step(fake, gallery):
+    gallery.add_version({"eastus": 1})
+    fake.inject("PATCH", VERSION_PATH, arm_error(400, "InvalidParameter", "storage type not offered"))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert text.startswith("VersionReplicas could not update targetRegions for gallery image version "
+                           "galimages/win2022/1.0.3 (resource group rg-images): "), text
+    assert "HTTP 400 InvalidParameter" in text and "Last seen: provisioningState Succeeded." in text

@@ -1,6 +1,6 @@
 """Each way a fleet can get its image, and that consumers take versions from what produced them."""
 
-from tests.graph import BUILD, IMAGE, REPLICAS, TEMPLATE, VM, VMSS, by_urn, depends_on, resources, stack_value, under
+from tests.graph import BUILD, IMAGE, REPLICAS, TEMPLATE, VM, VMSS, by_urn, depends_on, each, resources, stack_value, under
 import pytest
 
 from components.config.loading import ConfigError
@@ -16,7 +16,7 @@ def test_build_sits_between_template_and_consumers(plans):
     assert build["inputs"]["run_output_name"] == template["inputs"]["distribute"][0]["runOutputName"]
     [replicas] = resources(dev, REPLICAS)
     assert depends_on(dev, replicas, BUILD) == [build]
-    for vm in resources(dev, VM):
+    for vm in each(dev, VM):
         # template -> build -> replicas -> VM: a VM waits until its version has its replicas.
         assert depends_on(dev, vm, REPLICAS) == [replicas]
         # The version does not exist before the build: a preview cannot know it, and nothing guesses it.
@@ -25,7 +25,7 @@ def test_build_sits_between_template_and_consumers(plans):
 
 
 def test_build_waits_no_longer_than_the_template_allows(plans):
-    for build in resources(plans["prod"], BUILD):
+    for build in each(plans["prod"], BUILD):
         assert build["inputs"]["build_timeout_minutes"] == 240
         assert build["inputs"]["api_version"] == "2024-02-01"
 
@@ -70,7 +70,7 @@ def test_fleet_image_version_pins_that_fleet_only():
 def test_managed_image_fleets_boot_standard_from_the_image_that_produced_it(plans):
     capture = plans["capture"]
     [captured] = resources(capture, IMAGE)
-    for vm in resources(capture, VM):
+    for vm in each(capture, VM):
         fleet = vm["parent"].rsplit("::", 1)[-1]
         if fleet == "cap-vms":
             assert vm["inputs"]["storageProfile"]["imageReference"] == {"id": capture["outputs"]["capturedImages"]["ref2025"]}

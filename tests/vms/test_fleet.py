@@ -1,6 +1,6 @@
 import json
 
-from tests.graph import EXTENSION, FLEET, NIC, VM, VMSS, depends_on, resources, under
+from tests.graph import EXTENSION, FLEET, NIC, VM, VMSS, depends_on, each, resources, under
 from offline.plan import plan
 
 
@@ -28,10 +28,10 @@ def test_fleet_counts_zones_and_names_per_stack(plans):
 
 
 def test_computer_names_are_unique_and_fit_windows(stack_plan):
-    names = [v["inputs"]["osProfile"]["computerName"] for v in resources(stack_plan, VM)]
+    names = [v["inputs"]["osProfile"]["computerName"] for v in each(stack_plan, VM)]
     assert len(names) == len(set(names))
     assert all(len(n) <= 15 and not n.isdigit() for n in names)
-    for ss in resources(stack_plan, VMSS):
+    for ss in resources(stack_plan, VMSS):  # dev has none; prod and capture do (test_fleet_counts_zones_and_names_per_stack)
         assert len(ss["inputs"]["virtualMachineProfile"]["osProfile"]["computerNamePrefix"]) <= 9
 
 
@@ -46,7 +46,7 @@ def test_gallery_fleets_run_trusted_launch_with_windows_settings(plans):
         assert i["storageProfile"]["osDisk"]["managedDisk"] == {"storageAccountType": "Premium_LRS"}
         assert i["osProfile"]["adminPassword"] == "[secret]"
         assert i["tags"]["image"] == "win2025-app" and i["tags"]["owner"] and i["tags"]["environment"] == "prod"
-    for ss in resources(plans["prod"], VMSS):
+    for ss in each(plans["prod"], VMSS):
         assert ss["inputs"]["virtualMachineProfile"]["securityProfile"]["securityType"] == "TrustedLaunch"
 
 
@@ -59,7 +59,7 @@ def test_vms_are_replaced_when_the_image_changes_and_scale_sets_roll(plans):
         assert vm["inputs"]["networkProfile"]["networkInterfaces"][0]["deleteOption"] == "Detach"
         # Fixed names (the computer name is the machine's AD identity) do not allow create-first.
         assert vm["options"]["deleteBeforeReplace"] is True
-    for ss in resources(plans["prod"], VMSS):
+    for ss in each(plans["prod"], VMSS):
         inputs = ss["inputs"]
         assert ss["options"]["replaceOnChanges"] == []
         assert ss["options"]["customTimeouts"] == {"create": "3h", "update": "6h", "delete": "2h"}

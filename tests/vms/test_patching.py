@@ -9,7 +9,7 @@ import pytest
 
 from components.config.loading import ConfigError
 from offline.plan import plan
-from tests.graph import FLEET, MAINTENANCE, MAINTENANCE_SCOPE, RG, VM, VMSS, by_urn, depends_on, resources
+from tests.graph import FLEET, MAINTENANCE, MAINTENANCE_SCOPE, RG, VM, VMSS, by_urn, depends_on, each, resources
 
 FLEET_VMS = (VM, VMSS)
 
@@ -44,10 +44,10 @@ def test_every_fleet_machine_is_patched_on_a_schedule_that_reaches_it(stack_plan
 
 def test_prod_patches_weekly_in_each_regions_local_night(plans):
     windows = {r["inputs"]["location"]: (r["inputs"]["recurEvery"], r["inputs"]["timeZone"], r["inputs"]["duration"])
-               for r in resources(plans["prod"], MAINTENANCE)}
+               for r in each(plans["prod"], MAINTENANCE)}
     assert windows == {"uksouth": ("1Week Saturday", "GMT Standard Time", "03:55"),
                        "eastus": ("1Week Saturday", "Eastern Standard Time", "03:55")}
-    for configuration in resources(plans["prod"], MAINTENANCE):
+    for configuration in each(plans["prod"], MAINTENANCE):
         assert configuration["inputs"]["extensionProperties"] == {"InGuestPatchMode": "User"}
         assert "Security" in configuration["inputs"]["installPatches"]["windowsParameters"]["classificationsToInclude"]
 
@@ -55,7 +55,7 @@ def test_prod_patches_weekly_in_each_regions_local_night(plans):
 def test_the_schedule_lives_in_the_fleet_group_it_scopes(plans):
     doc = plans["prod"]
     index = by_urn(doc)
-    for scope in resources(doc, MAINTENANCE_SCOPE):
+    for scope in each(doc, MAINTENANCE_SCOPE):
         [group] = [index[u] for u in scope["dependsOn"] if index[u]["type"] == RG]
         assert group["inputs"]["resourceGroupName"] == scope["inputs"]["resourceGroupName"]
 

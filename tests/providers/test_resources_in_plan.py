@@ -1,0 +1,44 @@
+"""Each dynamic resource as the engine gets it: its type token, name, inputs (the Args fields, the
+pickled provider) and the dependencies that order it. The provider tests call the providers directly;
+this is the one place the resource classes' constructors are checked (the dev stack's offline plan)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import pytest
+
+from components.providers import definition_versions, image_build, role_propagation, version_replicas
+from offline.plan import plan
+from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, each
+
+
+@functools.lru_cache(maxsize=None)
+def _dev() -> dict:
+    return plan("dev")
+
+
+@pytest.mark.parametrize("type_, args, name", [
+    (REPLICAS, version_replicas.VersionReplicasArgs, "win2025-base-replicas-uksouth"),
+    (BUILD, image_build.ImageBuildArgs, "win2025-base-build"),
+    ("pulumi-python:dynamic/definition_versions:DefinitionVersions", definition_versions.DefinitionVersionsArgs,
+     "versions-win2025-base"),
+    ("pulumi-python:dynamic/role_propagation:RolePropagation", role_propagation.RolePropagationArgs,
+     "role-propagation"),
+])
+def test_each_dynamic_resource_is_registered_with_its_args(type_, args, name):
+    [resource] = each(_dev(), type_)
+    assert resource["name"] == name and resource["custom"] is True
+    assert set(resource["inputs"]) == {f.name for f in dataclasses.fields(args)} | {"__provider"}
+    assert resource["inputs"]["__provider"] == "[secret]"  # the pickled provider, as the engine keeps it
+
+
+def test_the_build_follows_its_template_and_the_replicas_follow_the_build():
+    doc = _dev()
+    [build] = each(doc, BUILD)
+    [replicas] = each(doc, REPLICAS)
+    assert [t["type"] for t in depends_on(doc, build, TEMPLATE)] == [TEMPLATE]
+    assert depends_on(doc, replicas, BUILD) == [build]
+    assert replicas["inputs"]["target_regions"] == [
+        {"name": "uksouth", "regional_replica_count": 1, "storage_account_type": "Standard_LRS"}]
