@@ -1,8 +1,10 @@
 import functools
+from pathlib import Path
 
 import pytest
 
 from offline.plan import plan, stack_names
+from tests.conformance import arm_schema
 
 # The fake ARM server and its per-service routes, as fixtures for every test module.
 pytest_plugins = [
@@ -12,6 +14,15 @@ pytest_plugins = [
     "tests.fakes.fake_gallery",
     "tests.fakes.fake_image_builder",
 ]
+
+
+@pytest.fixture(scope="session")
+def schema_dir() -> Path:
+    """Azure's published ARM types (bicep-types-az), or a skip that says where to get them."""
+    d = arm_schema.find_schema_dir()
+    if d is None:
+        pytest.skip(arm_schema.HOW_TO_GET)
+    return d
 
 
 @functools.lru_cache(maxsize=None)

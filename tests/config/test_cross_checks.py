@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.config.loading import IMG, SUBNET, fleet, line, load_raw, problems, with_
+from tests.config.loading import IMG, fleet, line, load_raw, problems, with_
 
 NET = {"addressSpace": "10.20.0.0/16", "workloadSubnet": "10.20.1.0/24"}
 NET_EAST = {"addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24"}

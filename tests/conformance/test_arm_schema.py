@@ -7,7 +7,6 @@ import copy
 
 import pytest
 
-from tests.conformance import arm_schema
 from tests.conformance.arm_schema import find_schema_dir, load_resource_type, to_arm_body, validate
 from offline.azure_types import AzureType
 
@@ -15,14 +14,6 @@ SUB = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ima
 UAI = f"{SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib"
 GALLERY_IMAGE = f"{SUB}/providers/Microsoft.Compute/galleries/acg_golden/images/win2022"
 SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-
-@pytest.fixture(scope="module")
-def schema_dir():
-    d = find_schema_dir()
-    if d is None:
-        pytest.skip(arm_schema.HOW_TO_GET)
-    return d
 
 
 def _schema(schema_dir, arm_type, version):

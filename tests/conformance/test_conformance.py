@@ -38,14 +38,6 @@ MUST_VALIDATE = {
 }
 
 
-@pytest.fixture(scope="module")
-def schema_dir() -> Path:
-    d = arm_schema.find_schema_dir()
-    if d is None:
-        pytest.skip(arm_schema.HOW_TO_GET)
-    return d
-
-
 def _schema(token: str, schema_dir: Path):
     az = azure_type(token)  # a token without a row in azure_types.py fails here, loudly
     return az, arm_schema.load_resource_type(az.arm_type, az.api_version, schema_dir)

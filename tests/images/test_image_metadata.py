@@ -10,7 +10,7 @@ import pytest
 
 from components.config.loading import ConfigError
 from offline.plan import plan
-from tests.conformance.test_conformance import MUST_VALIDATE, _conformance_problems, schema_dir  # noqa: F401
+from tests.conformance.test_conformance import MUST_VALIDATE, _conformance_problems
 from tests.graph import TEMPLATE, one, stack_value
 
 IDENTITY = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-build/providers/"
@@ -43,7 +43,7 @@ def test_the_users_metadata_reaches_the_template(doc):
                                                                                        "image": "win2025-base"}}
 
 
-def test_the_template_conforms_to_azures_types(doc, schema_dir):  # noqa: F811
+def test_the_template_conforms_to_azures_types(doc, schema_dir):
     assert not _conformance_problems("dev", doc, schema_dir, MUST_VALIDATE)
 
 

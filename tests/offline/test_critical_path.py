@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from offline import durations
 from offline.critical_path import critical_path, long_waits, simulate
