@@ -9,7 +9,7 @@ from components.config.loading import load, secret
 from components.images.build_identity import BuildIdentity
 from components.images.gallery import ImageGallery
 from components.images.image_template import ImageTemplate
-from components.images.layering import build_order, layer_source
+from components.images.layering import build_order, layer_source, source_groups
 from components.images.replica_plan import replica_plan
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
@@ -29,12 +29,25 @@ gallery = ImageGallery("gallery", location=config.location, gallery=config.galle
 networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
                                  names=names) for region in config.network_regions}
 
-# 2. How images are made: build identity, then per image template -> build -> replicas (sized by step 5's fleets).
-built = config.built_images
+# 2. The fleets' credentials, and when they are patched.
+credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
+patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
+                   resource_group=networks[region].resource_group) for region in config.patch_regions}
+
+# 3. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version, -> a build's source).
+captures = {name: ManagedImageCapture(
+    name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
+    subscription_id=subscription_id, gallery=gallery, location=config.location, protect=config.protect, names=names,
+    publish_image=config.images[capture.publish.image] if capture.publish else None)
+    for name, capture in config.captures.items()}
+
+# 4. How images are made: build identity, then per image template -> build -> replicas (sized by step 5's fleets).
+built, home = config.built_images, networks.get(config.location)
 identity = BuildIdentity(
     "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
     artifact_storage_account_id=config.artifact_storage_account_id, names=names,
-    build_network_id=networks[config.location].vnet_id if config.private_builds else None) if built else None
+    build_network_id=home.vnet_id if config.private_builds else None, existing_networks=config.existing_build_networks,
+    source_groups=source_groups(built, captures)) if built else None
 replicas = replica_plan(built, config.fleets)
 templates: dict[str, ImageTemplate] = {}
 for name in build_order(built):  # a layered image after the image it builds on, whose version is its source
@@ -42,23 +55,10 @@ for name in build_order(built):  # a layered image after the image it builds on,
         name, built[name], location=config.location, subscription_id=subscription_id, names=names,
         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
-        source=layer_source(built[name], config.images, templates, gallery.definitions, names),
-        build_subnet_id=networks[config.location].build_subnet_id if built[name].build.private else None,
+        source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures),
+        program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None),
         sas_token=secret("artifactSasToken"))
 versions = image_versions(config.images, gallery.definitions, templates)
-
-# 3. The fleets' credentials, and when they are patched.
-credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
-patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
-                                         resource_group=networks[region].resource_group)
-                   for region in config.fleet_regions if config.patching.mode == "scheduled"}
-
-# 4. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version).
-captures = {name: ManagedImageCapture(
-    name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
-    subscription_id=subscription_id, gallery=gallery, location=config.location, protect=config.protect, names=names,
-    publish_image=config.images[capture.publish.image] if capture.publish else None)
-    for name, capture in config.captures.items()}
 
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(

@@ -24,6 +24,8 @@ INDEX_WIDTH = 3
 BASTION_SUBNET = "AzureBastionSubnet"
 WORKLOAD_SUBNET = "snet-workload"
 BUILD_SUBNET = "snet-build"
+# Isolated image builds: the subnet Image Builder's container instance runs in (network.<region>.containerInstanceSubnet).
+CONTAINER_INSTANCE_SUBNET = "snet-build-aci"
 
 
 def content_hash(spec: Any, length: int = 10) -> str:
@@ -98,6 +100,9 @@ class Names:
 
     def builder_network_role(self, subscription_id: str, vnet: str) -> str:
         return f"Image Factory Image Builder networking ({vnet}, subscription {subscription_id})"
+
+    def builder_source_role(self, subscription_id: str, resource_group: str) -> str:
+        return f"Image Factory Image Builder source images ({resource_group}, subscription {subscription_id})"
 
     def template(self, image: str, spec_hash: str) -> str:
         name = f"it-{image[:46]}-{spec_hash}"

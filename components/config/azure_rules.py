@@ -167,12 +167,24 @@ def resource_id_names(value: str, namespace: str, types: tuple[str, ...],
     return found
 
 
+def vnet_of(subnet_id: str) -> str:
+    """The ID of the virtual network a subnet ID is in (the ID up to /subnets/)."""
+    return subnet_id[:subnet_id.lower().rindex("/subnets/")]
+
+
 DEFINITION_ID_RULE = ("a gallery image definition ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                       "Microsoft.Compute/galleries/<gallery>/images/<image>")
 VERSION_ID_RULE = ("a gallery image version ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                    "Microsoft.Compute/galleries/<gallery>/images/<image>/versions/<a.b.c>")
 # User-assigned identity names: 3-128 letters, digits, '-' and '_', starting with a letter or digit.
 IDENTITY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
+# Managed image names: 1-80 letters, digits, '_', '.' or '-', starting with a letter or digit and ending
+# with a letter, digit or '_' (Microsoft.Compute naming rules, "images").
+MANAGED_IMAGE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+MANAGED_IMAGE_ID_RULE = ("a managed image ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                         "Microsoft.Compute/images/<name>")
+SUBNET_ID_RULE = ("a subnet resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                  "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")
 IDENTITY_ID_RULE = ("a user-assigned identity ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
                     "Microsoft.ManagedIdentity/userAssignedIdentities/<name>")
 STORAGE_ACCOUNT_ID_RULE = ("a storage account ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"

@@ -12,6 +12,7 @@ from ..naming import computer_name_prefix, computer_name_room
 from . import azure_rules as rules
 from .addresses import RESERVED_RANGES, usable_addresses
 from .azure_checks import Problem, azure_checks
+from .build_checks import build_checks
 from .sources import source_problem
 from .stack import StackConfig
 
@@ -42,11 +43,6 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
                                                  or image.source.version != "latest"):
             problems.append((f"images.{image_name}.rebuildOnNewBaseImage", True,
                              "needs a built image whose source is a marketplace image at version 'latest'"))
-        if image.build.private and not image.pinned and not (config.network.get(config.location)
-                                                             and config.network[config.location].build_subnet):
-            problems.append((f"images.{image_name}.build.private", True,
-                             f"needs network.{config.location}.buildSubnet (and its addressSpace, workloadSubnet): "
-                             "private builds run in the stack location's network"))
         base = image.source.image
         if base and not image.pinned and (base == image_name or base not in config.images):
             others = ", ".join(sorted(n for n in config.images if n != image_name)) or "none"
@@ -59,11 +55,13 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
         if bad_source:
             key, allowed = bad_source
             problems.append((f"images.{image_name}.source.{key}", getattr(image.source, key), allowed))
-        if image.managed_image and not image.pinned:  # every source is a marketplace image today
+        if image.managed_image and not image.pinned and image.source.kind != "ManagedImage":
+            # A managed image source (captured from a Standard VM) is not TrustedLaunchSupported: it may.
+            what = (f"a marketplace source ({image.source.sku})" if image.source.kind == "PlatformImage"
+                    else "a gallery version source (TrustedLaunchSupported like these definitions)")
             problems.append((f"images.{image_name}.managedImage", True,
-                             f"cannot be true for a marketplace source ({image.source.sku}): "
-                             f"{rules.NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE}; for a managed image use a "
-                             "capture (captures.<name>), or boot fleets from the gallery version"))
+                             f"cannot be true for {what}: {rules.NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE}; for a "
+                             "managed image use a capture (captures.<name>), or boot fleets from the gallery version"))
     if "artifactSasToken" not in secrets_set:
         problems += [(f"images.{name}.{where}[{i}].useSasToken", True, "needs the SAS token: pulumi config set "
                       "--secret image-factory:artifactSasToken '<token>'")
@@ -77,7 +75,7 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")
                      for name, fleet in config.fleets.items() if fleet.domain_join]
     return (problems + _check_fleets(config) + _check_version_regions(config) + azure_checks(config)
-            + _check_egress(config))
+            + build_checks(config) + _check_egress(config))
 
 
 def _check_egress(config: StackConfig) -> list[Problem]:

@@ -56,6 +56,9 @@ class RegionNetwork(Model):
     bastion_subnet: Optional[Cidr] = None
     # Where private image builds run (images.<name>.build.private), in the stack location's network.
     build_subnet: Optional[Cidr] = None
+    # Isolated builds: Image Builder's container instance runs here instead of a proxy VM behind Private Link
+    # (delegated to Microsoft.ContainerInstance/containerGroups; needs buildSubnet).
+    container_instance_subnet: Optional[Cidr] = None
     # The domain controllers (or the corporate DNS that forwards to them): needed for domain join.
     dns_servers: list[Annotated[str, AfterValidator(_ipv4)]] = []
     # How the workload subnet reaches the internet. Never Azure's default outbound access (retired,
@@ -66,7 +69,8 @@ class RegionNetwork(Model):
     def _inside(self):
         problem = network_problem(self.address_space, {"workloadSubnet": self.workload_subnet,
                                                        "bastionSubnet": self.bastion_subnet,
-                                                       "buildSubnet": self.build_subnet})
+                                                       "buildSubnet": self.build_subnet,
+                                                       "containerInstanceSubnet": self.container_instance_subnet})
         if problem:
             raise ValueError(problem)
         return self

@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (CustomizerName, DefinitionId, IdentityId, ImageName, TagName, TagValue, VersionId, HttpsUri, Int32, IsoDate, Model, Region, Sha256, SourceVersion, Version, VmSize, WindowsFilePath)
+from .types import (CustomizerName, DefinitionId, HttpsUri, IdentityId, ImageName, Int32, IsoDate, ManagedImageId, Model,
+                    Region, Sha256, SourceVersion, SubnetId, TagName, TagValue, Version, VersionId, VmSize,
+                    WindowsFilePath, WorkloadName)
 
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
@@ -97,9 +99,10 @@ class ErrorHandling(Model):
 
 
 class PlatformSource(Model):
-    """Where a build starts: a marketplace image (publisher/offer/sku/version), or a gallery image
-    version: `image`, another image of this stack (its built or pinned version, in the same graph:
-    layering), or `imageVersionId`, an existing version anywhere."""
+    """Where a build starts. A marketplace image (publisher/offer/sku/version); a gallery image version:
+    `image`, another image of this stack (its built or pinned version, in the same graph: layering), or
+    `imageVersionId`, an existing version anywhere; or a managed image: `capture`, one a capture of this
+    stack made (captures.<name>), or `managedImageId`, an existing one."""
 
     publisher: str = "MicrosoftWindowsServer"
     offer: str = "WindowsServer"
@@ -107,18 +110,23 @@ class PlatformSource(Model):
     version: SourceVersion = "latest"
     image: Optional[ImageName] = None
     image_version_id: Optional[VersionId] = None
+    capture: Optional[WorkloadName] = None
+    managed_image_id: Optional[ManagedImageId] = None
 
     @model_validator(mode="after")
     def _one_kind(self):
         marketplace = self.model_fields_set & {"publisher", "offer", "sku", "version"}
-        gallery = [k for k in ("image", "image_version_id") if getattr(self, k) is not None]
-        if len(gallery) > 1 or (gallery and marketplace):
-            raise ValueError("give a marketplace image (publisher, offer, sku, version), or image, or imageVersionId")
+        others = [k for k in ("image", "image_version_id", "capture", "managed_image_id") if getattr(self, k) is not None]
+        if len(others) > 1 or (others and marketplace):
+            raise ValueError("give one of: a marketplace image (publisher, offer, sku, version), image, imageVersionId, "
+                             "capture or managedImageId")
         return self
 
     @property
     def kind(self) -> str:
         """Image Builder's source type."""
+        if self.capture or self.managed_image_id:
+            return "ManagedImage"
         return "SharedImageVersion" if self.image or self.image_version_id else "PlatformImage"
 
 
@@ -149,14 +157,26 @@ class Build(Model):
     vm_size: VmSize = "Standard_D4ds_v5"
     os_disk_size_gb: int = Field(default=127, ge=rules.OS_DISK_MIN_GB, le=rules.OS_DISK_MAX_GB, alias="osDiskSizeGB")
     timeout_minutes: int = Field(default=180, ge=0, le=rules.BUILD_TIMEOUT_MAX_MINUTES)
-    # Build inside the program's own network (network.<location>.buildSubnet) instead of Image Builder's:
+    # Build inside a network instead of Image Builder's own ("Azure VM Image Builder networking options"):
     # the build VM then reaches only what the firm's network allows, and leaves by its egress path.
+    # private: the build subnet of the program's network in the stack location (network.<location>.buildSubnet,
+    # and its containerInstanceSubnet if given). subnetId: an existing subnet instead, in the stack location.
     private: bool = False
-    # The proxy VM Image Builder puts in the subnet to reach the build VM (its default is Standard_A1_v2).
-    proxy_vm_size: VmSize = "Standard_A1_v2"
+    subnet_id: Optional[SubnetId] = None
+    # Isolated builds with an existing subnet: Image Builder's container instance runs in this subnet (delegated
+    # to Microsoft.ContainerInstance/containerGroups, in subnetId's network) and no proxy VM is deployed.
+    container_instance_subnet_id: Optional[SubnetId] = None
+    # The proxy VM Image Builder puts in the build subnet when no container-instance subnet is given
+    # (Image Builder's default: Standard_A1_v2). Azure refuses it together with a container-instance subnet.
+    proxy_vm_size: Optional[VmSize] = None
     # Identities the build VM itself runs as (vmProfile.userAssignedIdentities), e.g. to read Key Vault or a
     # private package feed during customization. Their role assignments are the user's to make.
     user_assigned_identities: list[IdentityId] = []
+
+    @property
+    def in_network(self) -> bool:
+        """Whether the build runs in a subnet of the firm's (private or subnetId)."""
+        return self.private or self.subnet_id is not None
 
 
 class TargetRegion(Model):

@@ -27,6 +27,7 @@ from .stack import NAMESPACE, StackConfig
 from .strict_yaml import StackFileError, stack_entries
 
 _MAX_VALUE_CHARS = 80
+_HEAD_CHARS = 30
 # The `type` tags of the customizer union, which pydantic inserts into error locations.
 _CUSTOMIZER_TYPES = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(get_args(Customizer)[0]))
 _EGRESS_TYPES = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(get_args(Egress)[0]))
@@ -67,7 +68,9 @@ def _show(value: Any) -> str:
     if value == SECRET:  # redacted (a SAS-signed URI): shown as every secret is
         return SECRET
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+    # A long value keeps its start and its end: what tells two resource IDs apart is usually at the end
+    # (.../virtualNetworks/<vnet>/subnets/<subnet>).
+    return text if len(text) <= _MAX_VALUE_CHARS else text[:_HEAD_CHARS] + "..." + text[_HEAD_CHARS + 3 - _MAX_VALUE_CHARS:]
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -194,10 +197,13 @@ def load(stack: str | None = None) -> StackConfig:
         raise ConfigError(format_problems(stack, problems + problems_from(error), hidden)) from None
     problems += cross_check(config, frozenset(k for k in SECRET_KEYS if secret(k) is not None))
     for name, image in config.built_images.items():
-        if unknown_generation(image.source):
+        source = image.source
+        existing = "imageVersionId" if source.image_version_id else "managedImageId" if source.managed_image_id else None
+        if unknown_generation(source) or existing:
+            what = (f"the {existing} given" if existing else f"{source.publisher}/{source.offer}/{source.sku}")
             pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "
-                            f"{image.source.publisher}/{image.source.offer}/{image.source.sku} cannot be known "
-                            "offline; Image Builder refuses a generation 1 source into these V2 definitions")
+                            f"{what} cannot be known offline; Image Builder refuses a generation 1 source into "
+                            "these V2 definitions")
     found = placeholders(config)
     if found and offline():
         for line in format_problems(stack, found, hidden).split("\n"):

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
+from .azure_rules import vnet_of
 from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
 from .patching import Patching
@@ -54,6 +55,16 @@ class StackConfig(Model):
     def private_builds(self) -> bool:
         """Whether an image builds inside the program's network (build.private)."""
         return any(i.build.private for i in self.built_images.values())
+
+    @property
+    def existing_build_networks(self) -> list[str]:
+        """The VNets of the existing subnets builds run in (build.subnetId), each once."""
+        return sorted({vnet_of(i.build.subnet_id) for i in self.built_images.values() if i.build.subnet_id})
+
+    @property
+    def patch_regions(self) -> list[str]:
+        """Regions with a patch schedule: every fleet region, when patching is scheduled."""
+        return self.fleet_regions if self.patching.mode == "scheduled" else []
 
     @property
     def fleet_regions(self) -> list[str]:

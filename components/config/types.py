@@ -108,10 +108,10 @@ IdentityId = Annotated[str, _resource_id("Microsoft.ManagedIdentity", ("userAssi
                                          (rules.IDENTITY_NAME,), rules.IDENTITY_ID_RULE)]
 StorageAccountId = Annotated[str, _resource_id("Microsoft.Storage", ("storageAccounts",), (rules.STORAGE_ACCOUNT_NAME,),
                                                rules.STORAGE_ACCOUNT_ID_RULE)]
-SubnetId = Annotated[str, _resource_id(
-    "Microsoft.Network", ("virtualNetworks", "subnets"), (rules.NETWORK_NAME, rules.NETWORK_NAME),
-    "a subnet resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"
-    "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")]
+SubnetId = Annotated[str, _resource_id("Microsoft.Network", ("virtualNetworks", "subnets"),
+                                       (rules.NETWORK_NAME, rules.NETWORK_NAME), rules.SUBNET_ID_RULE)]
+ManagedImageId = Annotated[str, _resource_id("Microsoft.Compute", ("images",), (rules.MANAGED_IMAGE_NAME,),
+                                             rules.MANAGED_IMAGE_ID_RULE)]
 Int32 = Annotated[int, Field(ge=rules.INT32_MIN, le=rules.INT32_MAX)]
 
 

@@ -5,12 +5,12 @@ The templates themselves (one per built image) are ImageTemplate components (ima
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 from pulumi_azure_native import authorization, managedidentity, resources
 
-from ..naming import Names, stable_guid
+from ..naming import Names, content_hash, stable_guid
 from ..providers.role_propagation import RolePropagation, RolePropagationArgs
 
 # Exactly the seven actions of Microsoft's documented distribution role ("Azure Image Builder Service
@@ -36,6 +36,16 @@ BUILD_NETWORK_ACTIONS = [
     "Microsoft.Network/virtualNetworks/subnets/join/action",
 ]
 
+# What building on an existing custom image needs where that image lives ("Configure Azure VM Image Builder
+# permissions by using the Azure CLI", section "Customize existing images"): read the gallery version or
+# the managed image, on the source's resource group only.
+SOURCE_READ_ACTIONS = [
+    "Microsoft.Compute/galleries/read",
+    "Microsoft.Compute/galleries/images/read",
+    "Microsoft.Compute/galleries/images/versions/read",
+    "Microsoft.Compute/images/read",
+]
+
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role
 
 
@@ -48,10 +58,13 @@ class BuildIdentity(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, location: str, resource_group: resources.ResourceGroup,
                  subscription_id: pulumi.Input[str], artifact_storage_account_id: Optional[str], names: Names,
-                 build_network_id: Optional[pulumi.Input[str]] = None, opts: pulumi.ResourceOptions | None = None):
+                 build_network_id: Optional[pulumi.Input[str]] = None, existing_networks: Sequence[str] = (),
+                 source_groups: Mapping[str, pulumi.Input[str]] = {}, opts: pulumi.ResourceOptions | None = None):
         """artifact_storage_account_id: where File customizers and scriptUri download from (the
-        identity gets blob read there). build_network_id: the VNet private builds run in (the identity
-        gets Microsoft's networking role there, and nowhere else)."""
+        identity gets blob read there). build_network_id: the program's VNet private builds run in;
+        existing_networks: the VNets of builds on existing subnets (build.subnetId): the identity gets
+        Microsoft's networking role on each, and on no other network. source_groups: label -> the resource
+        group of a custom source image outside the gallery's group (the identity may read images there)."""
         super().__init__("image-factory:build_identity:BuildIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg = resource_group
@@ -105,9 +118,21 @@ class BuildIdentity(pulumi.ComponentResource):
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 opts=child,
             )
-        self.network_join = None
-        if build_network_id is not None:
-            self.network_join = self._network_role(build_network_id, subscription_id, names)
+        # The program's network keeps the first, unsuffixed child names; an existing one is named by its ID.
+        networks = {"": build_network_id} if build_network_id is not None else {}
+        networks.update({f"-{content_hash(vnet, 8)}": vnet for vnet in sorted(set(existing_networks))})
+        self.network_joins = [self._scoped_role(
+            f"network-role{suffix}", f"network-join{suffix}", vnet, BUILD_NETWORK_ACTIONS,
+            "Lets Azure Image Builder put its build and proxy VMs into this network's build subnet.",
+            pulumi.Output.all(subscription_id, vnet).apply(
+                lambda p, own=not suffix: names.builder_network_role(p[0], _network_label(p[1], own))),
+            subscription_id, names)
+            for suffix, vnet in networks.items()]
+        self.source_readers = [self._scoped_role(
+            f"source-role-{label}", f"source-read-{label}", group, SOURCE_READ_ACTIONS,
+            "Lets Azure Image Builder read the custom images it builds on in this resource group.",
+            pulumi.Output.all(subscription_id, group).apply(lambda p: names.builder_source_role(p[0], p[1].split("/")[4])),
+            subscription_id, names) for label, group in sorted(source_groups.items())]
         # Image Builder checks the identity's permissions when the template is submitted, and a template it
         # refused cannot be updated afterwards: the templates wait until the assignments have taken effect
         # (components/providers/role_propagation.py).
@@ -115,35 +140,48 @@ class BuildIdentity(pulumi.ComponentResource):
             "role-propagation",
             RolePropagationArgs(
                 subscription_id=subscription_id,
-                role_assignment_ids=[a.id for a in (self.role_assignment, self.artifact_reader, self.network_join) if a],
+                role_assignment_ids=[a.id for a in (self.role_assignment, self.artifact_reader, *self.network_joins,
+                                                     *self.source_readers) if a],
             ),
             opts=child,
         )
         self.register_outputs({"identityId": self.identity.id, "roleAssignmentId": self.role_assignment.id})
 
-    def _network_role(self, vnet_id: pulumi.Input[str], subscription_id: pulumi.Input[str],
-                      names: Names) -> authorization.RoleAssignment:
-        """Microsoft's "Azure Image Builder Service Networking Role": read the VNet and join its subnets,
-        on the build network only ("Configure Azure VM Image Builder permissions", existing VNet)."""
+    @property
+    def assignments(self) -> list[authorization.RoleAssignment]:
+        """Every role assignment of the identity: what a template must wait for."""
+        return [a for a in (self.role_assignment, self.artifact_reader, *self.network_joins, *self.source_readers) if a]
+
+    def _scoped_role(self, role_name: str, assignment_name: str, scope: pulumi.Input[str], actions: list[str],
+                     description: str, title: pulumi.Input[str], subscription_id: pulumi.Input[str],
+                     names: Names) -> authorization.RoleAssignment:
+        """A custom role of exactly `actions`, assignable at `scope` only, assigned to the identity there."""
         child = pulumi.ResourceOptions(parent=self)
-        ids = pulumi.Output.all(subscription_id, vnet_id)
+        ids = pulumi.Output.all(subscription_id, scope)
         role = authorization.RoleDefinition(
-            "network-role",
-            role_definition_id=ids.apply(lambda p: stable_guid(p[0], p[1], "image-builder-network-role")),
-            role_name=ids.apply(lambda p: names.builder_network_role(p[0], p[1].rsplit("/", 1)[-1])),
-            description="Lets Azure Image Builder put its build and proxy VMs into this network's build subnet.",
+            role_name,
+            role_definition_id=ids.apply(lambda p: stable_guid(p[0], p[1], f"image-builder-{role_name}")),
+            role_name=title,
+            description=description,
             role_type="CustomRole",
-            scope=vnet_id,
-            assignable_scopes=[vnet_id],
-            permissions=[{"actions": BUILD_NETWORK_ACTIONS, "not_actions": []}],
+            scope=scope,
+            assignable_scopes=[scope],
+            permissions=[{"actions": actions, "not_actions": []}],
             opts=child,
         )
         return authorization.RoleAssignment(
-            "network-join",
-            role_assignment_name=ids.apply(lambda p: stable_guid(p[0], p[1], names.builder_identity, "network-join")),
-            scope=vnet_id,
+            assignment_name,
+            role_assignment_name=ids.apply(lambda p: stable_guid(p[0], p[1], names.builder_identity, assignment_name)),
+            scope=scope,
             role_definition_id=role.id,
             principal_id=self.identity.principal_id,
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
             opts=child,
         )
+
+
+def _network_label(vnet_id: str, own: bool) -> str:
+    """A VNet's name in a role name; an existing network's with its resource group, since role names are
+    unique per tenant and two groups may each hold a VNet of that name (the program's name is its own)."""
+    parts = vnet_id.split("/")
+    return parts[-1] if own else f"{parts[4]}/{parts[-1]}"

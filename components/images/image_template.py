@@ -16,7 +16,7 @@ from pulumi_azure_native import virtualmachineimages as vmi
 
 from ..config.azure_rules import region_key
 from ..config.images import Image
-from ..naming import BUILD_SUBNET, Names, content_hash
+from ..naming import BUILD_SUBNET, CONTAINER_INSTANCE_SUBNET, Names, content_hash
 from ..providers.image_build import ImageBuild, ImageBuildArgs
 from ..providers.version_replicas import VersionReplicas, VersionReplicasArgs
 from .build_identity import BuildIdentity
@@ -42,17 +42,44 @@ class TemplateRefs:
     managed_image_id: Any
     identity_id: Any
     resource_group_name: Any
-    source_version_id: Any = None  # a layered image's base version (layering.py)
-    build_subnet_id: Any = None  # a private build's subnet (vms/network.py)
+    source_id: Any = None  # the gallery version or managed image a layered image builds on (layering.py)
+    build_subnet_id: Any = None  # the subnet a build in a network runs in (build.private or build.subnetId)
+    container_instance_subnet_id: Any = None  # an isolated build's container-instance subnet, or None
     sas_token: Any = None  # the secret artifactSasToken; None for the hash, which never holds it
 
     @classmethod
-    def stand_ins(cls, image_name: str, names: Names, digest_free_managed_image: str,
-                  source: Optional[LayerSource] = None, location: str = "") -> "TemplateRefs":
+    def stand_ins(cls, image_name: str, image: Image, names: Names, digest_free_managed_image: str,
+                  source: Optional[LayerSource] = None, location: str = "",
+                  container_instances: bool = False) -> "TemplateRefs":
+        """container_instances: whether the program's network in `location` has a container-instance subnet."""
+        home = f"{names.fleet_resource_group(location)}/{names.vnet(location)}"
         return cls(f"{names.resource_group}/{names.gallery}/{image_name}", digest_free_managed_image,
                    f"{names.resource_group}/{names.builder_identity}", names.resource_group,
                    source.stand_in if source else None,
-                   f"{names.fleet_resource_group(location)}/{names.vnet(location)}/{BUILD_SUBNET}")
+                   *build_subnets(image, f"{home}/{BUILD_SUBNET}",
+                                  f"{home}/{CONTAINER_INSTANCE_SUBNET}" if container_instances else None))
+
+
+def build_subnets(image: Image, build_subnet: Any, container_instance_subnet: Any) -> tuple[Any, Any]:
+    """(the build VM's subnet, the container instance's subnet or None) of a build in a network: its own
+    existing subnets (build.subnetId), else the program's network's (build.private); (None, None) if neither."""
+    build = image.build
+    if build.subnet_id:
+        return build.subnet_id, build.container_instance_subnet_id
+    return (build_subnet, container_instance_subnet) if build.private else (None, None)
+
+
+def _vnet_config(image: Image, refs: TemplateRefs) -> dict[str, Any]:
+    """vmProfile.vnetConfig: with a container-instance subnet, Image Builder deploys no proxy VM, and refuses a
+    proxyVmSize (template reference, vnetConfig); without one, an unset proxyVmSize is Image Builder's default."""
+    if refs.build_subnet_id is None:
+        return {}
+    config = {"subnet_id": refs.build_subnet_id}
+    if refs.container_instance_subnet_id is not None:
+        config["container_instance_subnet_id"] = refs.container_instance_subnet_id
+    elif image.build.proxy_vm_size:
+        config["proxy_vm_size"] = image.build.proxy_vm_size
+    return {"vnet_config": config}
 
 
 def template_spec(image_name: str, image: Image, location: str, names: Names, refs: TemplateRefs) -> dict[str, Any]:
@@ -67,7 +94,7 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         "versioning": {"scheme": "Latest", "major": image.versioning.major},
         "exclude_from_latest": image.exclude_from_latest,
         "artifact_tags": {**tags, **({"source-sku": image.source.sku} if image.source.kind == "PlatformImage"
-                                     else {"source-image": image.source.image or "imageVersionId"})},
+                                     else {"source-image": _source_tag(image)})},
     }
     if image.versioning.version:
         # A version ID names the version; a versioning scheme would contradict it.
@@ -91,16 +118,13 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         # In the hash like the rest: a bigger build VM means a new template (and a new build), never
         # an update Azure would refuse.
         "vm_profile": {"vm_size": image.build.vm_size, "os_disk_size_gb": image.build.os_disk_size_gb,
-                       **({"vnet_config": {"subnet_id": refs.build_subnet_id, "proxy_vm_size": image.build.proxy_vm_size}}
-                          if image.build.private else {}),
+                       **_vnet_config(image, refs),
                        **({"user_assigned_identities": list(image.build.user_assigned_identities)}
                           if image.build.user_assigned_identities else {})},
         # Off: ImageBuild is the single starter of runs. An autoRun build would start when the
         # template is created, unseen by Pulumi, and a second start would fail with 409.
         "auto_run": {"state": "Disabled"},
-        "source": ({"type": "SharedImageVersion", "image_version_id": refs.source_version_id}
-                   if image.source.kind == "SharedImageVersion" else
-                   {"type": "PlatformImage", **image.source.model_dump(include={"publisher", "offer", "sku", "version"})}),
+        "source": _source(image, refs),
         "customize": [_with_token(c, refs.sas_token) for c in image.customize],
         "error_handling": image.error_handling.model_dump(),
         "build_timeout_in_minutes": image.build.timeout_minutes,
@@ -121,6 +145,23 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
     return spec
 
 
+def _source(image: Image, refs: TemplateRefs) -> dict[str, Any]:
+    kind = image.source.kind
+    if kind == "SharedImageVersion":
+        return {"type": kind, "image_version_id": refs.source_id}
+    if kind == "ManagedImage":
+        return {"type": kind, "image_id": refs.source_id}
+    return {"type": kind, **image.source.model_dump(include={"publisher", "offer", "sku", "version"})}
+
+
+def _source_tag(image: Image) -> str:
+    """What a built version's source-image tag names: the base image, the capture, or the kind of ID."""
+    source = image.source
+    if source.capture:
+        return f"capture:{source.capture}"
+    return source.image or ("imageVersionId" if source.image_version_id else "managedImageId")
+
+
 def _with_token(step: Any, token: Any) -> dict[str, Any]:
     """A customizer or validator as Image Builder takes it; with useSasToken, its download URI gets the
     secret SAS token appended (as a secret Output: the state encrypts it, the plan shows [secret])."""
@@ -138,8 +179,10 @@ def _versioned(definition_id: Any, version: str) -> Any:
     return f"{definition_id}/versions/{version}"
 
 
-def spec_hash(image_name: str, image: Image, location: str, names: Names, source: Optional[LayerSource] = None) -> str:
-    refs = TemplateRefs.stand_ins(image_name, names, "<managed image of this template>", source, location)
+def spec_hash(image_name: str, image: Image, location: str, names: Names, source: Optional[LayerSource] = None,
+              container_instances: bool = False) -> str:
+    refs = TemplateRefs.stand_ins(image_name, image, names, "<managed image of this template>", source, location,
+                                  container_instances)
     return content_hash(template_spec(image_name, image, location, names, refs))
 
 
@@ -153,22 +196,24 @@ class ImageTemplate(pulumi.ComponentResource):
     def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
                  identity: BuildIdentity, replicas: ReplicaCounts, names: Names, source: Optional[LayerSource] = None,
-                 build_subnet_id: Optional[pulumi.Input[str]] = None, sas_token: Optional[pulumi.Input[str]] = None,
+                 program_subnets: tuple[Any, Any] = (None, None), sas_token: Optional[pulumi.Input[str]] = None,
                  version_cleanup: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
         """replicas: each region's replica count for the built version (replica_plan.py). source: the gallery
-        version a layered image builds on (layering.py), None for a marketplace source. build_subnet_id: the
-        subnet a private build runs in (build.private). version_cleanup: the
+        version or managed image a layered image builds on (layering.py), None for a marketplace source.
+        program_subnets: the build subnet and the container-instance subnet (or None) of the program's network
+        in the stack location, where a build.private build runs (vms/network.py). version_cleanup: the
         definition's DefinitionVersions (gallery.py), which the template depends on so that `pulumi destroy`
         deletes it (and the versions) only after the template and its build, the things that write versions."""
         super().__init__("image-factory:image_template:ImageTemplate", image_name, None, opts)
-        digest = spec_hash(image_name, image, location, names, source)
+        digest = spec_hash(image_name, image, location, names, source, program_subnets[1] is not None)
         name = self.template_name = names.template(image_name, digest)
         sub = pulumi.Output.from_input(subscription_id)
         rg = resource_group_name
         managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
         refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg,
-                            source.version_id if source else None, build_subnet_id, sas_token)
+                            source.version_id if source else None, *build_subnets(image, *program_subnets),
+                            sas_token=sas_token)
 
         self.template = vmi.VirtualMachineImageTemplate(
             f"{image_name}-template",
@@ -177,8 +222,8 @@ class ImageTemplate(pulumi.ComponentResource):
                 lambda s: f"/subscriptions/{s}/resourceGroups/{names.staging_resource_group(name)}"),
             **template_spec(image_name, image, location, names, refs),
             opts=pulumi.ResourceOptions(parent=self,
-                                        depends_on=[a for a in (identity.role_assignment, identity.artifact_reader,
-                                                                identity.role_propagation, version_cleanup) if a],
+                                        depends_on=[*identity.assignments, identity.role_propagation,
+                                                    *([version_cleanup] if version_cleanup else [])],
                                         custom_timeouts=TEMPLATE_TIMEOUTS),
         )
         if image.rebuild_on_new_base_image:

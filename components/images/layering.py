@@ -1,5 +1,6 @@
 """Layered images: a recipe that starts from another image's version (`source.image`), so the app image
-is built on the patched base image instead of repeating Windows Update from the marketplace image.
+is built on the patched base image instead of repeating Windows Update from the marketplace image; or
+from a managed image (`source.capture`, one this stack captured; `source.managedImageId`, an existing one).
 
 The base must be built first, in the same graph: the app template takes the base's version ID as its
 source. Its content hash takes the base's template name instead (itself a hash of the base's recipe),
@@ -15,12 +16,12 @@ import pulumi
 from pulumi_azure_native import compute
 
 from ..config.images import Image
-from ..naming import Names
+from ..naming import Names, content_hash
 
 
 @dataclass(frozen=True)
 class LayerSource:
-    version_id: pulumi.Input[str]  # what the template builds on
+    version_id: pulumi.Input[str]  # what the template builds on: a gallery version's or a managed image's ID
     stand_in: str  # what identifies it in the content hash, known before anything exists
 
 
@@ -45,11 +46,20 @@ def pinned_version_id(image: Image, definition: compute.GalleryImage, version: s
 
 
 def layer_source(image: Image, images: Mapping[str, Image], templates: Mapping[str, object],
-                 definitions: Mapping[str, compute.GalleryImage], names: Names) -> Optional[LayerSource]:
-    """The gallery version an image builds on, or None for a marketplace source. templates: the
-    ImageTemplates built so far (build_order puts a base first)."""
-    if image.source.image_version_id:
-        return LayerSource(image.source.image_version_id, image.source.image_version_id)
+                 definitions: Mapping[str, compute.GalleryImage], names: Names,
+                 captures: Mapping[str, object]) -> Optional[LayerSource]:
+    """The gallery version or managed image an image builds on, or None for a marketplace source.
+    templates: the ImageTemplates built so far (build_order puts a base first); captures: the stack's
+    ManagedImageCaptures."""
+    existing = image.source.image_version_id or image.source.managed_image_id
+    if existing:
+        return LayerSource(existing, existing)
+    if image.source.capture:
+        capture = captures[image.source.capture]
+        # The captured image keeps its name when it is captured anew (a new reference VM recipe): its
+        # recipe stands in for it, so a new capture means a new template, and a build on the new image.
+        return LayerSource(capture.image_id,  # type: ignore[attr-defined]
+                           f"capture:{image.source.capture}:{capture.recipe_hash}")  # type: ignore[attr-defined]
     base_name = image.source.image
     if not base_name:
         return None
@@ -62,3 +72,21 @@ def layer_source(image: Image, images: Mapping[str, Image], templates: Mapping[s
     # The build's own version, not the replicated one: the app builds in the home region, where the base
     # version exists once its build is done, and need not wait for other regions' replicas.
     return LayerSource(template.build.artifact_id, template.template_name)  # type: ignore[attr-defined]
+
+
+def source_groups(images: Mapping[str, Image], captures: Mapping[str, object]) -> dict[str, pulumi.Input[str]]:
+    """label -> the resource group of each custom image the built images start from outside the gallery's
+    group: the build identity must be allowed to read images there. One entry per group, since a role name
+    is unique per tenant. captures: the stack's ManagedImageCaptures (a captured image lives in its
+    region's network group)."""
+    groups: dict[str, pulumi.Input[str]] = {}
+    for image in images.values():
+        source = image.source
+        existing = source.image_version_id or source.managed_image_id
+        if existing:
+            group = "/".join(existing.split("/")[:5])  # /subscriptions/<id>/resourceGroups/<rg>
+            groups.setdefault(content_hash(group.lower(), 8), group)
+        elif source.capture:
+            capture = captures[source.capture]
+            groups.setdefault(f"capture-{capture.region}", capture.resource_group_id)  # type: ignore[attr-defined]
+    return groups

@@ -20,7 +20,7 @@ from ..config.fleets import Capture
 from ..config.images import Image
 from ..images.gallery import ImageGallery
 from ..images.replica_plan import replica_counts, target_regions
-from ..naming import Names
+from ..naming import Names, content_hash
 from ..providers.generalize import Generalize, GeneralizeArgs
 from .credentials import AdminCredentials
 from .network import FleetNetwork
@@ -42,6 +42,9 @@ def _shallow_allowed(target: Image, capture: Capture, location: str, protect: bo
 class ManagedImageCapture(pulumi.ComponentResource):
     image_id: pulumi.Output[str]
     version_id: pulumi.Output[str] | None
+    recipe_hash: str  # of what makes the managed image: a template built on it is named after it (layering.py)
+    region: str
+    resource_group_id: pulumi.Output[str]  # where the managed image lives: its region's network group
 
     def __init__(self, capture_name: str, capture: Capture, *, network: FleetNetwork, credentials: AdminCredentials,
                  admin_username: str, subscription_id: pulumi.Input[str], gallery: ImageGallery,
@@ -54,6 +57,8 @@ class ManagedImageCapture(pulumi.ComponentResource):
         net = network
         rg = net.resource_group.name
         vm_name = names.reference_vm(capture_name)
+        self.recipe_hash = content_hash(capture.model_dump(mode="json", exclude={"publish"}))
+        self.region, self.resource_group_id = capture.region, net.resource_group.id
 
         nic = azure_network.NetworkInterface(
             f"{capture_name}-nic", network_interface_name=names.reference_nic(capture_name), resource_group_name=rg,

@@ -21,7 +21,7 @@ from pulumi_azure_native import network, resources
 
 from ..config.fleets import HubEgress, NatGatewayEgress, RegionNetwork
 from ..config.regions import has_zones
-from ..naming import BASTION_SUBNET, BUILD_SUBNET, WORKLOAD_SUBNET, Names
+from ..naming import BASTION_SUBNET, BUILD_SUBNET, CONTAINER_INSTANCE_SUBNET, WORKLOAD_SUBNET, Names
 from .nsg_rules import security_rules
 
 # A NAT gateway is zonal or "no zone", never zone-redundant ("NAT gateway and availability zones",
@@ -46,6 +46,7 @@ class FleetNetwork(pulumi.ComponentResource):
     egress_prefix: Optional[pulumi.Output[str]] = None
     # Private image builds: the build subnet and its network (None where the region has no buildSubnet).
     build_subnet_id: Optional[pulumi.Output[str]] = None
+    container_instance_subnet_id: Optional[pulumi.Output[str]] = None  # isolated builds' (containerInstanceSubnet)
     vnet_id: Optional[pulumi.Output[str]] = None
 
     def __init__(self, name: str, region: str, *, spec: Optional[RegionNetwork], bastion: bool, names: Names,
@@ -71,7 +72,8 @@ class FleetNetwork(pulumi.ComponentResource):
             network_security_group_name=names.nsg(region),
             resource_group_name=self.resource_group.name,
             location=region,
-            security_rules=security_rules(management_from),
+            security_rules=security_rules(management_from, (spec.container_instance_subnet, spec.build_subnet)
+                                          if spec.container_instance_subnet and spec.build_subnet else None),
             tags=names.tags(),
             opts=child,
         )
@@ -87,20 +89,21 @@ class FleetNetwork(pulumi.ComponentResource):
             # Subnets are their own resources; without this every VNet update would drop them.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),
         )
-        workload = network.Subnet(
-            f"{name}-snet-workload",
-            subnet_name=WORKLOAD_SUBNET,
-            virtual_network_name=vnet.name,
-            resource_group_name=self.resource_group.name,
-            address_prefix=spec.workload_subnet,
-            network_security_group={"id": nsg.id},
-            default_outbound_access=False,
-            **(egress := self._egress(name, region, spec, names)),
-            opts=child,
-        )
-        self.subnet_id = workload.id
+        egress = self._egress(name, region, spec, names)
+        # One subnet write per VNet at a time (ARM refuses concurrent ones): each subnet follows the last.
+        chain: list[network.Subnet] = []
+
+        def subnet(key: str, subnet_name: str, prefix: str, **extra) -> network.Subnet:
+            """A subnet with the NSG and the region's explicit egress (never Azure's default outbound access)."""
+            chain.append(network.Subnet(
+                f"{name}-{key}", subnet_name=subnet_name, virtual_network_name=vnet.name,
+                resource_group_name=self.resource_group.name, address_prefix=prefix,
+                network_security_group={"id": nsg.id}, default_outbound_access=False, **egress, **extra,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=chain[-1:])))
+            return chain[-1]
+
+        self.subnet_id = subnet("snet-workload", WORKLOAD_SUBNET, spec.workload_subnet).id
         self.vnet_id = vnet.id
-        last_subnet = workload  # ARM takes one subnet write per VNet at a time: create them in a chain
         if spec.build_subnet:
             # Image Builder's private builds ("Azure VM Image Builder networking options",
             # https://learn.microsoft.com/azure/virtual-machines/security-isolated-image-builds-image-builder
@@ -108,21 +111,17 @@ class FleetNetwork(pulumi.ComponentResource):
             # the subnet, which needs privateLinkServiceNetworkPolicies Disabled, and reaches the build VM
             # on ports 60000-60001 from AzureLoadBalancer: the workload NSG's first rule admits that. The
             # build VM leaves by the same explicit egress as the fleets (Windows Update, the artifact store).
-            build = network.Subnet(
-                f"{name}-snet-build",
-                subnet_name=BUILD_SUBNET,
-                virtual_network_name=vnet.name,
-                resource_group_name=self.resource_group.name,
-                address_prefix=spec.build_subnet,
-                network_security_group={"id": nsg.id},
-                private_link_service_network_policies="Disabled",
-                default_outbound_access=False,
-                **egress,
-                # One subnet change at a time on a VNet: ARM refuses concurrent subnet writes.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
-            )
-            self.build_subnet_id = build.id
-            last_subnet = build
+            self.build_subnet_id = subnet("snet-build", BUILD_SUBNET, spec.build_subnet,
+                                          private_link_service_network_policies="Disabled").id
+        if spec.build_subnet and spec.container_instance_subnet:
+            # Isolated builds with the firm's own container-instance subnet: Image Builder runs its container
+            # instance here instead of a proxy VM behind Private Link, and drives the build VM from it (the
+            # NSG's allow-winrm-from-image-builder). Container groups need the subnet delegated to them
+            # ("Deploy container instances into an Azure virtual network"); it leaves by the same egress.
+            self.container_instance_subnet_id = subnet(
+                "snet-build-aci", CONTAINER_INSTANCE_SUBNET, spec.container_instance_subnet,
+                delegations=[{"name": "container-groups", "service_name": "Microsoft.ContainerInstance/containerGroups"}]).id
+        last_subnet = chain[-1]
 
         if bastion and spec.bastion_subnet:
             bastion_subnet = network.Subnet(
@@ -159,7 +158,8 @@ class FleetNetwork(pulumi.ComponentResource):
                 opts=child,
             )
         self.register_outputs({"resourceGroup": self.resource_group.name, "subnetId": self.subnet_id,
-                               "egressPrefix": self.egress_prefix, "buildSubnetId": self.build_subnet_id})
+                               "egressPrefix": self.egress_prefix, "buildSubnetId": self.build_subnet_id,
+                               "containerInstanceSubnetId": self.container_instance_subnet_id})
 
     def _egress(self, name: str, region: str, spec: RegionNetwork, names: Names) -> dict:
         """The workload subnet's explicit path to the internet, as Subnet inputs."""

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-# A network address in a rule's source: the stack's AzureBastionSubnet prefix, filled in at build time.
+# Network addresses filled in at build time: the stack's AzureBastionSubnet prefix; the container-instance
+# and build subnets of isolated image builds (network.<region>.containerInstanceSubnet, buildSubnet).
 BASTION = "<AzureBastionSubnet>"
-RDP, WINRM = "3389", "5985-5986"
+BUILDER = "<containerInstanceSubnet>"
+BUILD_VMS = "<buildSubnet>"
+RDP, WINRM, WINRM_HTTPS = "3389", "5985-5986", "5986"
 
 
 class Rule(NamedTuple):
@@ -31,6 +34,7 @@ class Rule(NamedTuple):
     protocol: str  # Tcp / Udp / *
     source: str  # an address prefix, a service tag, or BASTION
     ports: tuple[str, ...]  # destination ports on the fleet VMs
+    destination: str = "*"  # an address prefix, or BUILD_VMS
 
 
 INBOUND: tuple[Rule, ...] = (
@@ -47,6 +51,10 @@ INBOUND: tuple[Rule, ...] = (
     Rule(200, "allow-rdp-from-bastion", "Allow", "Tcp", BASTION, (RDP,)),
     # WinRM (HTTP 5985, HTTPS 5986) through Bastion's native-client tunnel (`az network bastion tunnel`).
     Rule(210, "allow-winrm-from-bastion", "Allow", "Tcp", BASTION, (WINRM,)),
+    # Isolated image builds: Image Builder's container instance drives the build VM over WinRM (HTTPS), from
+    # its own subnet to the build subnet only ("Azure VM Image Builder networking options", bring your own
+    # build VM and container instance subnets). The fleets' management stays closed to it (rule 300).
+    Rule(220, "allow-winrm-from-image-builder", "Allow", "Tcp", BUILDER, (WINRM_HTTPS,), BUILD_VMS),
     # Everyone else in the virtual network (and peered ones): no RDP, TCP or UDP, and no WinRM. This
     # outranks Azure's AllowVnetInBound (65000).
     Rule(300, "deny-management-from-vnet", "Deny", "*", "VirtualNetwork", (RDP, WINRM)),
@@ -56,19 +64,22 @@ INBOUND: tuple[Rule, ...] = (
 )
 
 
-def security_rules(bastion_prefix: Optional[str]) -> list[dict]:
+def security_rules(bastion_prefix: Optional[str], builder: Optional[tuple[str, str]] = None) -> list[dict]:
     """INBOUND as azure-native security rules. bastion_prefix: the AzureBastionSubnet's CIDR when the
-    stack deploys Bastion; None leaves the Allow rows that name BASTION out."""
+    stack deploys Bastion; None leaves the Allow rows that name BASTION out. builder: the container-instance
+    and build subnets' CIDRs of isolated image builds; None leaves the row that names them out."""
     rules = []
+    filled = {BASTION: bastion_prefix, **dict(zip((BUILDER, BUILD_VMS), builder or (None, None)))}
     for rule in INBOUND:
-        if rule.source == BASTION and bastion_prefix is None:
+        if filled.get(rule.source, "") is None:
             continue
         ports = {"destination_port_range": rule.ports[0]} if len(rule.ports) == 1 else {
             "destination_port_ranges": list(rule.ports)}
         rules.append({
             "name": rule.name, "priority": rule.priority, "direction": "Inbound", "access": rule.access,
             "protocol": rule.protocol,
-            "source_address_prefix": bastion_prefix if rule.source == BASTION else rule.source,
-            "source_port_range": "*", "destination_address_prefix": "*", **ports,
+            "source_address_prefix": filled.get(rule.source, rule.source),
+            "source_port_range": "*", "destination_address_prefix": filled.get(rule.destination, rule.destination),
+            **ports,
         })
     return rules

@@ -125,6 +125,11 @@ def fleet(**fields) -> dict[str, Any]:
     return {"region": "uksouth", "image": IMG, "count": 3, "subnetId": SUBNET, **fields}
 
 
+def clipped(shown: str) -> str:
+    """A value as an error line shows it: up to 80 characters, else its first 30 and last 47 around '...'."""
+    return shown if len(shown) <= 80 else shown[:30] + "..." + shown[-47:]
+
+
 def line(key: str, value: str | None, allowed: str) -> str:
     shown = "" if value is None else f" = {value}"
     return f"Pulumi.dev.yaml: {NS}:{key}{shown}: {allowed}"

@@ -21,6 +21,7 @@ from offline import plan as offline_plan
 from offline.plan import stack_config
 from tests.config.loading import (
     FILE_CUSTOMIZER,
+    clipped,
     IMG,
     NS,
     REGIONS_TAIL,
@@ -88,7 +89,7 @@ def test_customizer_and_validator_names_follow_azures_rule_not_the_template_name
     assert problems(with_(f"images.{IMG}.customize[1].name", "two\nlines")) == [line(
         f"images.{IMG}.customize[1].name", "'two\\nlines'", f"must be {rules.CUSTOMIZER_NAME_RULE}")]
     assert problems(with_(f"images.{IMG}.customize[1].name", "r" * 257)) == [line(
-        f"images.{IMG}.customize[1].name", repr("r" * 257)[:77] + "...", f"must be {rules.CUSTOMIZER_NAME_RULE}")]
+        f"images.{IMG}.customize[1].name", clipped(repr("r" * 257)), f"must be {rules.CUSTOMIZER_NAME_RULE}")]
 
 
 def test_file_destination_is_a_full_windows_path():

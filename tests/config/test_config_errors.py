@@ -59,7 +59,8 @@ def test_null_value_is_shown_as_null():
 
 def test_long_values_are_cut_to_keep_the_line_short():
     [only] = problems(with_("owner", "x" * 300))
-    assert only == line("owner", "'" + "x" * 76 + "...", "string should have at most 256 characters")
+    # The first 30 and the last 47 characters: the end is what tells two resource IDs apart.
+    assert only == line("owner", "'" + "x" * 29 + "..." + "x" * 46 + "'", "string should have at most 256 characters")
 
 
 def test_several_problems_give_one_line_each():

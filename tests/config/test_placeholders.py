@@ -16,8 +16,8 @@ PROD_LINES = [
     "Pulumi.prod.yaml: image-factory:images.win2025-app.customize[1].sha256Checksum = "
     "'0000000000000000000000000000000000000000000000000000000000000000': is a placeholder: put the SHA-256 of the "
     "file at sourceUri/scriptUri (Get-FileHash -Algorithm SHA256, or sha256sum) here",
-    "Pulumi.prod.yaml: image-factory:artifactStorageAccountId = '/subscriptions/00000000-0000-0000-0000-000000000000"
-    "/resourceGroups/rg-artifa...: is a placeholder: put your artifact storage account's ID (az storage account "
+    "Pulumi.prod.yaml: image-factory:artifactStorageAccountId = '/subscriptions/00000000-0000-"
+    "...oft.Storage/storageAccounts/stcontosoartifacts': is a placeholder: put your artifact storage account's ID (az storage account "
     "show -n <name> --query id) here",
 ]
 

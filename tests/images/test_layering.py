@@ -68,4 +68,5 @@ def test_a_source_is_a_marketplace_image_or_a_version_never_both():
     with pytest.raises(ConfigError) as error:
         plan("dev", overrides={"image-factory:images": images})
     assert str(error.value).endswith(
-        "give a marketplace image (publisher, offer, sku, version), or image, or imageVersionId")
+        "give one of: a marketplace image (publisher, offer, sku, version), image, imageVersionId, capture or "
+        "managedImageId")

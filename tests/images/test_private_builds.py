@@ -7,7 +7,8 @@ import pytest
 
 from components.config.loading import ConfigError
 from offline.plan import plan
-from tests.graph import ASSIGNMENT, ROLE, ROLE_PROPAGATION, SUBNET, TEMPLATE, depends_on, one, resources, stack_value
+from tests.graph import (ASSIGNMENT, NSG, ROLE, ROLE_PROPAGATION, SUBNET, TEMPLATE, depends_on, one, resources,
+                         stack_value)
 
 NETWORK_ACTIONS = {"Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"}
 
@@ -24,8 +25,53 @@ def test_prods_templates_build_in_its_own_build_subnet(plans):
     for template in templates:
         vnet = template["inputs"]["vmProfile"]["vnetConfig"]
         assert vnet["subnetId"].endswith("/virtualNetworks/vnet-imgfactory-prod-uks/subnets/snet-build")
-        assert vnet["proxyVmSize"] == "Standard_A1_v2"
+        # Isolated builds: the container instance runs in prod's delegated subnet, so no proxy VM size is sent
+        # (Image Builder refuses one together with containerInstanceSubnetId).
+        assert vnet["containerInstanceSubnetId"].endswith("/vnet-imgfactory-prod-uks/subnets/snet-build-aci")
+        assert "proxyVmSize" not in vnet
         assert subnet in depends_on(doc, template, SUBNET)
+        assert _aci_subnet(doc) in depends_on(doc, template, SUBNET)
+
+
+def _aci_subnet(doc: dict) -> dict:
+    return one(doc, SUBNET, "net-uksouth-snet-build-aci")
+
+
+def test_the_container_instance_subnet_is_delegated_and_leaves_by_the_regions_egress(plans):
+    inputs = _aci_subnet(plans["prod"])["inputs"]
+    assert inputs["addressPrefix"] == "10.30.3.0/27"
+    assert inputs["delegations"] == [{"name": "container-groups",
+                                      "serviceName": "Microsoft.ContainerInstance/containerGroups"}]
+    assert inputs["defaultOutboundAccess"] is False and "natGateway" in inputs
+    # ARM takes one subnet write per VNet at a time: it follows the build subnet.
+    assert _build_subnet(plans["prod"]) in depends_on(plans["prod"], _aci_subnet(plans["prod"]), SUBNET)
+
+
+def test_the_container_instance_may_reach_the_build_vms_winrm_and_nothing_else(plans):
+    rules = {r["name"]: r for r in one(plans["prod"], NSG, "net-uksouth-nsg")["inputs"]["securityRules"]}
+    rule = rules["allow-winrm-from-image-builder"]
+    assert (rule["sourceAddressPrefix"], rule["destinationAddressPrefix"], rule["destinationPortRange"],
+            rule["access"], rule["protocol"]) == ("10.30.3.0/27", "10.30.2.0/24", "5986", "Allow", "Tcp")
+    # Below the deny of management from the VNet (300), which still closes the fleets' WinRM to it.
+    assert rule["priority"] < rules["deny-management-from-vnet"]["priority"]
+    # A region without isolated builds has no such rule.
+    eastus = one(plans["prod"], NSG, "net-eastus-nsg")["inputs"]["securityRules"]
+    assert "allow-winrm-from-image-builder" not in {r["name"] for r in eastus}
+
+
+def test_without_a_container_instance_subnet_a_private_build_uses_the_proxy_vm():
+    network = stack_value("prod", "image-factory:network")
+    del network["uksouth"]["containerInstanceSubnet"]
+    images = stack_value("prod", "image-factory:images")
+    images["win2025-app"]["build"]["proxyVmSize"] = "Standard_A2_v2"
+    doc = plan("prod", overrides={"image-factory:network": network, "image-factory:images": images})
+    vnets = {t["name"]: t["inputs"]["vmProfile"]["vnetConfig"] for t in resources(doc, TEMPLATE)}
+    assert {k: set(v) for k, v in vnets.items()} == {"win2025-base-template": {"subnetId"},
+                                                    "win2025-app-template": {"subnetId", "proxyVmSize"}}
+    assert vnets["win2025-app-template"]["proxyVmSize"] == "Standard_A2_v2"
+    assert not [s for s in resources(doc, SUBNET) if s["name"].endswith("snet-build-aci")]
+    rules = one(doc, NSG, "net-uksouth-nsg")["inputs"]["securityRules"]
+    assert "allow-winrm-from-image-builder" not in {r["name"] for r in rules}
 
 
 def test_the_build_subnet_is_set_up_as_image_builder_needs(plans):

@@ -26,7 +26,8 @@ def test_prod_replica_counts_follow_the_fleets(plans):
 
 def test_configured_replica_count_wins(plans):
     assert _replicas(plans["dev"]) == {"win2025-base": {"uksouth": 1}}  # explicit 1 in Pulumi.dev.yaml
-    assert _replicas(plans["capture"]) == {"win2025-base": {"uksouth": 20}}  # 1000-VM scale set
+    # 1000-VM scale set; the image built on the capture serves no fleet: one replica.
+    assert _replicas(plans["capture"]) == {"win2025-base": {"uksouth": 20}, "win2025-ref-hardened": {"uksouth": 1}}
 
 
 def test_the_template_distributes_one_replica_to_the_home_region_only(stack_plan):

@@ -1,0 +1,138 @@
+"""Builds on existing subnets (build.subnetId, build.containerInstanceSubnetId): the template takes the IDs
+as given, the identity gets Microsoft's networking role on that network only, and every combination
+Image Builder refuses is one clear line before anything is registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import azure_rules as rules
+from components.config.loading import ConfigError
+from offline.plan import plan
+from tests.config.loading import clipped
+from tests.graph import ASSIGNMENT, ROLE, ROLE_PROPAGATION, TEMPLATE, depends_on, one, resources, stack_value
+
+NET = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-corp-net/providers/"
+       "Microsoft.Network/virtualNetworks/vnet-corp-uks")
+OTHER_NET = NET.replace("vnet-corp-uks", "vnet-other")
+BUILD_SUBNET, ACI_SUBNET = f"{NET}/subnets/snet-aib", f"{NET}/subnets/snet-aib-aci"
+
+
+def _dev(build: dict, network: dict | None = None) -> dict:
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["build"].update(build)
+    overrides = {"image-factory:images": images}
+    if network is not None:
+        overrides["image-factory:network"] = network
+    return plan("dev", overrides=overrides)
+
+
+def _error(build: dict, network: dict | None = None) -> str:
+    with pytest.raises(ConfigError) as error:
+        _dev(build, network)
+    return str(error.value)
+
+
+def test_an_existing_subnet_and_its_container_instance_subnet_go_to_the_template_as_given():
+    doc = _dev({"subnetId": BUILD_SUBNET, "containerInstanceSubnetId": ACI_SUBNET})
+    [template] = resources(doc, TEMPLATE)
+    assert template["inputs"]["vmProfile"]["vnetConfig"] == {"subnetId": BUILD_SUBNET,
+                                                             "containerInstanceSubnetId": ACI_SUBNET}
+
+
+def test_an_existing_subnet_without_container_instances_sends_the_proxy_size_only_when_given():
+    [template] = resources(_dev({"subnetId": BUILD_SUBNET}), TEMPLATE)
+    assert template["inputs"]["vmProfile"]["vnetConfig"] == {"subnetId": BUILD_SUBNET}
+    [template] = resources(_dev({"subnetId": BUILD_SUBNET, "proxyVmSize": "Standard_A2_v2"}), TEMPLATE)
+    assert template["inputs"]["vmProfile"]["vnetConfig"] == {"subnetId": BUILD_SUBNET, "proxyVmSize": "Standard_A2_v2"}
+
+
+def test_the_identity_may_join_the_existing_network_and_no_other():
+    doc = _dev({"subnetId": BUILD_SUBNET})
+    [role] = [r for r in resources(doc, ROLE) if r["name"].startswith("network-role")]
+    [join] = [a for a in resources(doc, ASSIGNMENT) if a["name"].startswith("network-join")]
+    assert role["name"] != "network-role"  # the unsuffixed names are the program's own network's
+    assert role["inputs"]["scope"] == join["inputs"]["scope"] == NET and role["inputs"]["assignableScopes"] == [NET]
+    assert set(role["inputs"]["permissions"][0]["actions"]) == {
+        "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"}
+    # Role names are unique per tenant: the group is part of it, since another group may hold a vnet-corp-uks.
+    assert "rg-corp-net/vnet-corp-uks" in role["inputs"]["roleName"]
+    assert join in depends_on(doc, one(doc, ROLE_PROPAGATION), ASSIGNMENT)
+    # No network of the program's is made for the build: dev has none in uksouth.
+    assert not [r for r in resources(doc, ROLE) if r["name"] == "network-role"]
+
+
+def test_a_new_subnet_is_a_new_template():
+    before = one(_dev({"subnetId": BUILD_SUBNET}), TEMPLATE)["inputs"]["imageTemplateName"]
+    after = one(_dev({"subnetId": f"{NET}/subnets/snet-aib2"}), TEMPLATE)["inputs"]["imageTemplateName"]
+    isolated = one(_dev({"subnetId": BUILD_SUBNET, "containerInstanceSubnetId": ACI_SUBNET}),
+                   TEMPLATE)["inputs"]["imageTemplateName"]
+    assert len({before, after, isolated}) == 3
+
+
+KEY = "Pulumi.dev.yaml: image-factory:images.win2025-base.build"
+
+
+def _id(value: str) -> str:
+    return clipped(repr(value))
+
+
+@pytest.mark.parametrize("build, line", [
+    ({"private": True, "subnetId": BUILD_SUBNET},
+     f"{KEY}.subnetId = {_id(BUILD_SUBNET)}: cannot be combined with private: true: give private (the build subnet of "
+     "the program's network) or subnetId (an existing subnet), not both"),
+    ({"containerInstanceSubnetId": ACI_SUBNET},
+     f"{KEY}.containerInstanceSubnetId = {_id(ACI_SUBNET)}: needs subnetId: Image Builder takes a container-instance "
+     "subnet only with the build VM's own subnet, in the same network"),
+    ({"subnetId": BUILD_SUBNET, "containerInstanceSubnetId": f"{OTHER_NET}/subnets/snet-aci"},
+     f"{KEY}.containerInstanceSubnetId = {_id(OTHER_NET + '/subnets/snet-aci')}: must be a subnet of subnetId's virtual "
+     f"network ({NET}), as Image Builder requires"),
+    ({"subnetId": BUILD_SUBNET, "containerInstanceSubnetId": BUILD_SUBNET},
+     f"{KEY}.containerInstanceSubnetId = {_id(BUILD_SUBNET)}: must differ from subnetId: the container instance's "
+     "subnet is delegated to Microsoft.ContainerInstance/containerGroups, which leaves no room for the build VM"),
+    ({"subnetId": BUILD_SUBNET, "containerInstanceSubnetId": ACI_SUBNET, "proxyVmSize": "Standard_A1_v2"},
+     f"{KEY}.proxyVmSize = 'Standard_A1_v2': must not be set for a build with a container-instance subnet: no proxy "
+     "VM is deployed then, and Image Builder refuses the template"),
+    ({"proxyVmSize": "Standard_A1_v2"},
+     f"{KEY}.proxyVmSize = 'Standard_A1_v2': applies only to a build in a network (private: true or subnetId): the "
+     "proxy VM sits in the build subnet"),
+])
+def test_what_image_builder_refuses_is_one_line(build, line):
+    assert line in _error(build).split("\n")
+
+
+def test_a_subnet_id_must_be_a_subnet_id():
+    message = _error({"subnetId": NET})
+    assert message == f"{KEY}.subnetId = {_id(NET)}: must be {rules.SUBNET_ID_RULE}"
+
+
+def test_proxy_size_is_refused_for_a_private_build_in_an_isolated_network():
+    images = stack_value("prod", "image-factory:images")
+    images["win2025-base"]["build"]["proxyVmSize"] = "Standard_A1_v2"
+    with pytest.raises(ConfigError) as error:
+        plan("prod", overrides={"image-factory:images": images})
+    assert str(error.value) == (
+        "Pulumi.prod.yaml: image-factory:images.win2025-base.build.proxyVmSize = 'Standard_A1_v2': must not be set "
+        "for a build with a container-instance subnet: no proxy VM is deployed then, and Image Builder refuses the "
+        "template")
+
+
+def test_a_container_instance_subnet_needs_a_build_subnet():
+    network = stack_value("prod", "image-factory:network")
+    del network["uksouth"]["buildSubnet"]
+    images = stack_value("prod", "image-factory:images")
+    for image in images.values():
+        image["build"].pop("private", None)
+    with pytest.raises(ConfigError) as error:
+        plan("prod", overrides={"image-factory:network": network, "image-factory:images": images})
+    assert str(error.value) == (
+        "Pulumi.prod.yaml: image-factory:network.uksouth.containerInstanceSubnet = '10.30.3.0/27': needs buildSubnet: "
+        "the container instance reaches the build VM there")
+
+
+def test_the_container_instance_subnet_must_not_overlap_the_others():
+    network = stack_value("prod", "image-factory:network")
+    network["uksouth"]["containerInstanceSubnet"] = "10.30.2.0/27"
+    with pytest.raises(ConfigError) as error:
+        plan("prod", overrides={"image-factory:network": network})
+    assert "buildSubnet 10.30.2.0/24 and containerInstanceSubnet 10.30.2.0/27 must not overlap" in str(error.value)
