@@ -32,6 +32,27 @@ MANAGED_IMAGE = Policy(
     "https://learn.microsoft.com/azure/virtual-machines/image-builder-overview",
     resource=lambda r: list(_managed_image_output(r)))
 
+# --- vnetConfig as Image Builder takes it -------------------------------------------------------------------
+
+
+def _vnet_config(r: dict):
+    vnet = get(r["inputs"], "vmProfile.vnetConfig") if r["type"] == TEMPLATE else None
+    if not vnet:
+        return
+    aci, subnet = vnet.get("containerInstanceSubnetId"), vnet.get("subnetId")
+    if aci and not subnet:
+        yield "vnetConfig.containerInstanceSubnetId without subnetId: Image Builder takes it only with the build subnet"
+    elif aci and known(aci) and known(subnet) and rules.vnet_of(str(aci)).lower() != rules.vnet_of(str(subnet)).lower():
+        yield "vnetConfig.containerInstanceSubnetId is not in subnetId's virtual network, as Image Builder requires"
+    if aci and vnet.get("proxyVmSize"):
+        yield "vnetConfig.proxyVmSize with containerInstanceSubnetId: no proxy VM is deployed then, and Azure refuses it"
+
+
+VNET_CONFIG = Policy(
+    "image-builder-vnet-config", "A template's vnetConfig is one Image Builder accepts.",
+    "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-json#vnetconfig-optional",
+    resource=lambda r: list(_vnet_config(r)))
+
 # --- automatic platform patching needs a customer schedule ----------------------------------------------
 
 
@@ -122,4 +143,4 @@ REPLICA_COUNTS = Policy(
     "https://learn.microsoft.com/azure/virtual-machines/azure-compute-gallery#scaling",
     stack=lambda rs: list(_replicas(rs)))
 
-AZURE = [MANAGED_IMAGE, PATCHING, ZONES, REPLICA_COUNTS]
+AZURE = [MANAGED_IMAGE, VNET_CONFIG, PATCHING, ZONES, REPLICA_COUNTS]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
 
-from components.config.azure_rules import SHA256
-from components.images.build_identity import STORAGE_BLOB_DATA_READER
+from components.config.azure_rules import SHA256, vnet_of
+from components.images.build_identity import (BUILD_NETWORK_ACTIONS, SOURCE_READ_ACTIONS,
+                                             STORAGE_BLOB_DATA_READER)
 from components.naming import BASE_TAGS
 
 from .model import Policy, UNKNOWN, arm_id_name, get, in_component, known, stack_of, walk
@@ -162,9 +163,33 @@ PROD_PROTECTED = Policy("prod-protected", "prod's gallery, image definitions and
 BUILD_IDENTITY = "image-factory:build_identity:BuildIdentity"
 
 
+def _used_outside(resources: list[dict]) -> dict[str, list[str]]:
+    """Scopes outside the stack the templates use -> the documented actions the identity may hold there: the
+    network of a build subnet (networking role), the resource group of a custom source image (read)."""
+    used: dict[str, list[str]] = {}
+    for r in resources:
+        if r["type"] != TEMPLATE:
+            continue
+        vnet = get(r["inputs"], "vmProfile.vnetConfig") or {}
+        for subnet in (vnet.get("subnetId"), vnet.get("containerInstanceSubnetId")):
+            if known(subnet) and subnet != UNKNOWN and "/subnets/" in str(subnet).lower():
+                used[vnet_of(str(subnet)).lower()] = BUILD_NETWORK_ACTIONS
+        source = r["inputs"].get("source") or {}
+        image = source.get("imageId") or source.get("imageVersionId")
+        if known(image) and image != UNKNOWN and is_valid_resource_id(str(image)):
+            used["/".join(str(image).split("/")[:5]).lower()] = SOURCE_READ_ACTIONS
+    return used
+
+
 def _identity_scope(resources: list[dict]):
     groups = {str(r["inputs"].get("resourceGroupName")).lower() for r in resources
               if r["type"] == "azure-native:resources:ResourceGroup"}
+    used = _used_outside(resources)
+    # The identity's own roles by scope: what an assignment there may grant.
+    actions = {str(r["inputs"].get("scope")).lower(): {a for p in r["inputs"].get("permissions") or []
+                                                         for a in p.get("actions") or []}
+               for r in resources if r["type"] == "azure-native:authorization:RoleDefinition"
+               and in_component(r, BUILD_IDENTITY)}
     for r in resources:
         if r["type"] != "azure-native:authorization:RoleAssignment" or not in_component(r, BUILD_IDENTITY):
             continue
@@ -174,12 +199,15 @@ def _identity_scope(resources: list[dict]):
         parts = parse_resource_id(scope) if is_valid_resource_id(scope) else {}
         if arm_id_name(scope, "storageAccounts") and role.lower().endswith(STORAGE_BLOB_DATA_READER):
             continue  # the artifact store, read-only
+        if scope.lower() in used and actions.get(scope.lower(), {"*"}) <= set(used[scope.lower()]):
+            continue  # a build subnet's network or a source image's group, with Microsoft's actions for it only
         if (parts.get("resource_group") or "").lower() not in groups:
             yield r["urn"], f"the build identity's role assignment reaches {scope}, beyond the stack's own resource groups"
 
 
 IDENTITY_SCOPE = Policy(
-    "build-identity-scope", "The build identity's roles reach only its own resource groups and the artifact store.",
+    "build-identity-scope", "The build identity's roles reach only its own resource groups, the artifact store, and "
+    "the networks and source images its templates use (with Microsoft's documented actions there).",
     "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli",
     stack=lambda rs: list(_identity_scope(rs)))
 

@@ -182,3 +182,49 @@ def test_the_artifact_store_is_allowed_only_for_reading_blobs(plans):
     contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"  # Azure built-in Contributor
     reader["inputs"]["roleDefinitionId"] = reader["inputs"]["roleDefinitionId"].rsplit("/", 1)[0] + "/" + contributor
     only(firm.IDENTITY_SCOPE, doc, "stcontosoartifacts, beyond the stack's own resource groups")
+
+
+NET = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-corp-net/providers/"
+       "Microsoft.Network/virtualNetworks/vnet-corp-uks")
+GOLDEN = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-golden/providers/"
+          "Microsoft.Compute/images/img-ws2025-golden")
+
+
+@pytest.fixture(scope="module")
+def outside_scopes_plan():
+    """dev building in an existing subnet, on an existing managed image: both outside the stack's groups."""
+    from offline.plan import plan
+    from tests.graph import stack_value
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["build"]["subnetId"] = f"{NET}/subnets/snet-aib"
+    images["win2025-base"]["source"] = {"managedImageId": GOLDEN}
+    return plan("dev", overrides={"image-factory:images": images})
+
+
+def test_the_identity_may_reach_the_network_and_source_its_templates_use(outside_scopes_plan):
+    assert firm.IDENTITY_SCOPE.evaluate(outside_scopes_plan["resources"]) == []
+
+
+def test_there_only_with_microsofts_actions_and_only_where_a_template_uses_it(outside_scopes_plan):
+    doc = copy.deepcopy(outside_scopes_plan)
+    [role] = [r for r in resources(doc, "azure-native:authorization:RoleDefinition") if r["name"].startswith("network-role-")]
+    role["inputs"]["permissions"][0]["actions"].append("Microsoft.Network/virtualNetworks/write")
+    only(firm.IDENTITY_SCOPE, doc, "vnet-corp-uks, beyond the stack's own resource groups")
+    doc = copy.deepcopy(outside_scopes_plan)
+    [template] = resources(doc, TEMPLATE)
+    template["inputs"]["source"] = {"type": "PlatformImage"}  # rg-golden is no longer a source's group
+    only(firm.IDENTITY_SCOPE, doc, "rg-golden, beyond the stack's own resource groups")
+
+
+@pytest.mark.parametrize("vnet_config, fragment", [
+    ({"containerInstanceSubnetId": f"{NET}/subnets/aci"}, "without subnetId"),
+    ({"subnetId": f"{NET}/subnets/aib", "containerInstanceSubnetId": NET.replace("corp-uks", "other") + "/subnets/aci"},
+     "not in subnetId's virtual network"),
+    ({"subnetId": f"{NET}/subnets/aib", "containerInstanceSubnetId": f"{NET}/subnets/aci", "proxyVmSize": "Standard_A1_v2"},
+     "proxyVmSize with containerInstanceSubnetId"),
+])
+def test_a_vnet_config_image_builder_refuses(plans, vnet_config, fragment):
+    assert azure.VNET_CONFIG.evaluate(plans["prod"]["resources"]) == []  # prod's isolated builds pass
+    doc = copy.deepcopy(plans["prod"])
+    resources(doc, TEMPLATE)[0]["inputs"]["vmProfile"]["vnetConfig"] = vnet_config
+    only(azure.VNET_CONFIG, doc, fragment)
