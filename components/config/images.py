@@ -83,10 +83,15 @@ Customizer = Annotated[
 ]
 
 
+# Image Builder's validators: PowerShell, and File (uploads what a validation script needs; same keys as the
+# File customizer). Shell validators are Linux-only, and these images are Windows.
+Validator = Annotated[Union[PowerShellValidator, FileCustomizer], Field(discriminator="type")]
+
+
 class Validation(Model):
     continue_distribute_on_failure: bool = False
     source_validation_only: bool = False
-    in_vm_validations: list[PowerShellValidator] = Field(default=[], alias="inVMValidations")
+    in_vm_validations: list[Validator] = Field(default=[], alias="inVMValidations")
 
 
 class ErrorHandling(Model):

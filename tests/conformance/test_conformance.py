@@ -106,3 +106,29 @@ def test_hub_egress_conforms_to_arm_schema(schema_dir):
     doc = plan("prod", overrides={"image-factory:network": network})
     problems = _conformance_problems("prod", doc, schema_dir, {"azure-native:network:RouteTable", *MUST_VALIDATE})
     assert not problems, f"prod with a hub: {len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+def test_recipes_no_shipped_stack_uses_conform_to_arm_schema(schema_dir):
+    """Image Builder features the shipped stacks do not use: an existing build subnet with its container-instance
+    subnet, a managed image source, a File validator; and a proxy VM size for a build without one."""
+    net = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-corp-net/providers/"
+           "Microsoft.Network/virtualNetworks/vnet-corp-uks/subnets/")
+    images = {name: dict(image) for name, image in
+              (yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["image-factory:images"]).items()}
+    base = images["win2025-base"]
+    base["source"] = {"managedImageId": "/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-golden/"
+                                        "providers/Microsoft.Compute/images/img-ws2025-golden"}
+    base["build"] = {**base.get("build", {}), "subnetId": net + "snet-aib", "containerInstanceSubnetId": net + "snet-aci"}
+    base["validate"] = {"inVMValidations": [{
+        "type": "File", "name": "validation script", "sourceUri": "https://stcontoso.blob.core.windows.net/aib/check.ps1",
+        "destination": "C:\\ImageFactory\\check.ps1", "sha256Checksum": "a" * 64}]}
+    doc = plan("dev", overrides={"image-factory:images": images})
+    [template] = [r for r in doc["resources"] if r["type"] == "azure-native:virtualmachineimages:VirtualMachineImageTemplate"]
+    assert template["inputs"]["validate"]["inVMValidations"][0]["type"] == "File"
+    problems = _conformance_problems("dev", doc, schema_dir, MUST_VALIDATE - {"azure-native:network:VirtualNetwork",
+                                                                             "azure-native:network:Subnet",
+                                                                             "azure-native:network:NatGateway",
+                                                                             "azure-native:network:PublicIPPrefix"})
+    base["build"] = {"subnetId": net + "snet-aib", "proxyVmSize": "Standard_A2_v2"}
+    problems += _conformance_problems("dev", plan("dev", overrides={"image-factory:images": images}), schema_dir, set())
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)

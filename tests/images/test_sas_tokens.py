@@ -56,3 +56,13 @@ def test_use_sas_token_needs_the_secret():
     # The key looks like a secret (sas, token), so even its `true` is hidden.
     assert str(error.value) == ("Pulumi.dev.yaml: image-factory:images.win2025-base.customize[4].useSasToken = [secret]: "
                                 "needs the SAS token: pulumi config set --secret image-factory:artifactSasToken '<token>'")
+
+
+def test_a_file_validator_downloads_with_the_token_too():
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["validate"]["inVMValidations"].append({**FILE_CUSTOMIZER, "useSasToken": True})
+    validator = _template(images)["validate"]["inVMValidations"][-1]
+    assert validator["type"] == "File" and validator["sourceUri"] == "[secret]" and "useSasToken" not in validator
+    with pytest.raises(ConfigError) as error:
+        _template(images, token=None)
+    assert "validate.inVMValidations[1].useSasToken = [secret]: needs the SAS token" in str(error.value)
