@@ -1,0 +1,121 @@
+"""components/config/build_checks.py: where a build runs and what it starts from, each rule with the exact
+line a user sees, on both sides (the config that breaks it, and the nearest one that does not). Config
+loads without a plan, so these are fast: `make mutation MODULE=cross_checks` runs them."""
+
+from __future__ import annotations
+
+from components.config.loading import ConfigError
+from tests.config.loading import IMG, clipped, line, load_raw, with_
+
+VNET = "/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/"
+AIB, ACI = f"{VNET}vnet-a/subnets/aib", f"{VNET}vnet-a/subnets/aci"
+OTHER_ACI = f"{VNET}vnet-b/subnets/aci"
+HOME = {"addressSpace": "10.20.0.0/16", "workloadSubnet": "10.20.1.0/24", "buildSubnet": "10.20.2.0/24"}
+BUILD = f"images.{IMG}.build"
+
+
+def _build(**fields) -> dict:
+    raw = with_("network.uksouth", HOME)
+    for key, value in fields.items():
+        raw = with_(f"{BUILD}.{key}", value, raw)
+    return raw
+
+
+def _lines(raw: dict) -> list[str]:
+    """The problems of raw, or [] when it loads."""
+    try:
+        load_raw(raw)
+    except ConfigError as error:
+        return str(error).split("\n")
+    return []
+
+
+def _id(value: str) -> str:
+    return clipped(repr(value))
+
+
+def test_a_private_build_needs_the_locations_build_subnet():
+    wanted = line(f"{BUILD}.private", "true", "needs network.uksouth.buildSubnet (and its addressSpace, workloadSubnet): "
+                  "private builds run in the stack location's network")
+    assert _lines(with_(f"{BUILD}.private", True)) == [wanted]
+    assert _lines(_build(private=True)) == []
+    # A pinned image is not built: its build settings are not checked.
+    assert _lines(with_(f"images.{IMG}.pinned", {"version": "1.0.0", "regions": ["uksouth"]},
+                        with_(f"{BUILD}.private", True))) == []
+
+
+def test_private_or_an_existing_subnet_not_both():
+    assert _lines(_build(private=True, subnetId=AIB)) == [line(
+        f"{BUILD}.subnetId", _id(AIB), "cannot be combined with private: true: give private (the build subnet of the "
+        "program's network) or subnetId (an existing subnet), not both")]
+    assert _lines(_build(subnetId=AIB)) == [] and _lines(_build(private=True)) == []
+
+
+def test_a_container_instance_subnet_needs_the_build_subnet_beside_it():
+    assert _lines(_build(containerInstanceSubnetId=ACI)) == [line(
+        f"{BUILD}.containerInstanceSubnetId", _id(ACI), "needs subnetId: Image Builder takes a container-instance "
+        "subnet only with the build VM's own subnet, in the same network")]
+    assert _lines(_build(subnetId=AIB, containerInstanceSubnetId=OTHER_ACI)) == [line(
+        f"{BUILD}.containerInstanceSubnetId", _id(OTHER_ACI), f"must be a subnet of subnetId's virtual network "
+        f"({VNET}vnet-a), as Image Builder requires")]
+    assert _lines(_build(subnetId=AIB, containerInstanceSubnetId=AIB)) == [line(
+        f"{BUILD}.containerInstanceSubnetId", _id(AIB), "must differ from subnetId: the container instance's subnet "
+        "is delegated to Microsoft.ContainerInstance/containerGroups, which leaves no room for the build VM")]
+    assert _lines(_build(subnetId=AIB, containerInstanceSubnetId=ACI)) == []
+    # Resource IDs are case-insensitive: the same network and the same subnet in other cases.
+    assert _lines(_build(subnetId=AIB, containerInstanceSubnetId=ACI.replace("vnet-a", "VNET-A"))) == []
+    assert len(_lines(_build(subnetId=AIB, containerInstanceSubnetId=AIB.replace("/aib", "/AIB")))) == 1
+
+
+def test_no_proxy_size_with_container_instances_or_outside_a_network():
+    isolated = line(f"{BUILD}.proxyVmSize", "'Standard_A2_v2'", "must not be set for a build with a container-instance "
+                    "subnet: no proxy VM is deployed then, and Image Builder refuses the template")
+    assert _lines(_build(subnetId=AIB, containerInstanceSubnetId=ACI, proxyVmSize="Standard_A2_v2")) == [isolated]
+    home = with_("network.uksouth.containerInstanceSubnet", "10.20.3.0/27", _build(private=True, proxyVmSize="Standard_A2_v2"))
+    assert _lines(home) == [isolated]
+    assert _lines(_build(private=True, proxyVmSize="Standard_A2_v2")) == []
+    assert _lines(_build(subnetId=AIB, proxyVmSize="Standard_A2_v2")) == []
+    # An existing subnet ignores the program's container-instance subnet: the proxy size is the build's own.
+    assert _lines(with_("network.uksouth.containerInstanceSubnet", "10.20.3.0/27",
+                        _build(subnetId=AIB, proxyVmSize="Standard_A2_v2"))) == []
+    assert _lines(_build(proxyVmSize="Standard_A2_v2")) == [line(
+        f"{BUILD}.proxyVmSize", "'Standard_A2_v2'", "applies only to a build in a network (private: true or subnetId): "
+        "the proxy VM sits in the build subnet")]
+
+
+def test_a_container_instance_subnet_needs_a_build_subnet_in_its_network():
+    raw = with_("network.uksouth", {**HOME, "containerInstanceSubnet": "10.20.3.0/27"})
+    assert _lines(raw) == []
+    del raw["network"]["uksouth"]["buildSubnet"]
+    assert _lines(raw) == [line("network.uksouth.containerInstanceSubnet", "'10.20.3.0/27'",
+                                "needs buildSubnet: the container instance reaches the build VM there")]
+
+
+CAPTURE = {"region": "uksouth", "size": "Standard_D2s_v5"}
+
+
+def test_a_capture_source_names_a_capture_of_the_stack_location():
+    raw = with_(f"images.{IMG}.source", {"capture": "ref"})
+    assert _lines(raw) == [line(f"images.{IMG}.source.capture", "'ref'", "must be one of the captures: none defined")]
+    raw = with_("captures", {"ref": CAPTURE, "alt": CAPTURE}, raw)
+    assert _lines(raw) == []
+    assert load_raw(raw).images[IMG].source.kind == "ManagedImage"
+    raw = with_("captures.ref.region", "eastus", with_("network.eastus", {"addressSpace": "10.30.0.0/16",
+                                                                       "workloadSubnet": "10.30.1.0/24"}, raw))
+    assert _lines(raw) == [line(f"images.{IMG}.source.capture", "'ref'", "must capture in uksouth, not eastus: Image "
+                                "Builder builds from a managed image in the template's region, the stack location")]
+    raw = with_(f"images.{IMG}.source", {"capture": "nope"}, raw)
+    assert _lines(raw) == [line(f"images.{IMG}.source.capture", "'nope'", "must be one of the captures: alt, ref")]
+
+
+def test_a_managed_image_output_only_from_a_managed_image_source():
+    raw = with_("captures", {"ref": CAPTURE}, with_(f"images.{IMG}.managedImage", True))
+    assert _lines(with_(f"images.{IMG}.source", {"capture": "ref"}, raw)) == []
+    managed = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/"
+               "images/golden")
+    assert _lines(with_(f"images.{IMG}.source", {"managedImageId": managed}, raw)) == []
+    version = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/"
+               "galleries/g/images/i/versions/1.0.0")
+    [only] = _lines(with_(f"images.{IMG}.source", {"imageVersionId": version}, raw))
+    assert only.startswith(f"Pulumi.dev.yaml: image-factory:images.{IMG}.managedImage = true: cannot be true for a "
+                           "gallery version source (TrustedLaunchSupported like these definitions): ")
