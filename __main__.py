@@ -47,7 +47,7 @@ identity = BuildIdentity(
     "image-builder", location=config.location, resource_group=gallery.resource_group, subscription_id=subscription_id,
     artifact_storage_account_id=config.artifact_storage_account_id, names=names,
     build_network_id=home.vnet_id if config.private_builds else None, existing_networks=config.existing_build_networks,
-    source_groups=source_groups(built, captures)) if built else None
+    source_groups=source_groups(built, captures, names)) if built else None
 replicas = replica_plan(built, config.fleets)
 templates: dict[str, ImageTemplate] = {}
 for name in build_order(built):  # a layered image after the image it builds on, whose version is its source

@@ -101,8 +101,13 @@ class Names:
     def builder_network_role(self, subscription_id: str, vnet: str) -> str:
         return f"Image Factory Image Builder networking ({vnet}, subscription {subscription_id})"
 
-    def builder_source_role(self, subscription_id: str, resource_group: str) -> str:
-        return f"Image Factory Image Builder source images ({resource_group}, subscription {subscription_id})"
+    def builder_scope_role(self, purpose: str, scope_id: str) -> str:
+        """A role the identity holds on a scope outside the stack (an existing VNet, a source image's group).
+        Role names are unique per tenant: they name the scope's group, resource and subscription, and this
+        stack, since another stack's identity may hold one on the same scope."""
+        parts = scope_id.split("/")
+        where = parts[4] if len(parts) <= 5 else f"{parts[4]}/{parts[-1]}"
+        return f"Image Factory Image Builder {purpose} ({where}, subscription {parts[2]}, stack {self.suffix()})"
 
     def template(self, image: str, spec_hash: str) -> str:
         name = f"it-{image[:46]}-{spec_hash}"

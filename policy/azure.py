@@ -39,13 +39,30 @@ def _vnet_config(r: dict):
     vnet = get(r["inputs"], "vmProfile.vnetConfig") if r["type"] == TEMPLATE else None
     if not vnet:
         return
-    aci, subnet = vnet.get("containerInstanceSubnetId"), vnet.get("subnetId")
-    if aci and not subnet:
-        yield "vnetConfig.containerInstanceSubnetId without subnetId: Image Builder takes it only with the build subnet"
-    elif aci and known(aci) and known(subnet) and rules.vnet_of(str(aci)).lower() != rules.vnet_of(str(subnet)).lower():
-        yield "vnetConfig.containerInstanceSubnetId is not in subnetId's virtual network, as Image Builder requires"
-    if aci and vnet.get("proxyVmSize"):
-        yield "vnetConfig.proxyVmSize with containerInstanceSubnetId: no proxy VM is deployed then, and Azure refuses it"
+    # In a preview the program's own subnets are [unknown]: stand-ins in one network, which they are.
+    given = {k: str(v) if known(v) else f"<the program's network>/subnets/{k}" for k, v in vnet.items()}
+    for field, allowed in rules.vnet_config_problems(given.get("subnetId"), given.get("containerInstanceSubnetId"),
+                                                     given.get("proxyVmSize")):
+        yield f"vnetConfig.{field} {allowed}"
+
+
+# --- a managed image source in the template's subscription --------------------------------------------------
+
+
+def _managed_image_source(r: dict):
+    source = r["inputs"].get("source") or {} if r["type"] == TEMPLATE else {}
+    image, staging = source.get("imageId"), r["inputs"].get("stagingResourceGroup")
+    if source.get("type") != "ManagedImage" or not (known(image) and known(staging)):
+        return
+    if rules.subscription_of(str(image)).lower() != rules.subscription_of(str(staging)).lower():
+        yield (f"source.imageId {image} is in another subscription than the template: Image Builder takes a managed "
+               "image in the template's own subscription and region")
+
+
+MANAGED_IMAGE_SOURCE = Policy(
+    "managed-image-source-in-the-template-subscription", "A managed image source lives in the template's subscription.",
+    "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-json#managedimage-source",
+    resource=lambda r: list(_managed_image_source(r)))
 
 
 VNET_CONFIG = Policy(
@@ -143,4 +160,4 @@ REPLICA_COUNTS = Policy(
     "https://learn.microsoft.com/azure/virtual-machines/azure-compute-gallery#scaling",
     stack=lambda rs: list(_replicas(rs)))
 
-AZURE = [MANAGED_IMAGE, VNET_CONFIG, PATCHING, ZONES, REPLICA_COUNTS]
+AZURE = [MANAGED_IMAGE, VNET_CONFIG, MANAGED_IMAGE_SOURCE, PATCHING, ZONES, REPLICA_COUNTS]

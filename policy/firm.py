@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
 
-from components.config.azure_rules import SHA256, vnet_of
+from components.config.azure_rules import SHA256, resource_group_of, vnet_of
 from components.images.build_identity import (BUILD_NETWORK_ACTIONS, SOURCE_READ_ACTIONS,
                                              STORAGE_BLOB_DATA_READER)
 from components.naming import BASE_TAGS
 
-from .model import Policy, UNKNOWN, arm_id_name, get, in_component, known, stack_of, walk
+from .model import Policy, arm_id_name, get, in_component, known, stack_of, walk
 
 VM = "azure-native:compute:VirtualMachine"
 VMSS = "azure-native:compute:VirtualMachineScaleSet"
@@ -172,12 +172,12 @@ def _used_outside(resources: list[dict]) -> dict[str, list[str]]:
             continue
         vnet = get(r["inputs"], "vmProfile.vnetConfig") or {}
         for subnet in (vnet.get("subnetId"), vnet.get("containerInstanceSubnetId")):
-            if known(subnet) and subnet != UNKNOWN and "/subnets/" in str(subnet).lower():
+            if known(subnet) and vnet_of(str(subnet)):
                 used[vnet_of(str(subnet)).lower()] = BUILD_NETWORK_ACTIONS
         source = r["inputs"].get("source") or {}
         image = source.get("imageId") or source.get("imageVersionId")
-        if known(image) and image != UNKNOWN and is_valid_resource_id(str(image)):
-            used["/".join(str(image).split("/")[:5]).lower()] = SOURCE_READ_ACTIONS
+        if known(image) and is_valid_resource_id(str(image)):
+            used[resource_group_of(str(image)).lower()] = SOURCE_READ_ACTIONS
     return used
 
 
@@ -185,21 +185,22 @@ def _identity_scope(resources: list[dict]):
     groups = {str(r["inputs"].get("resourceGroupName")).lower() for r in resources
               if r["type"] == "azure-native:resources:ResourceGroup"}
     used = _used_outside(resources)
-    # The identity's own roles by scope: what an assignment there may grant.
-    actions = {str(r["inputs"].get("scope")).lower(): {a for p in r["inputs"].get("permissions") or []
-                                                         for a in p.get("actions") or []}
+    # The identity's own roles by their GUID: what an assignment that names one grants.
+    actions = {str(r["inputs"].get("roleDefinitionId")).lower(): {a for p in r["inputs"].get("permissions") or []
+                                                                    for a in p.get("actions") or []}
                for r in resources if r["type"] == "azure-native:authorization:RoleDefinition"
                and in_component(r, BUILD_IDENTITY)}
     for r in resources:
         if r["type"] != "azure-native:authorization:RoleAssignment" or not in_component(r, BUILD_IDENTITY):
             continue
         scope, role = r["inputs"].get("scope"), str(r["inputs"].get("roleDefinitionId") or "")
-        if not known(scope) or scope == UNKNOWN:
+        if not known(scope):
             continue
         parts = parse_resource_id(scope) if is_valid_resource_id(scope) else {}
         if arm_id_name(scope, "storageAccounts") and role.lower().endswith(STORAGE_BLOB_DATA_READER):
             continue  # the artifact store, read-only
-        if scope.lower() in used and actions.get(scope.lower(), {"*"}) <= set(used[scope.lower()]):
+        granted = actions.get(role.rsplit("/", 1)[-1].lower(), {"*"})  # a built-in or unknown role: anything
+        if scope.lower() in used and granted <= set(used[scope.lower()]):
             continue  # a build subnet's network or a source image's group, with Microsoft's actions for it only
         if (parts.get("resource_group") or "").lower() not in groups:
             yield r["urn"], f"the build identity's role assignment reaches {scope}, beyond the stack's own resource groups"

@@ -168,8 +168,43 @@ def resource_id_names(value: str, namespace: str, types: tuple[str, ...],
 
 
 def vnet_of(subnet_id: str) -> str:
-    """The ID of the virtual network a subnet ID is in (the ID up to /subnets/)."""
-    return subnet_id[:subnet_id.lower().rindex("/subnets/")]
+    """The ID of the virtual network a subnet ID is in (the ID up to /subnets/); '' for no subnet ID."""
+    at = subnet_id.lower().rfind("/subnets/")
+    return subnet_id[:at] if at > 0 else ""
+
+
+def resource_group_of(resource_id: str) -> str:
+    """/subscriptions/<id>/resourceGroups/<group> of a resource ID."""
+    return "/".join(resource_id.split("/")[:5])
+
+
+def subscription_of(resource_id: str) -> str:
+    return resource_id.split("/")[2] if resource_id.count("/") >= 2 else ""
+
+
+def vnet_config_problems(subnet_id: Optional[str], container_instance_subnet_id: Optional[str],
+                         proxy_vm_size: Optional[str]) -> list[tuple[str, str]]:
+    """(vnetConfig field, what Image Builder requires) for each vnetConfig value it refuses. Template reference,
+    vnetConfig (https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-json#vnetconfig-optional):
+    containerInstanceSubnetId "may be specified only if subnetId is also specified and must be on the same
+    Virtual Network"; being delegated to container groups, it cannot be the build VM's subnet; proxyVmSize
+    "must not be specified if containerInstanceSubnetId is specified because no proxy virtual machine is
+    deployed in that case"."""
+    aci, problems = container_instance_subnet_id, []
+    if aci and not subnet_id:
+        problems.append(("containerInstanceSubnetId", "needs subnetId: Image Builder takes a container-instance subnet "
+                                                      "only with the build VM's own subnet, in the same network"))
+    elif aci and subnet_id and vnet_of(aci).lower() != vnet_of(subnet_id).lower():
+        problems.append(("containerInstanceSubnetId", f"must be a subnet of subnetId's virtual network "
+                                                      f"({vnet_of(subnet_id)}), as Image Builder requires"))
+    elif aci and subnet_id and aci.lower() == subnet_id.lower():
+        problems.append(("containerInstanceSubnetId", "must differ from subnetId: the container instance's subnet is "
+                                                      "delegated to Microsoft.ContainerInstance/containerGroups, "
+                                                      "which leaves no room for the build VM"))
+    if aci and proxy_vm_size:
+        problems.append(("proxyVmSize", "must not be set for a build with a container-instance subnet: no proxy VM "
+                                        "is deployed then, and Image Builder refuses the template"))
+    return problems
 
 
 DEFINITION_ID_RULE = ("a gallery image definition ID: /subscriptions/<id>/resourceGroups/<rg>/providers/"

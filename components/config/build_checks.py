@@ -1,31 +1,33 @@
 """The rules of where a build runs and what it starts from, across keys: build networking (private builds,
 an existing subnet, isolated builds with a container-instance subnet) and managed-image sources.
 
-Image Builder's rules, from "Azure VM Image Builder networking options" and the template reference
-(vnetConfig: https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-json#vnetconfig-optional):
-- `containerInstanceSubnetId` "may be specified only if subnetId is also specified and must be on the same
-  Virtual Network"; the container instance's subnet is delegated to Microsoft.ContainerInstance/containerGroups,
-  so it is never the build VM's subnet;
-- `proxyVmSize` "must not be specified if containerInstanceSubnetId is specified because no proxy virtual
-  machine is deployed in that case";
-- a managed image source must be in the template's region ("source": ManagedImage).
+Image Builder's vnetConfig rules are azure_rules.vnet_config_problems (the policy pack applies the same
+function to the templates); here they are applied to what each build's vnetConfig will name. A managed
+image source must be in the template's region ("Azure VM Image Builder template reference", source).
 """
 
 from __future__ import annotations
 
-from .azure_rules import vnet_of
+from typing import Optional
+
+from ..naming import BUILD_SUBNET, CONTAINER_INSTANCE_SUBNET
+from .azure_rules import vnet_config_problems
 from .images import Image
 from .stack import StackConfig
 
 Problem = tuple[str, object, str]
+# The program's own subnets stand in for IDs that exist only once Azure has them.
+_PROGRAM = "<the program's network>/subnets/"
 
 
-def isolated(image: Image, config: StackConfig) -> bool:
-    """Whether the build runs with a container-instance subnet (no proxy VM)."""
-    build = image.build
-    network = config.network.get(config.location)
-    return bool(build.container_instance_subnet_id
-                or (build.private and network is not None and network.container_instance_subnet))
+def vnet_config(image: Image, config: StackConfig) -> tuple[Optional[str], Optional[str]]:
+    """(build subnet, container-instance subnet) the build's vnetConfig will name; the program's as stand-ins."""
+    build, home = image.build, config.network.get(config.location)
+    if build.subnet_id or build.container_instance_subnet_id:
+        return build.subnet_id, build.container_instance_subnet_id
+    if build.private:
+        return _PROGRAM + BUILD_SUBNET, _PROGRAM + CONTAINER_INSTANCE_SUBNET if home and home.isolated_builds else None
+    return None, None
 
 
 def build_checks(config: StackConfig) -> list[Problem]:
@@ -41,25 +43,11 @@ def build_checks(config: StackConfig) -> list[Problem]:
             problems.append((f"{key}.subnetId", build.subnet_id,
                              "cannot be combined with private: true: give private (the build subnet of the program's "
                              "network) or subnetId (an existing subnet), not both"))
-        if build.container_instance_subnet_id and not build.subnet_id:
-            problems.append((f"{key}.containerInstanceSubnetId", build.container_instance_subnet_id,
-                             "needs subnetId: Image Builder takes a container-instance subnet only with the build "
-                             "VM's own subnet, in the same network"))
-        elif build.container_instance_subnet_id and build.subnet_id:
-            aci, vm = build.container_instance_subnet_id, build.subnet_id
-            if vnet_of(aci).lower() != vnet_of(vm).lower():
-                problems.append((f"{key}.containerInstanceSubnetId", aci,
-                                 f"must be a subnet of subnetId's virtual network ({vnet_of(vm)}), as Image Builder "
-                                 "requires"))
-            elif aci.lower() == vm.lower():
-                problems.append((f"{key}.containerInstanceSubnetId", aci,
-                                 "must differ from subnetId: the container instance's subnet is delegated to "
-                                 "Microsoft.ContainerInstance/containerGroups, which leaves no room for the build VM"))
-        if build.proxy_vm_size and isolated(image, config):
-            problems.append((f"{key}.proxyVmSize", build.proxy_vm_size,
-                             "must not be set for a build with a container-instance subnet: no proxy VM is deployed "
-                             "then, and Image Builder refuses the template"))
-        elif build.proxy_vm_size and not build.in_network:
+        subnet, aci = vnet_config(image, config)
+        given = {"containerInstanceSubnetId": build.container_instance_subnet_id, "proxyVmSize": build.proxy_vm_size}
+        problems += [(f"{key}.{field}", given[field], allowed)
+                     for field, allowed in vnet_config_problems(subnet, aci, build.proxy_vm_size)]
+        if build.proxy_vm_size and not build.in_network:
             problems.append((f"{key}.proxyVmSize", build.proxy_vm_size,
                              "applies only to a build in a network (private: true or subnetId): the proxy VM sits in "
                              "the build subnet"))

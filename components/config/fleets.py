@@ -65,6 +65,11 @@ class RegionNetwork(Model):
     # Microsoft's address, not allow-listable): a NAT gateway unless the stack names a hub.
     egress: Egress = NatGatewayEgress(type="natGateway")
 
+    @property
+    def isolated_builds(self) -> bool:
+        """Whether private builds here run isolated: Image Builder's container instance in the firm's subnet."""
+        return bool(self.build_subnet and self.container_instance_subnet)
+
     @model_validator(mode="after")
     def _inside(self):
         problem = network_problem(self.address_space, {"workloadSubnet": self.workload_subnet,

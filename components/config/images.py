@@ -128,6 +128,11 @@ class PlatformSource(Model):
         return self
 
     @property
+    def existing_id(self) -> Optional[str]:
+        """The ID of an existing custom image the build starts from (imageVersionId or managedImageId), or None."""
+        return self.image_version_id or self.managed_image_id
+
+    @property
     def kind(self) -> str:
         """Image Builder's source type."""
         if self.capture or self.managed_image_id:

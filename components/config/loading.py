@@ -198,7 +198,7 @@ def load(stack: str | None = None) -> StackConfig:
     problems += cross_check(config, frozenset(k for k in SECRET_KEYS if secret(k) is not None))
     for name, image in config.built_images.items():
         source = image.source
-        existing = "imageVersionId" if source.image_version_id else "managedImageId" if source.managed_image_id else None
+        existing = ("imageVersionId" if source.image_version_id else "managedImageId") if source.existing_id else None
         if unknown_generation(source) or existing:
             what = (f"the {existing} given" if existing else f"{source.publisher}/{source.offer}/{source.sku}")
             pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "

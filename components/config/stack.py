@@ -59,7 +59,11 @@ class StackConfig(Model):
     @property
     def existing_build_networks(self) -> list[str]:
         """The VNets of the existing subnets builds run in (build.subnetId), each once."""
-        return sorted({vnet_of(i.build.subnet_id) for i in self.built_images.values() if i.build.subnet_id})
+        # ARM IDs are case-insensitive: one network, one role, whatever the spelling.
+        found = {vnet_of(i.build.subnet_id).lower(): vnet_of(i.build.subnet_id)
+                 for i in sorted(self.built_images.values(), key=lambda i: i.build.subnet_id or "", reverse=True)
+                 if i.build.subnet_id}
+        return sorted(found.values())
 
     @property
     def patch_regions(self) -> list[str]:

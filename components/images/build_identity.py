@@ -46,6 +46,8 @@ SOURCE_READ_ACTIONS = [
     "Microsoft.Compute/images/read",
 ]
 
+NETWORK_ROLE_DESCRIPTION = "Lets Azure Image Builder put its build and proxy VMs into this network's build subnet."
+
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role
 
 
@@ -118,21 +120,22 @@ class BuildIdentity(pulumi.ComponentResource):
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 opts=child,
             )
-        # The program's network keeps the first, unsuffixed child names; an existing one is named by its ID.
-        networks = {"": build_network_id} if build_network_id is not None else {}
-        networks.update({f"-{content_hash(vnet, 8)}": vnet for vnet in sorted(set(existing_networks))})
-        self.network_joins = [self._scoped_role(
-            f"network-role{suffix}", f"network-join{suffix}", vnet, BUILD_NETWORK_ACTIONS,
-            "Lets Azure Image Builder put its build and proxy VMs into this network's build subnet.",
-            pulumi.Output.all(subscription_id, vnet).apply(
-                lambda p, own=not suffix: names.builder_network_role(p[0], _network_label(p[1], own))),
-            subscription_id, names)
-            for suffix, vnet in networks.items()]
+        # The program's network keeps the first, unsuffixed child names and its role name. A scope outside the
+        # stack (an existing VNet, a source image's group) is named after its ID, and its role definition's GUID
+        # and name also after this stack's identity: another stack may hold a role on the same scope.
+        self.network_joins = [] if build_network_id is None else [self._scoped_role(
+            "network-role", "network-join", build_network_id, BUILD_NETWORK_ACTIONS, NETWORK_ROLE_DESCRIPTION,
+            pulumi.Output.all(subscription_id, build_network_id).apply(
+                lambda p: names.builder_network_role(p[0], p[1].rsplit("/", 1)[-1])), subscription_id, names)]
+        self.network_joins += [self._scoped_role(
+            f"network-role-{label}", f"network-join-{label}", vnet, BUILD_NETWORK_ACTIONS, NETWORK_ROLE_DESCRIPTION,
+            names.builder_scope_role("networking", vnet), subscription_id, names, outside=True)
+            for label, vnet in ((content_hash(v.lower(), 8), v) for v in existing_networks)]
         self.source_readers = [self._scoped_role(
             f"source-role-{label}", f"source-read-{label}", group, SOURCE_READ_ACTIONS,
             "Lets Azure Image Builder read the custom images it builds on in this resource group.",
-            pulumi.Output.all(subscription_id, group).apply(lambda p: names.builder_source_role(p[0], p[1].split("/")[4])),
-            subscription_id, names) for label, group in sorted(source_groups.items())]
+            pulumi.Output.from_input(group).apply(lambda g: names.builder_scope_role("source images", g)),
+            subscription_id, names, outside=True) for label, group in sorted(source_groups.items())]
         # Image Builder checks the identity's permissions when the template is submitted, and a template it
         # refused cannot be updated afterwards: the templates wait until the assignments have taken effect
         # (components/providers/role_propagation.py).
@@ -154,13 +157,15 @@ class BuildIdentity(pulumi.ComponentResource):
 
     def _scoped_role(self, role_name: str, assignment_name: str, scope: pulumi.Input[str], actions: list[str],
                      description: str, title: pulumi.Input[str], subscription_id: pulumi.Input[str],
-                     names: Names) -> authorization.RoleAssignment:
-        """A custom role of exactly `actions`, assignable at `scope` only, assigned to the identity there."""
+                     names: Names, outside: bool = False) -> authorization.RoleAssignment:
+        """A custom role of exactly `actions`, assignable at `scope` only, assigned to the identity there.
+        outside: a scope another stack may use too (its GUID then also names this stack's identity)."""
         child = pulumi.ResourceOptions(parent=self)
         ids = pulumi.Output.all(subscription_id, scope)
+        stack = (names.builder_identity,) if outside else ()
         role = authorization.RoleDefinition(
             role_name,
-            role_definition_id=ids.apply(lambda p: stable_guid(p[0], p[1], f"image-builder-{role_name}")),
+            role_definition_id=ids.apply(lambda p: stable_guid(p[0], p[1], *stack, f"image-builder-{role_name}")),
             role_name=title,
             description=description,
             role_type="CustomRole",
@@ -178,10 +183,3 @@ class BuildIdentity(pulumi.ComponentResource):
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
             opts=child,
         )
-
-
-def _network_label(vnet_id: str, own: bool) -> str:
-    """A VNet's name in a role name; an existing network's with its resource group, since role names are
-    unique per tenant and two groups may each hold a VNet of that name (the program's name is its own)."""
-    parts = vnet_id.split("/")
-    return parts[-1] if own else f"{parts[4]}/{parts[-1]}"

@@ -15,6 +15,7 @@ from typing import Mapping, Optional
 import pulumi
 from pulumi_azure_native import compute
 
+from ..config import azure_rules as rules
 from ..config.images import Image
 from ..naming import Names, content_hash
 
@@ -51,7 +52,7 @@ def layer_source(image: Image, images: Mapping[str, Image], templates: Mapping[s
     """The gallery version or managed image an image builds on, or None for a marketplace source.
     templates: the ImageTemplates built so far (build_order puts a base first); captures: the stack's
     ManagedImageCaptures."""
-    existing = image.source.image_version_id or image.source.managed_image_id
+    existing = image.source.existing_id
     if existing:
         return LayerSource(existing, existing)
     if image.source.capture:
@@ -74,19 +75,25 @@ def layer_source(image: Image, images: Mapping[str, Image], templates: Mapping[s
     return LayerSource(template.build.artifact_id, template.template_name)  # type: ignore[attr-defined]
 
 
-def source_groups(images: Mapping[str, Image], captures: Mapping[str, object]) -> dict[str, pulumi.Input[str]]:
+def source_groups(images: Mapping[str, Image], captures: Mapping[str, object],
+                  names: Names) -> dict[str, pulumi.Input[str]]:
     """label -> the resource group of each custom image the built images start from outside the gallery's
-    group: the build identity must be allowed to read images there. One entry per group, since a role name
-    is unique per tenant. captures: the stack's ManagedImageCaptures (a captured image lives in its
-    region's network group)."""
+    group (whose reads the distribution role already grants): the build identity must be allowed to read
+    images there. One entry per group, compared case-insensitively, since a role's name is unique per
+    tenant. captures: the stack's ManagedImageCaptures (a captured image lives in its region's network
+    group, which an existing ID may name too)."""
     groups: dict[str, pulumi.Input[str]] = {}
+    named = {names.resource_group.lower()}  # group names already covered, in this stack's subscription
     for image in images.values():
-        source = image.source
-        existing = source.image_version_id or source.managed_image_id
+        if image.source.capture:
+            capture = captures[image.source.capture]
+            region = capture.region  # type: ignore[attr-defined]
+            groups.setdefault(f"capture-{region}", capture.resource_group_id)  # type: ignore[attr-defined]
+            named.add(names.fleet_resource_group(region).lower())
+    for image in images.values():
+        existing = image.source.existing_id
         if existing:
-            group = "/".join(existing.split("/")[:5])  # /subscriptions/<id>/resourceGroups/<rg>
-            groups.setdefault(content_hash(group.lower(), 8), group)
-        elif source.capture:
-            capture = captures[source.capture]
-            groups.setdefault(f"capture-{capture.region}", capture.resource_group_id)  # type: ignore[attr-defined]
+            group = rules.resource_group_of(existing)
+            if group.rsplit("/", 1)[-1].lower() not in named:
+                groups.setdefault(content_hash(group.lower(), 8), group)
     return groups

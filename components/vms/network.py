@@ -72,8 +72,11 @@ class FleetNetwork(pulumi.ComponentResource):
             network_security_group_name=names.nsg(region),
             resource_group_name=self.resource_group.name,
             location=region,
-            security_rules=security_rules(management_from, (spec.container_instance_subnet, spec.build_subnet)
-                                          if spec.container_instance_subnet and spec.build_subnet else None),
+            # Image Builder reaches the build VM from its container instance (isolated builds) or from its proxy VM,
+            # which sits in the build subnet itself.
+            security_rules=security_rules(management_from, (spec.container_instance_subnet if spec.isolated_builds
+                                                            else spec.build_subnet, spec.build_subnet)
+                                          if spec.build_subnet else None),
             tags=names.tags(),
             opts=child,
         )
@@ -107,13 +110,14 @@ class FleetNetwork(pulumi.ComponentResource):
         if spec.build_subnet:
             # Image Builder's private builds ("Azure VM Image Builder networking options",
             # https://learn.microsoft.com/azure/virtual-machines/security-isolated-image-builds-image-builder
-            # and .../linux/image-builder-networking): it puts a proxy VM behind a Private Link service in
-            # the subnet, which needs privateLinkServiceNetworkPolicies Disabled, and reaches the build VM
-            # on ports 60000-60001 from AzureLoadBalancer: the workload NSG's first rule admits that. The
+            # and .../linux/image-builder-networking): without a container-instance subnet it puts a proxy VM
+            # behind a Private Link service in the subnet, which needs privateLinkServiceNetworkPolicies
+            # Disabled; the service reaches the proxy on ports 60000-60001 from AzureLoadBalancer (the NSG's
+            # first rule), and the proxy the build VM on WinRM HTTPS (allow-winrm-from-image-builder). The
             # build VM leaves by the same explicit egress as the fleets (Windows Update, the artifact store).
             self.build_subnet_id = subnet("snet-build", BUILD_SUBNET, spec.build_subnet,
                                           private_link_service_network_policies="Disabled").id
-        if spec.build_subnet and spec.container_instance_subnet:
+        if spec.isolated_builds:
             # Isolated builds with the firm's own container-instance subnet: Image Builder runs its container
             # instance here instead of a proxy VM behind Private Link, and drives the build VM from it (the
             # NSG's allow-winrm-from-image-builder). Container groups need the subnet delegated to them

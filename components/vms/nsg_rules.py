@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-# Network addresses filled in at build time: the stack's AzureBastionSubnet prefix; the container-instance
-# and build subnets of isolated image builds (network.<region>.containerInstanceSubnet, buildSubnet).
+# Network addresses filled in at build time: the stack's AzureBastionSubnet prefix; where Image Builder
+# drives its build VM from (the container-instance subnet of isolated builds, else the build subnet, where
+# its proxy VM sits), and the build subnet (network.<region>.containerInstanceSubnet, buildSubnet).
 BASTION = "<AzureBastionSubnet>"
-BUILDER = "<containerInstanceSubnet>"
+BUILDER = "<Image Builder's container instance or proxy VM>"
 BUILD_VMS = "<buildSubnet>"
 RDP, WINRM, WINRM_HTTPS = "3389", "5985-5986", "5986"
 
@@ -51,9 +52,11 @@ INBOUND: tuple[Rule, ...] = (
     Rule(200, "allow-rdp-from-bastion", "Allow", "Tcp", BASTION, (RDP,)),
     # WinRM (HTTP 5985, HTTPS 5986) through Bastion's native-client tunnel (`az network bastion tunnel`).
     Rule(210, "allow-winrm-from-bastion", "Allow", "Tcp", BASTION, (WINRM,)),
-    # Isolated image builds: Image Builder's container instance drives the build VM over WinRM (HTTPS), from
-    # its own subnet to the build subnet only ("Azure VM Image Builder networking options", bring your own
-    # build VM and container instance subnets). The fleets' management stays closed to it (rule 300).
+    # Private image builds: Image Builder drives the build VM over WinRM HTTPS, from its container instance
+    # (isolated builds: "Azure VM Image Builder networking options", bring your own build VM and container
+    # instance subnets) or from its proxy VM in the build subnet ("What is deployed during an image build"),
+    # to the build subnet only. Rule 300 would drop it (both sources are in the VirtualNetwork tag); the
+    # fleets' management stays closed to it.
     Rule(220, "allow-winrm-from-image-builder", "Allow", "Tcp", BUILDER, (WINRM_HTTPS,), BUILD_VMS),
     # Everyone else in the virtual network (and peered ones): no RDP, TCP or UDP, and no WinRM. This
     # outranks Azure's AllowVnetInBound (65000).
@@ -67,7 +70,8 @@ INBOUND: tuple[Rule, ...] = (
 def security_rules(bastion_prefix: Optional[str], builder: Optional[tuple[str, str]] = None) -> list[dict]:
     """INBOUND as azure-native security rules. bastion_prefix: the AzureBastionSubnet's CIDR when the
     stack deploys Bastion; None leaves the Allow rows that name BASTION out. builder: the container-instance
-    and build subnets' CIDRs of isolated image builds; None leaves the row that names them out."""
+    (or, without one, the build) subnet's CIDR and the build subnet's, for private image builds; None leaves the
+    row that names them out."""
     rules = []
     filled = {BASTION: bastion_prefix, **dict(zip((BUILDER, BUILD_VMS), builder or (None, None)))}
     for rule in INBOUND:

@@ -15,7 +15,7 @@ def test_an_unknown_publisher_plans_with_a_warning():
 
 
 def test_an_existing_managed_image_or_version_plans_with_a_warning_and_a_captured_one_without():
-    managed = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-golden/providers/"
+    managed = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-golden/providers/"
                "Microsoft.Compute/images/img-ws2025-golden")
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["source"] = {"managedImageId": managed}

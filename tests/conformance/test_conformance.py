@@ -116,7 +116,7 @@ def test_recipes_no_shipped_stack_uses_conform_to_arm_schema(schema_dir):
     images = {name: dict(image) for name, image in
               (yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["image-factory:images"]).items()}
     base = images["win2025-base"]
-    base["source"] = {"managedImageId": "/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-golden/"
+    base["source"] = {"managedImageId": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-golden/"
                                         "providers/Microsoft.Compute/images/img-ws2025-golden"}
     base["build"] = {**base.get("build", {}), "subnetId": net + "snet-aib", "containerInstanceSubnetId": net + "snet-aci"}
     base["validate"] = {"inVMValidations": [{

@@ -55,8 +55,10 @@ def test_the_identity_may_join_the_existing_network_and_no_other():
     assert role["inputs"]["scope"] == join["inputs"]["scope"] == NET and role["inputs"]["assignableScopes"] == [NET]
     assert set(role["inputs"]["permissions"][0]["actions"]) == {
         "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"}
-    # Role names are unique per tenant: the group is part of it, since another group may hold a vnet-corp-uks.
-    assert "rg-corp-net/vnet-corp-uks" in role["inputs"]["roleName"]
+    # Role names are unique per tenant: the network's group, name and subscription, and this stack, since another
+    # group may hold a vnet-corp-uks and another stack may build in the same network.
+    assert role["inputs"]["roleName"] == ("Image Factory Image Builder networking (rg-corp-net/vnet-corp-uks, "
+                                          "subscription 12345678-0000-0000-0000-000000000000, stack dev-uks)")
     assert join in depends_on(doc, one(doc, ROLE_PROPAGATION), ASSIGNMENT)
     # No network of the program's is made for the build: dev has none in uksouth.
     assert not [r for r in resources(doc, ROLE) if r["name"] == "network-role"]
@@ -136,3 +138,28 @@ def test_the_container_instance_subnet_must_not_overlap_the_others():
     with pytest.raises(ConfigError) as error:
         plan("prod", overrides={"image-factory:network": network})
     assert "buildSubnet 10.30.2.0/24 and containerInstanceSubnet 10.30.2.0/27 must not overlap" in str(error.value)
+
+
+def test_one_network_role_per_network_whatever_the_spelling():
+    images = stack_value("dev", "image-factory:images")
+    images["win2025-base"]["build"]["subnetId"] = BUILD_SUBNET
+    images["win2025-other"] = {**images["win2025-base"], "identifier": {
+        "publisher": "ContosoFinance", "offer": "WindowsServer2025", "sku": "other"},
+        "build": {"subnetId": BUILD_SUBNET.replace("vnet-corp-uks", "VNET-CORP-UKS")}}
+    doc = plan("dev", overrides={"image-factory:images": images})
+    assert len([r for r in resources(doc, ROLE) if r["name"].startswith("network-role")]) == 1
+
+
+def test_two_stacks_in_one_network_hold_two_roles():
+    # dev and prod building in the same spoke: role definitions are named (GUID and roleName) per stack, so
+    # neither stack claims, or on destroy deletes, the other's.
+    roles = {}
+    for stack in ("dev", "prod"):
+        images = stack_value(stack, "image-factory:images")
+        for image in images.values():
+            image.setdefault("build", {}).pop("private", None)
+            image["build"]["subnetId"] = BUILD_SUBNET
+        [role] = [r for r in resources(plan(stack, overrides={"image-factory:images": images}), ROLE)
+                  if r["name"].startswith("network-role-")]
+        roles[stack] = (role["inputs"]["roleDefinitionId"], role["inputs"]["roleName"])
+    assert roles["dev"][0] != roles["prod"][0] and roles["dev"][1] != roles["prod"][1]

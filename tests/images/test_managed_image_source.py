@@ -15,7 +15,7 @@ from tests.graph import (ASSIGNMENT, IMAGE, ROLE, ROLE_PROPAGATION, TEMPLATE, de
 
 LAYERED = "win2025-ref-hardened"
 FLEET_RG = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-imgfactory-fleet-capture-uks"
-IMAGE_ID = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-golden/providers/"
+IMAGE_ID = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-golden/providers/"
             "Microsoft.Compute/images/img-ws2025-golden")
 VERSION_ID = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/"
               "Microsoft.Compute/galleries/gal/images/win2025-base/versions/1.0.3")
@@ -71,11 +71,27 @@ def test_an_existing_custom_source_is_read_where_it_lives(source, kind, key):
     group = "/".join(given.split("/")[:5])
     [role] = [r for r in resources(doc, ROLE) if r["name"].startswith("source-role-")]
     assert role["inputs"]["scope"] == group and role["inputs"]["assignableScopes"] == [group]
-    assert f"({group.rsplit('/', 1)[-1]}, subscription" in role["inputs"]["roleName"]
+    # The source group's own subscription, which may differ from the stack's (a gallery version elsewhere).
+    assert role["inputs"]["roleName"] == (f"Image Factory Image Builder source images ({group.rsplit('/', 1)[-1]}, "
+                                          f"subscription {group.split('/')[2]}, stack dev-uks)")
 
 
 def test_a_marketplace_build_reads_no_other_group(plans):
     assert not [r for r in resources(plans["dev"], ROLE) if r["name"].startswith("source-role-")]
+
+
+def test_a_source_in_the_gallerys_group_or_the_captures_group_adds_no_second_role():
+    # The distribution role already reads the gallery's group; a captured image's group has its role already:
+    # a second role of the same name there would be refused (role names are unique per tenant).
+    gallery_rg = FLEET_RG.replace("rg-imgfactory-fleet-capture-uks", "rg-imgfactory-capture-uks")
+    images = stack_value("capture", "image-factory:images")
+    images["win2025-base"]["source"] = {"managedImageId": f"{FLEET_RG}/providers/Microsoft.Compute/images/other"}
+    images["win2025-extra"] = {**images[LAYERED], "identifier": {"publisher": "ContosoFinance",
+                                                                 "offer": "WindowsServer2025", "sku": "extra"},
+                               "source": {"managedImageId": f"{gallery_rg}/providers/Microsoft.Compute/images/x"}}
+    doc = plan("capture", overrides={"image-factory:images": images})
+    assert [r["name"] for r in resources(doc, ROLE) if r["name"].startswith("source-role-")] == [
+        "source-role-capture-uksouth"]
 
 
 def _error(stack: str, image: str, change: dict, captures: dict | None = None) -> str:

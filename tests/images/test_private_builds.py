@@ -70,8 +70,13 @@ def test_without_a_container_instance_subnet_a_private_build_uses_the_proxy_vm()
                                                     "win2025-app-template": {"subnetId", "proxyVmSize"}}
     assert vnets["win2025-app-template"]["proxyVmSize"] == "Standard_A2_v2"
     assert not [s for s in resources(doc, SUBNET) if s["name"].endswith("snet-build-aci")]
-    rules = one(doc, NSG, "net-uksouth-nsg")["inputs"]["securityRules"]
-    assert "allow-winrm-from-image-builder" not in {r["name"] for r in rules}
+    # The proxy VM sits in the build subnet and drives the build VM there over WinRM HTTPS: the NSG admits that
+    # within the build subnet, above the deny of management from the VNet (300), which would drop it.
+    rules = {r["name"]: r for r in one(doc, NSG, "net-uksouth-nsg")["inputs"]["securityRules"]}
+    rule = rules["allow-winrm-from-image-builder"]
+    assert (rule["sourceAddressPrefix"], rule["destinationAddressPrefix"], rule["destinationPortRange"]) == (
+        "10.30.2.0/24", "10.30.2.0/24", "5986")
+    assert rule["priority"] < rules["deny-management-from-vnet"]["priority"]
 
 
 def test_the_build_subnet_is_set_up_as_image_builder_needs(plans):

@@ -186,7 +186,7 @@ def test_the_artifact_store_is_allowed_only_for_reading_blobs(plans):
 
 NET = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-corp-net/providers/"
        "Microsoft.Network/virtualNetworks/vnet-corp-uks")
-GOLDEN = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-golden/providers/"
+GOLDEN = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-golden/providers/"
           "Microsoft.Compute/images/img-ws2025-golden")
 
 
@@ -207,6 +207,11 @@ def test_the_identity_may_reach_the_network_and_source_its_templates_use(outside
 
 def test_there_only_with_microsofts_actions_and_only_where_a_template_uses_it(outside_scopes_plan):
     doc = copy.deepcopy(outside_scopes_plan)
+    [join] = [r for r in resources(doc, "azure-native:authorization:RoleAssignment") if r["name"].startswith("network-join-")]
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"  # Azure built-in Owner, at the network the template uses
+    join["inputs"]["roleDefinitionId"] = f"/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/{owner}"
+    only(firm.IDENTITY_SCOPE, doc, "vnet-corp-uks, beyond the stack's own resource groups")
+    doc = copy.deepcopy(outside_scopes_plan)
     [role] = [r for r in resources(doc, "azure-native:authorization:RoleDefinition") if r["name"].startswith("network-role-")]
     role["inputs"]["permissions"][0]["actions"].append("Microsoft.Network/virtualNetworks/write")
     only(firm.IDENTITY_SCOPE, doc, "vnet-corp-uks, beyond the stack's own resource groups")
@@ -217,14 +222,32 @@ def test_there_only_with_microsofts_actions_and_only_where_a_template_uses_it(ou
 
 
 @pytest.mark.parametrize("vnet_config, fragment", [
-    ({"containerInstanceSubnetId": f"{NET}/subnets/aci"}, "without subnetId"),
+    ({"containerInstanceSubnetId": f"{NET}/subnets/aci"}, "containerInstanceSubnetId needs subnetId"),
+    ({"subnetId": f"{NET}/subnets/aib", "containerInstanceSubnetId": f"{NET}/subnets/aib"}, "must differ from subnetId"),
     ({"subnetId": f"{NET}/subnets/aib", "containerInstanceSubnetId": NET.replace("corp-uks", "other") + "/subnets/aci"},
-     "not in subnetId's virtual network"),
+     "must be a subnet of subnetId's virtual network"),
     ({"subnetId": f"{NET}/subnets/aib", "containerInstanceSubnetId": f"{NET}/subnets/aci", "proxyVmSize": "Standard_A1_v2"},
-     "proxyVmSize with containerInstanceSubnetId"),
+     "proxyVmSize must not be set for a build with a container-instance subnet"),
 ])
 def test_a_vnet_config_image_builder_refuses(plans, vnet_config, fragment):
     assert azure.VNET_CONFIG.evaluate(plans["prod"]["resources"]) == []  # prod's isolated builds pass
     doc = copy.deepcopy(plans["prod"])
     resources(doc, TEMPLATE)[0]["inputs"]["vmProfile"]["vnetConfig"] = vnet_config
     only(azure.VNET_CONFIG, doc, fragment)
+
+
+
+def test_a_managed_image_source_in_another_subscription(outside_scopes_plan):
+    assert azure.MANAGED_IMAGE_SOURCE.evaluate(outside_scopes_plan["resources"]) == []
+    doc = copy.deepcopy(outside_scopes_plan)
+    [template] = resources(doc, TEMPLATE)
+    template["inputs"]["source"]["imageId"] = GOLDEN.replace("11111111-2222-3333-4444-555555555555",
+                                                             "99999999-2222-3333-4444-555555555555")
+    only(azure.MANAGED_IMAGE_SOURCE, doc, "is in another subscription than the template")
+
+
+def test_a_vnet_config_without_subnet_ids_is_a_policy_line_not_a_crash(plans):
+    doc = copy.deepcopy(plans["prod"])
+    resources(doc, TEMPLATE)[0]["inputs"]["vmProfile"]["vnetConfig"] = {"subnetId": "not-an-id",
+                                                                         "containerInstanceSubnetId": f"{NET}/subnets/aci"}
+    only(azure.VNET_CONFIG, doc, "containerInstanceSubnetId must be a subnet of subnetId's virtual network")
