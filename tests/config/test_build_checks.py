@@ -4,7 +4,11 @@ loads without a plan, so these are fast: `make mutation MODULE=cross_checks` run
 
 from __future__ import annotations
 
+import pytest
+
+from components.config.images import PlatformSource
 from components.config.loading import ConfigError
+from components.config.sources import unknown_generation
 from tests.config.loading import IMG, clipped, line, load_raw, with_
 
 VNET = "/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/"
@@ -119,3 +123,45 @@ def test_a_managed_image_output_only_from_a_managed_image_source():
     [only] = _lines(with_(f"images.{IMG}.source", {"imageVersionId": version}, raw))
     assert only.startswith(f"Pulumi.dev.yaml: image-factory:images.{IMG}.managedImage = true: cannot be true for a "
                            "gallery version source (TrustedLaunchSupported like these definitions): ")
+
+
+# --- what a build starts from: layers (cross_checks.py) and marketplace sources (sources.py) --------------
+
+def _layers(**sources: str) -> dict:
+    """dev with images a, b, c (copies of its image), each built on the image sources names, if any."""
+    raw = with_("fleets", {}, with_("images", {}))
+    base = with_("tags", {})["images"][IMG]
+    for name in "abc":
+        image = {**base, "identifier": {"publisher": "P", "offer": "O", "sku": name}}
+        if name in sources:
+            image["source"] = {"image": sources[name]}
+        raw["images"][name] = image
+    return raw
+
+
+def test_layers_build_on_another_image_of_the_stack_in_a_chain_without_cycles():
+    assert _lines(_layers(b="a", c="b")) == []
+    assert _lines(_layers(a="a")) == [line("images.a.source.image", "'a'",
+                                           "must be another image of this stack to build on: b, c")]
+    assert _lines(_layers(a="z")) == [line("images.a.source.image", "'z'",
+                                           "must be another image of this stack to build on: b, c")]
+    cycle = "must not build on an image that builds on {}: layers cannot form a cycle"
+    assert _lines(_layers(a="b", b="c", c="a")) == [line(f"images.{n}.source.image", f"'{base}'", cycle.format(n))
+                                                     for n, base in (("a", "b"), ("b", "c"), ("c", "a"))]
+    assert _lines(_layers(a="b", b="a")) == [line("images.a.source.image", "'b'", cycle.format("a")),
+                                             line("images.b.source.image", "'a'", cycle.format("b"))]
+    # A cycle further up the chain is not this image's cycle: c builds on a, which is in a cycle with b.
+    lines = _lines(_layers(a="b", b="a", c="a"))
+    assert not [x for x in lines if "images.c.source.image" in x]
+
+
+@pytest.mark.parametrize("publisher, offer, sku, unknown", [
+    ("MicrosoftWindowsServer", "WindowsServer", "2025-datacenter-azure-edition", False),
+    ("microsoftwindowsserver", "windowsserver", "2022-datacenter-g2", False),  # compared case-insensitively
+    ("MicrosoftWindowsDesktop", "windows-11", "win11-24h2-ent", True),
+    ("MicrosoftWindowsServer", "WindowsServerSemiAnnual", "datacenter-core-20h2", True),  # another offer
+    ("Canonical", "ubuntu-24_04-lts", "server", False),  # known: Linux, refused instead
+])
+def test_which_sources_have_a_generation_unknown_offline(publisher, offer, sku, unknown):
+    source = PlatformSource(publisher=publisher, offer=offer, sku=sku)
+    assert unknown_generation(source) is unknown
