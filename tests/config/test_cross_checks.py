@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.config.loading import IMG, fleet, line, load_raw, problems, with_
+from tests.config.loading import FILE_CUSTOMIZER, IMG, fleet, line, load_raw, problems, with_, without
 
 NET = {"addressSpace": "10.20.0.0/16", "workloadSubnet": "10.20.1.0/24"}
 NET_EAST = {"addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24"}
@@ -279,3 +279,54 @@ def test_a_capture_reference_vm_needs_no_trusted_launch():
     assert problems(raw) == [line("fleets.lon.size", "'Standard_M128ms'",
                                   "must be a size that supports Gen2 and Trusted Launch: the Windows Server 2025 "
                                   "images are Hyper-V generation 2")]
+
+
+# --- rebuild triggers, SAS tokens, capture sources, egress across regions ---------------------------------
+
+REBUILD = f"images.{IMG}.rebuildOnNewBaseImage"
+NEEDS_MARKETPLACE_LATEST = "needs a built image whose source is a marketplace image at version 'latest'"
+
+
+def test_a_rebuild_trigger_needs_a_built_marketplace_image_at_latest_and_no_fixed_version():
+    assert load_raw(with_(REBUILD, True)).images[IMG].rebuild_on_new_base_image
+    assert problems(with_(f"images.{IMG}.versioning.version", "1.0.0", with_(REBUILD, True))) == [line(
+        f"images.{IMG}.versioning.version", "'1.0.0'", "cannot be combined with rebuildOnNewBaseImage: every "
+        "triggered build would write the same version, which Azure never overwrites")]
+    version = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/"
+               "galleries/g/images/i/versions/1.0.0")
+    for path, value in ((f"images.{IMG}.source.version", "2025.1.1"),
+                        (f"images.{IMG}.source", {"imageVersionId": version}),
+                        (f"images.{IMG}.pinned", {"version": "1.0.0", "regions": ["uksouth"]})):
+        assert problems(with_(path, value, with_(REBUILD, True))) == [line(REBUILD, "true", NEEDS_MARKETPLACE_LATEST)]
+
+
+SAS = "needs the SAS token: pulumi config set --secret image-factory:artifactSasToken '<token>'"
+
+
+def test_use_sas_token_needs_the_secret_in_customizers_and_validators_alike():
+    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "useSasToken": True})
+    raw = with_(f"images.{IMG}.validate.inVMValidations[1]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
+    raw = with_(f"images.{IMG}.customize[5]", {**FILE_CUSTOMIZER, "name": "plain"}, raw)  # no token asked: no line
+    # Alongside another problem: each is reported, none replaces the other.
+    raw = with_(f"images.{IMG}.versioning.version", "1.0.0", with_(REBUILD, True, raw))
+    lines = problems(raw)
+    assert line(f"images.{IMG}.customize[4].useSasToken", "[secret]", SAS) in lines
+    assert line(f"images.{IMG}.validate.inVMValidations[1].useSasToken", "[secret]", SAS) in lines
+    assert len(lines) == 3 and any(".versioning.version" in x for x in lines)
+    with_token = with_("artifactSasToken", "sv=2024-11-04&sig=abc", without(f"images.{IMG}.versioning", raw))
+    assert load_raw(with_token, secret=("artifactSasToken",))
+
+
+def test_a_captures_source_is_a_gen2_windows_image():
+    raw = with_("captures", {"ref": {**CAPTURE, "sku": "2019-Datacenter"}}, with_("network.uksouth", NET))
+    assert problems(raw) == [line("captures.ref.sku", "'2019-Datacenter'", "must be a Hyper-V generation 2 SKU (the "
+                                  "definitions are V2): 2019-Datacenter is generation 1; use 2019-Datacenter-gensecond")]
+    raw = with_("captures", {"ref": {**CAPTURE, "publisher": "Canonical"}}, with_("network.uksouth", NET))
+    assert problems(raw) == [line("captures.ref.publisher", "'Canonical'", "must publish Windows images: the image "
+                                  "definitions here are Windows (osType Windows)")]
+
+
+def test_every_hub_egress_is_checked_whatever_comes_before_it():
+    raw = with_("network.eastus", {**NET_EAST, "egress": {"type": "hub", "nextHopIp": "10.30.1.4"}},
+                with_("network.uksouth", NET))
+    assert "network.eastus.egress.nextHopIp" in "\n".join(problems(raw))
