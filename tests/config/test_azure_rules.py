@@ -320,3 +320,26 @@ def test_egress_names_are_part_of_the_uniqueness_check():
     hub = load_raw(with_("network.uksouth.egress", {"type": "hub", "nextHopIp": "10.0.1.4"}))
     assert generated_names(hub)[(where, "route table")] == [("network.uksouth.egress", "rt-imgfactory-dev-uks")]
     assert (where, "NAT gateway") not in generated_names(hub)
+
+
+# --- the parts of resource IDs ---------------------------------------------------------------------------
+
+SUB = "/subscriptions/12345678-0000-0000-0000-000000000000"
+
+
+def test_the_network_of_a_subnet_id():
+    assert rules.vnet_of(f"{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s") == (
+        f"{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v")
+    # The last /subnets/: a group may be named "subnets" too; and IDs are case-insensitive.
+    assert rules.vnet_of(f"{SUB}/resourceGroups/subnets/providers/Microsoft.Network/virtualNetworks/v/SUBNETS/s") == (
+        f"{SUB}/resourceGroups/subnets/providers/Microsoft.Network/virtualNetworks/v")
+    assert rules.vnet_of("x/subnets/s") == "x"
+    assert rules.vnet_of(f"{SUB}/resourceGroups/rg") == "" and rules.vnet_of("") == ""
+
+
+def test_the_group_and_subscription_of_a_resource_id():
+    image = f"{SUB}/resourceGroups/rg-golden/providers/Microsoft.Compute/images/golden"
+    assert rules.resource_group_of(image) == f"{SUB}/resourceGroups/rg-golden"
+    assert rules.subscription_of(image) == "12345678-0000-0000-0000-000000000000"
+    assert rules.subscription_of("/subscriptions/abc") == "abc"
+    assert rules.subscription_of("/subscriptions") == "" and rules.subscription_of("") == ""
