@@ -230,3 +230,31 @@ def test_generated_names_after_a_scale_set_and_of_published_captures():
     assert scopes[(rg, "virtual machine")] == [("fleets.web", "vm-web-000"), ("captures.ref", "vm-ref-ref")]
     assert scopes[("image definition win2025-base", "image version")] == [("captures.ref.publish.version", "0.1.0")]
     assert scopes[("the subscription", "resource group")][-1] == ("resourceGroup", "rg-chosen")
+
+
+def test_egress_names_per_region_and_only_where_fleets_run():
+    raw = with_(f"images.win2025-base.regions", ["uksouth", "eastus"])
+    raw = with_("fleets", {"lon": fleet(count=1), "nyc": fleet(region="eastus", count=1)}, raw)
+    raw = with_("network.eastus", {"addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24",
+                                   "egress": {"type": "hub", "nextHopIp": "10.0.1.4"}}, raw)
+    raw = with_("network.westeurope", {"addressSpace": "10.40.0.0/16", "workloadSubnet": "10.40.1.0/24"}, raw)
+    scopes = generated_names(load_raw(raw))
+    uk, us = "resource group rg-imgfactory-fleet-dev-uks", "resource group rg-imgfactory-fleet-dev-eus"
+    assert scopes[(uk, "NAT gateway")] == [("network.uksouth.egress", "ng-imgfactory-dev-uks")]
+    assert scopes[(uk, "public IP prefix")] == [("network.uksouth.egress", "ippre-imgfactory-egress-dev-uks")]
+    assert scopes[(us, "route table")] == [("network.eastus.egress", "rt-imgfactory-dev-eus")]
+    assert (us, "NAT gateway") not in scopes and (uk, "route table") not in scopes
+    # westeurope has a network but no fleet: FleetNetwork is not created there, so no names.
+    assert not [k for k in scopes if "weu" in k[0]]
+
+
+def test_the_names_of_roles_on_scopes_outside_the_stack():
+    vnet = "/subscriptions/99999999-0000-0000-0000-000000000000/resourceGroups/rg-spoke/providers/Microsoft.Network/virtualNetworks/vnet-a"
+    group = "/subscriptions/88888888-0000-0000-0000-000000000000/resourceGroups/rg-golden"
+    names = Names("prod", "uksouth", "o@example.com", {})
+    assert names.builder_scope_role("networking", vnet) == (
+        "Image Factory Image Builder networking (rg-spoke/vnet-a, subscription 99999999-0000-0000-0000-000000000000, "
+        "stack prod-uks)")
+    assert names.builder_scope_role("source images", group) == (
+        "Image Factory Image Builder source images (rg-golden, subscription 88888888-0000-0000-0000-000000000000, "
+        "stack prod-uks)")
