@@ -9,7 +9,8 @@ import pytest
 from components.config import azure_rules as rules
 from components.config.fleets import Fleet
 from components.config.images import Image
-from components.images.replica_plan import build_regions, derived_replicas, replica_counts, replica_plan, target_regions
+from components.images.replica_plan import (build_regions, derived_replicas, region_steps, replica_counts, replica_plan,
+                                           target_regions)
 from tests.config.loading import SUBNET
 
 IMAGE = Image.model_validate({
@@ -58,3 +59,15 @@ def test_target_regions_for_versions_and_for_image_builder():
     # Image Builder distributes to the home region only, one replica (per-region steps do the rest).
     assert build_regions(IMAGE, "eastus") == [
         {"name": "eastus", "replica_count": 1, "storage_account_type": "Standard_ZRS"}]
+
+
+def test_region_steps_home_first_then_the_others_sorted_each_asking_for_its_own_region_only():
+    image = Image.model_validate({**IMAGE.model_dump(by_alias=True, exclude_none=True), "regions": [
+        {"name": "westeurope", "storageAccountType": "Standard_ZRS"}, {"name": "eastus"}, {"name": "uksouth"}]})
+    counts = {"uksouth": 2, "eastus": 3, "westeurope": 1}
+    steps = region_steps(image, counts, "UKSouth")  # the home region in another spelling is still home
+    assert [region for region, _ in steps] == ["uksouth", "eastus", "westeurope"]
+    assert dict(steps) == {
+        "uksouth": [{"name": "uksouth", "regional_replica_count": 2, "storage_account_type": "Standard_LRS"}],
+        "eastus": [{"name": "eastus", "regional_replica_count": 3, "storage_account_type": "Standard_LRS"}],
+        "westeurope": [{"name": "westeurope", "regional_replica_count": 1, "storage_account_type": "Standard_ZRS"}]}
