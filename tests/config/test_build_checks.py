@@ -165,3 +165,11 @@ def test_layers_build_on_another_image_of_the_stack_in_a_chain_without_cycles():
 def test_which_sources_have_a_generation_unknown_offline(publisher, offer, sku, unknown):
     source = PlatformSource(publisher=publisher, offer=offer, sku=sku)
     assert unknown_generation(source) is unknown
+
+
+def test_a_single_image_has_nothing_to_build_on_and_a_pinned_ones_source_is_not_checked():
+    assert _lines(with_(f"images.{IMG}.source", {"image": IMG})) == [line(
+        f"images.{IMG}.source.image", f"'{IMG}'", "must be another image of this stack to build on: none")]
+    pinned = with_(f"images.{IMG}.pinned", {"version": "1.0.0", "regions": ["uksouth"]})
+    assert _lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}, pinned)) == []  # not built here
+    assert len(_lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}))) == 1

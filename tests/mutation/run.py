@@ -31,8 +31,9 @@ EQUIVALENT = ROOT / "tests" / "mutation" / "equivalent.md"
 LINKED = ["components", "offline", "tests", "__main__.py", "pytest.ini", "Pulumi.yaml", "Pulumi.dev.yaml",
           "Pulumi.prod.yaml", "Pulumi.capture.yaml"]
 KILLED = {1, 3}  # a failing test, pytest's internal error
-# mutmut's timeouts. mutmut counts them as caught; here they count as not killed, because on a loaded
-# machine a surviving mutant that runs every selected test can hit mutmut's CPU limit. Re-run them.
+# mutmut's timeouts. mutmut counts them as caught; here a timeout counts as not killed, because on a loaded
+# machine a surviving mutant that runs every selected test can hit mutmut's CPU limit: it is re-run once. A
+# mutant that times out again, in a row, hangs a test (e.g. a loop that no longer ends): killed, by hanging.
 TIMEOUT = {36, 24, -24, 152, 255, -9}  # -9: killed after WALL_SECONDS (see _kill_stuck_workers)
 SURVIVED = {0}
 
@@ -141,17 +142,19 @@ def run(name: str, spec: dict, jobs: int) -> tuple[str, int, int, int, int, list
     _mutmut(command, folder, env)
     # mutmut keeps a verdict once given. Survivors and timeouts of an earlier run, and this run's
     # timeouts (a busy machine), are tried once more, by name, against the current tests.
-    again = sorted(m for m, c in results(folder, spec).items() if c in TIMEOUT or (c in SURVIVED and m in earlier))
+    first = results(folder, spec)
+    again = sorted(m for m, c in first.items() if c in TIMEOUT or (c in SURVIVED and m in earlier))
     if again:
         _mutmut(command + again, folder, env)
     elapsed = time.monotonic() - started
     codes = results(folder, spec)
+    hung = {m for m in again if first[m] in TIMEOUT and codes.get(m) in TIMEOUT}  # twice in a row
     known = equivalent()
-    killed = sum(1 for c in codes.values() if c in KILLED)
-    timeouts = sum(1 for c in codes.values() if c in TIMEOUT)
-    survivors = sorted(m for m, c in codes.items() if c in SURVIVED | TIMEOUT)
-    listed = [m for m in survivors if m in known]
-    unexplained = [m for m, c in sorted(codes.items()) if c not in KILLED and m not in known]
+    killed = sum(1 for m, c in codes.items() if c in KILLED or m in hung)
+    timeouts = sum(1 for m, c in codes.items() if c in TIMEOUT and m not in hung)
+    alive = sorted(m for m, c in codes.items() if c not in KILLED and m not in hung)  # survived, timed out, no test
+    listed = [m for m in alive if m in known]
+    unexplained = [m for m in alive if m not in known]
     return name, len(codes), killed, timeouts, len(listed), unexplained, elapsed
 
 
@@ -176,7 +179,7 @@ def main() -> int:
               f" {score:>6.1f}% {elapsed:>5.0f}s")
         failed |= bool(unexplained)
     print("killed% = killed / mutants; score = (killed + equivalent) / mutants (tests/mutation/equivalent.md); "
-          "timeouts count as not killed")
+          "a timeout counts as not killed, unless the mutant timed out twice in a row (it hangs a test: killed)")
     for name, _total, _killed, _timeouts, _listed, unexplained, _elapsed in rows:
         for mutant in unexplained:
             print(f"  {name}: not killed and not in tests/mutation/equivalent.md: {mutant}"
