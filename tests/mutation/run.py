@@ -36,6 +36,7 @@ KILLED = {1, 3}  # a failing test, pytest's internal error
 # mutant that times out again, in a row, hangs a test (e.g. a loop that no longer ends): killed, by hanging.
 TIMEOUT = {36, 24, -24, 152, 255, -9}  # -9: killed after WALL_SECONDS (see _kill_stuck_workers)
 SURVIVED = {0}
+NO_TESTS = {33}  # no selected test reached the mutant (tried again once tests change)
 
 
 def _toml_value(value) -> str:
@@ -138,12 +139,12 @@ def run(name: str, spec: dict, jobs: int) -> tuple[str, int, int, int, int, list
     command = [str(mutmut) if mutmut.exists() else "mutmut", "run", "--max-children", str(jobs)]
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    earlier = {m for m, c in results(folder, spec).items() if c in SURVIVED | TIMEOUT}
+    earlier = {m for m, c in results(folder, spec).items() if c in SURVIVED | TIMEOUT | NO_TESTS}
     _mutmut(command, folder, env)
-    # mutmut keeps a verdict once given. Survivors and timeouts of an earlier run, and this run's
-    # timeouts (a busy machine), are tried once more, by name, against the current tests.
+    # mutmut keeps a verdict once given. Survivors, timeouts and untested mutants of an earlier run, and
+    # this run's timeouts (a busy machine), are tried once more, by name, against the current tests.
     first = results(folder, spec)
-    again = sorted(m for m, c in first.items() if c in TIMEOUT or (c in SURVIVED and m in earlier))
+    again = sorted(m for m, c in first.items() if c in TIMEOUT or (c in SURVIVED | NO_TESTS and m in earlier))
     if again:
         _mutmut(command + again, folder, env)
     elapsed = time.monotonic() - started

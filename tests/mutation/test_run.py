@@ -42,3 +42,10 @@ def test_a_survivor_a_single_timeout_and_a_mutant_no_test_reaches_must_be_explai
     assert calls == [[], ["m.old", "m.slow"]]  # an earlier run's survivor is tried again against the current tests
     assert (killed, timeouts, listed) == (0, 0, 1)
     assert unexplained == ["m.new", "m.old", "m.slow", "m.untested"]
+
+
+def test_an_earlier_runs_untested_mutant_is_tried_again_once_tests_reach_it(fake_mutmut):
+    answers, calls = fake_mutmut
+    answers += [{"m.untested": 33}, {"m.untested": 33}, {"m.untested": 1}]
+    assert run_py.run("x", {}, 1)[1:6] == (1, 1, 0, 0, [])
+    assert calls == [[], ["m.untested"]]
