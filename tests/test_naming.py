@@ -232,18 +232,23 @@ def test_generated_names_after_a_scale_set_and_of_published_captures():
     assert scopes[("the subscription", "resource group")][-1] == ("resourceGroup", "rg-chosen")
 
 
-def test_egress_names_per_region_and_only_where_fleets_run():
+@pytest.mark.parametrize("nat, hub", [("uksouth", "eastus"), ("eastus", "uksouth")])
+def test_egress_names_per_region_and_only_where_fleets_run(nat, hub):
     raw = with_(f"images.win2025-base.regions", ["uksouth", "eastus"])
     raw = with_("fleets", {"lon": fleet(count=1), "nyc": fleet(region="eastus", count=1)}, raw)
-    raw = with_("network.eastus", {"addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24",
-                                   "egress": {"type": "hub", "nextHopIp": "10.0.1.4"}}, raw)
-    raw = with_("network.westeurope", {"addressSpace": "10.40.0.0/16", "workloadSubnet": "10.40.1.0/24"}, raw)
+    # A network without fleets first: the regions after it must still be named.
+    raw["network"] = {"westeurope": {"addressSpace": "10.40.0.0/16", "workloadSubnet": "10.40.1.0/24"},
+                      "uksouth": {"addressSpace": "10.20.0.0/16", "workloadSubnet": "10.20.1.0/24"},
+                      "eastus": {"addressSpace": "10.30.0.0/16", "workloadSubnet": "10.30.1.0/24"}}
+    raw["network"][hub]["egress"] = {"type": "hub", "nextHopIp": "10.0.1.4"}
     scopes = generated_names(load_raw(raw))
-    uk, us = "resource group rg-imgfactory-fleet-dev-uks", "resource group rg-imgfactory-fleet-dev-eus"
-    assert scopes[(uk, "NAT gateway")] == [("network.uksouth.egress", "ng-imgfactory-dev-uks")]
-    assert scopes[(uk, "public IP prefix")] == [("network.uksouth.egress", "ippre-imgfactory-egress-dev-uks")]
-    assert scopes[(us, "route table")] == [("network.eastus.egress", "rt-imgfactory-dev-eus")]
-    assert (us, "NAT gateway") not in scopes and (uk, "route table") not in scopes
+    code = {"uksouth": "uks", "eastus": "eus"}
+    at = {region: f"resource group rg-imgfactory-fleet-dev-{code[region]}" for region in code}
+    assert scopes[(at[nat], "NAT gateway")] == [(f"network.{nat}.egress", f"ng-imgfactory-dev-{code[nat]}")]
+    assert scopes[(at[nat], "public IP prefix")] == [(f"network.{nat}.egress",
+                                                      f"ippre-imgfactory-egress-dev-{code[nat]}")]
+    assert scopes[(at[hub], "route table")] == [(f"network.{hub}.egress", f"rt-imgfactory-dev-{code[hub]}")]
+    assert (at[hub], "NAT gateway") not in scopes and (at[nat], "route table") not in scopes
     # westeurope has a network but no fleet: FleetNetwork is not created there, so no names.
     assert not [k for k in scopes if "weu" in k[0]]
 
