@@ -10,9 +10,11 @@ Each provider's own scenarios against the fake ARM server stay in its own module
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
+import pulumi
 import pytest
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
@@ -176,3 +178,19 @@ def test_delete_of_a_finished_job_leaves_azure_alone(fake, case):
     # to other resources or to a retention policy, so deleting the record must not touch them.
     case.provider(**fake.provider_kwargs()).delete("id", case.stored(fake))
     assert not fake.log
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_the_resource_hands_the_engine_its_own_provider_and_the_callers_options(fake, monkeypatch, case):
+    # What pulumi.dynamic.Resource receives is what the engine pickles into the state and runs: another
+    # provider (or none) would run another job, and lost options would lose the parent (the URN) and protect.
+    handed: dict = {}
+    monkeypatch.setattr(pulumi.dynamic.Resource, "__init__",
+                        lambda _self, provider, name, props, opts=None: handed.update(
+                            provider=provider, name=name, props=props, opts=opts))
+    args_type = typing.get_type_hints(case.resource.__init__)["args"]
+    props = case.inputs(fake)
+    opts = pulumi.ResourceOptions(protect=True)
+    case.resource("the-step", args_type(**{f.name: props[f.name] for f in fields(args_type) if f.name in props}), opts)
+    assert type(handed["provider"]) is case.provider and handed["name"] == "the-step" and handed["opts"] is opts
+    assert_pickles_by_reference(handed["provider"], STATE_PATHS[case.provider.__name__])

@@ -79,7 +79,8 @@ def test_version_already_as_requested_is_not_patched(fake, gallery):
     gallery.add_version({"eastus": 3, "westeurope": 1})
     # Names compare ignoring case and spaces (Azure answers "East US"); a None storage type matches any.
     result = create(provider(fake), inputs(fake, [region("EastUS", 3), region("westeurope", 1, None)]))
-    assert not patches(fake) and fake.requests("GET")
+    # One read and nothing else: a fleet of many steps must not spend ARM's read quota on re-reads.
+    assert not patches(fake) and [r.method for r in fake.log] == ["GET"]
     assert result.outs["applied_target_regions"] == [region("eastus", 3), region("westeurope", 1)]
 
 
@@ -350,3 +351,120 @@ def test_a_refused_patch_names_the_step(fake, gallery):
     assert text.startswith("VersionReplicas could not update targetRegions for gallery image version "
                            "galimages/win2022/1.0.3 (resource group rg-images): "), text
     assert "HTTP 400 InvalidParameter" in text and "Last seen: provisioningState Succeeded." in text
+
+
+def test_an_operation_poll_refused_once_is_retried_so_the_operation_error_is_azures(fake, gallery):
+    # The PATCH is sent with retry_total=0 (we retry it ourselves, after asking whether it took effect);
+    # its status polls must keep azure-core's retries, or a 503 on one poll stands in for the operation's
+    # real outcome in the message.
+    gallery.add_version({"westeurope": 1, "eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=3))
+    fake.inject("GET", GalleryFake.OPERATION_PATH, arm_error(503, "ServerBusy", "later"))
+    text = create_error(provider(fake), inputs(fake), VersionReplicasError)
+    assert ", operation: operation failed: ReplicationFailed: Replication failed in region 'East US'" in text, text
+    assert "ServerBusy" not in text and len(fake.requests("GET", GalleryFake.OPERATION_PATH)) >= 2
+
+
+def test_a_version_still_being_created_without_target_regions_times_out_with_an_explanation(fake, gallery):
+    # Image Builder's own distribution, still under way: the version may not list its regions yet.
+    v = gallery.add_version({"eastus": 1}, state="Creating")
+    plain = v.body
+    v.body = lambda expand=None: {**plain(expand), "properties": {
+        **plain(expand)["properties"], "publishingProfile": {"replicaCount": 1}}}
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert "timed out after" in text and "last provisioningState Creating, regions on the version []" in text, text
+    assert not patches(fake)
+
+
+def test_a_region_without_any_count_has_azures_default_of_one_replica(fake, gallery):
+    # publishingProfile.replicaCount is optional, default 1 (Compute REST, GalleryImageVersionPublishingProfile).
+    v = gallery.add_version({"eastus": 1})
+    del v.target_regions[0]["regionalReplicaCount"]
+    del v.profile["replicaCount"]
+    outs = create(provider(fake), inputs(fake, [region("eastus", 1)])).outs
+    assert not patches(fake)
+    assert outs["applied_target_regions"] == [region("eastus", 1)]
+
+
+def test_a_storage_type_change_alone_is_an_update_in_place(fake):
+    news = inputs(fake, [region("eastus", 3, "Standard_ZRS"), region("westeurope", 1)])
+    result = VersionReplicasProvider().diff(VERSION_PATH, stored_outputs(fake), news)
+    assert result.changes is True and result.replaces == []
+
+
+def test_a_version_that_lists_no_target_regions_gets_the_requested_ones(fake, gallery):
+    # targetRegions is optional in GalleryImageVersionPublishingProfile (Compute REST 2024-03-03).
+    v = gallery.add_version({"eastus": 1})
+    plain = v.body
+
+    def body(expand=None):
+        shown = plain(expand)
+        if not v.patches:
+            del shown["properties"]["publishingProfile"]["targetRegions"]
+        return shown
+
+    v.body = body
+    outs = create(provider(fake), inputs(fake, [region("eastus", 2)])).outs
+    [patch] = patches(fake)
+    assert patch.json["properties"]["publishingProfile"]["targetRegions"] == [
+        {"name": "eastus", "regionalReplicaCount": 2, "storageAccountType": "Standard_LRS"}]
+    assert outs["applied_target_regions"] == [region("eastus", 2)]
+
+
+def test_steps_of_different_versions_do_not_wait_for_each_other(fake, gallery):
+    # The lock is per version: another image's replication (hours, at times) must not hold this one's fleets.
+    import threading
+    other = VERSION_PATH.replace("/win2022/", "/win2025/")
+    gallery.add_version({"westeurope": 1}, next_update=UpdatePlan(polls=3))
+    gallery.add_version({"westeurope": 1}, image="win2025", next_update=UpdatePlan(polls=3))
+    both_read, apart = threading.Barrier(2, timeout=5), []
+
+    def first_reads(_req, _m):  # each version's first GET waits until the other version has been read too
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            apart.append("one step waited for the other")
+
+    fake.inject("GET", VERSION_PATH, first_reads)
+    fake.inject("GET", other, first_reads)
+    threads = [threading.Thread(target=create, args=(provider(fake), inputs(fake, [region("eastus", 2)], version_id=v)))
+               for v in (VERSION_PATH, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not apart and len(patches(fake)) == 1 and len(fake.requests("PATCH", other + "$")) == 1
+
+
+def test_a_401_on_the_patch_renews_the_session_and_patches_once(fake, gallery):
+    # The token expired between the read and the PATCH: the session has worked, so it is renewed, not fatal.
+    v = gallery.add_version({"eastus": 1})
+    fake.inject("PATCH", VERSION_PATH, arm_error(401, "ExpiredAuthenticationToken", "The access token expired."))
+    create(provider(fake), inputs(fake, [region("eastus", 2)]))
+    assert len(patches(fake)) == 2 and len(v.patches) == 1 and v.counts() == {"eastus": 2}
+
+
+def test_a_patch_refused_until_the_retries_run_out_says_what_was_sent(fake, gallery):
+    gallery.add_version({"eastus": 1})
+    fake.inject("PATCH", VERSION_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 4)
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert ("could not update targetRegions for gallery image version galimages/win2022/1.0.3 (resource group "
+            "rg-images): ArmCallFailed: PATCH gallery image version galimages/win2022/1.0.3 (resource group rg-images): gave up "
+            "after 4 attempts") in text, text
+    assert "last error: HTTP 503 ServiceUnavailable: down" in text
+
+
+def test_a_version_shown_without_a_storage_profile_gets_none_back(fake, gallery):
+    # Only what the GET showed goes back: an empty storageProfile would be a different request.
+    v = gallery.add_version({"eastus": 1})
+    plain = v.body
+
+    def body(expand=None):
+        shown = plain(expand)
+        del shown["properties"]["storageProfile"]
+        return shown
+
+    v.body = body
+    create(provider(fake), inputs(fake, [region("eastus", 2)]))
+    [patch] = patches(fake)
+    assert set(patch.json["properties"]) == {"publishingProfile"}
