@@ -468,3 +468,14 @@ def test_a_version_shown_without_a_storage_profile_gets_none_back(fake, gallery)
     create(provider(fake), inputs(fake, [region("eastus", 2)]))
     [patch] = patches(fake)
     assert set(patch.json["properties"]) == {"publishingProfile"}
+
+
+def test_no_wait_for_the_operation_once_the_deadline_has_passed(fake, gallery):
+    # ARM answered the read slowly and timeout_minutes (60 ms) ran out before the PATCH was answered: the
+    # operation, polled every 0.5 s and three observations from done, is not waited for: the wait says it
+    # timed out (the next `pulumi up` finds the update finished).
+    gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=3))
+    fake.inject("GET", VERSION_PATH, lambda _req, _m: time.sleep(0.1))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.001,
+                                               poll_interval_seconds=0.5), VersionReplicasError)
+    assert "timed out after" in text and "last provisioningState Updating" in text, text
