@@ -479,3 +479,22 @@ def test_no_wait_for_the_operation_once_the_deadline_has_passed(fake, gallery):
     text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.001,
                                                poll_interval_seconds=0.5), VersionReplicasError)
     assert "timed out after" in text and "last provisioningState Updating" in text, text
+
+
+def test_a_read_refused_during_replication_names_that_step(fake, gallery):
+    gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=3))
+    # the read before the PATCH, the operation's own final read of the version, then the wait's first read
+    fake.inject("GET", VERSION_PATH, None, None, arm_error(403, "AuthorizationFailed", "no read on the version any more"))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert text.startswith("VersionReplicas could not wait for replication for gallery image version "
+                           "galimages/win2022/1.0.3 (resource group rg-images): HTTP 403 AuthorizationFailed"), text
+    assert "Last seen: provisioningState Succeeded." in text and len(patches(fake)) == 1
+
+
+def test_only_trailing_dots_are_taken_off_the_operation_error(fake, gallery):
+    # The message ends "... operation: <Azure's error>. <advice>": one full stop, and nothing else cut.
+    error = {"code": "OperationNotAllowed", "message": "Replica count above the limit for Standard_ZRS in region X."}
+    gallery.add_version({"eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=2, error=error))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert ", operation: operation failed: OperationNotAllowed: Replica count above the limit for Standard_ZRS in " \
+           "region X. Check `az sig image-version show" in text, text
