@@ -498,3 +498,32 @@ def test_only_trailing_dots_are_taken_off_the_operation_error(fake, gallery):
     text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
     assert ", operation: operation failed: OperationNotAllowed: Replica count above the limit for Standard_ZRS in " \
            "region X. Check `az sig image-version show" in text, text
+
+
+def test_a_version_still_being_created_is_waited_for_before_the_patch(fake, gallery):
+    # Image Builder is still distributing the version it built: Compute refuses a PATCH until it is done.
+    v = gallery.add_version({"eastus": 1}, state="Creating")
+    v._ticks = 3
+    create(provider(fake), inputs(fake, [region("eastus", 2)]))
+    [patch] = patches(fake)
+    assert [r.method for r in fake.log[:3]] == ["GET"] * 3 and v.counts() == {"eastus": 2}
+
+
+def test_a_wait_with_a_long_poll_interval_ends_at_its_deadline_and_says_how_long_it_took(fake, gallery):
+    import re
+    gallery.add_version({"eastus": 1}, state="Updating")  # someone else's update, never ending
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.01,
+                                               poll_interval_seconds=10), VersionReplicasError)
+    waited = re.search(r"timed out after (\d+\.\d)s \(timeout_minutes=0\.01;", text)
+    assert waited and 0.5 <= float(waited[1]) < 5, text  # 0.6 s; a sleep of the whole interval would be 10 s
+
+
+def test_reads_failing_until_the_deadline_say_what_was_read(fake, gallery):
+    gallery.add_version({"eastus": 1})
+    fake.inject("GET", VERSION_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert ("could not read the version for gallery image version galimages/win2022/1.0.3 (resource group "
+            "rg-images): ArmCallFailed: GET gallery image version galimages/win2022/1.0.3 (resource group "
+            "rg-images): still failing when the wait's deadline came") in text, text
+    assert "last error: HTTP 503 ServiceUnavailable: down" in text and not patches(fake)
