@@ -118,7 +118,9 @@ class FakeVersion:
                  "publishingProfile": {**self.profile, "targetRegions": copy.deepcopy(self.target_regions)},
                  "storageProfile": {"osDiskImage": {"sizeInGB": 127, "hostCaching": "ReadWrite"}},
                  "safetyProfile": {"allowDeletionOfReplicatedLocations": False}}
-        if (expand or "").lower() == "replicationstatus":
+        # Only the spelling the REST reference documents (Gallery Image Versions - Get, $expand:
+        # ReplicationStatusTypes "ReplicationStatus"); that Azure takes any other is not documented.
+        if expand == "ReplicationStatus":
             props["replicationStatus"] = self.replication()
         return {"id": self.arm_id, "name": self.name, "location": "westeurope",
                 "type": "Microsoft.Compute/galleries/images/versions", "properties": props}

@@ -109,7 +109,10 @@ def test_replication_status_only_with_expand(fake: FakeArm, fake_gallery: Galler
         plain = send(c, "GET", VERSION_PATH, "2024-03-03").json()["properties"]
         expanded = c.send_request(HttpRequest(
             "GET", f"{VERSION_PATH}?api-version=2024-03-03&$expand=ReplicationStatus")).json()["properties"]
+        other = c.send_request(HttpRequest(
+            "GET", f"{VERSION_PATH}?api-version=2024-03-03&$expand=replicationstatus")).json()["properties"]
     assert "replicationStatus" not in plain
+    assert "replicationStatus" not in other, "only the documented spelling, ReplicationStatus, is assumed to work"
     assert expanded["replicationStatus"]["summary"] == [{"region": "East US", "state": "Completed", "progress": 100}]
 
 
