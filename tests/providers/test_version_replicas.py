@@ -527,3 +527,14 @@ def test_reads_failing_until_the_deadline_say_what_was_read(fake, gallery):
             "rg-images): ArmCallFailed: GET gallery image version galimages/win2022/1.0.3 (resource group "
             "rg-images): still failing when the wait's deadline came") in text, text
     assert "last error: HTTP 503 ServiceUnavailable: down" in text and not patches(fake)
+
+
+def test_check_compares_subscriptions_ignoring_case_and_says_which_it_was_not_in(fake):
+    sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"  # GUIDs have letters: ARM may answer them in upper case
+    p = VersionReplicasProvider()
+    for given, in_id in ((sub, sub.upper()), (sub.upper(), sub)):
+        props = inputs(fake, subscription_id=given, version_id=VERSION_PATH.replace(SUBSCRIPTION, in_id))
+        assert not p.check({}, props).failures, given
+    elsewhere = VERSION_PATH.replace(SUBSCRIPTION, sub)
+    [failure] = p.check({}, inputs(fake, version_id=elsewhere)).failures
+    assert failure.reason == f"version_id {elsewhere!r} is not in subscription {SUBSCRIPTION}"
