@@ -208,6 +208,12 @@ def test_unknown_regions_in_preview_are_an_update(fake):
     ({"target_regions": [region("eastus", 101)]}, "target_regions"),
     ({"target_regions": [{"name": "eastus", "replica_count": 2}]}, "target_regions"),  # azure-native's key
     ({"target_regions": [region("eastus", 1), region("East US", 2)]}, "target_regions"),
+    ({"target_regions": [None]}, "target_regions"),
+    ({"target_regions": [{"name": 3, "regional_replica_count": 1}]}, "target_regions"),
+    ({"target_regions": [{"regional_replica_count": 1}]}, "target_regions"),
+    ({"target_regions": [{**region("eastus", 1), "zone": "1"}]}, "target_regions"),  # a key we would not send
+    ({"target_regions": [region("eastus", 1, "")]}, "target_regions"),
+    ({"target_regions": [region("eastus", 1, 5)]}, "target_regions"),
     ({"timeout_minutes": 0}, "timeout_minutes"),
     ({"poll_interval_seconds": "30"}, "poll_interval_seconds"),
 ])
