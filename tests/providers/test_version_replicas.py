@@ -214,6 +214,8 @@ def test_unknown_regions_in_preview_are_an_update(fake):
     ({"target_regions": [{**region("eastus", 1), "zone": "1"}]}, "target_regions"),  # a key we would not send
     ({"target_regions": [region("eastus", 1, "")]}, "target_regions"),
     ({"target_regions": [region("eastus", 1, 5)]}, "target_regions"),
+    ({"target_regions": [region("eastus", 2.5)]}, "target_regions"),
+    ({"target_regions": [region("eastus", True)]}, "target_regions"),  # a bool is not a count
     ({"timeout_minutes": 0}, "timeout_minutes"),
     ({"poll_interval_seconds": "30"}, "poll_interval_seconds"),
 ])
@@ -544,3 +546,13 @@ def test_check_compares_subscriptions_ignoring_case_and_says_which_it_was_not_in
     elsewhere = VERSION_PATH.replace(SUBSCRIPTION, sub)
     [failure] = p.check({}, inputs(fake, version_id=elsewhere)).failures
     assert failure.reason == f"version_id {elsewhere!r} is not in subscription {SUBSCRIPTION}"
+
+
+@pytest.mark.parametrize("count", [1, 100, 100.0])  # 100: rules.MAX_REPLICAS_PER_REGION, Azure's limit
+def test_check_accepts_counts_from_one_to_the_limit(fake, count):
+    assert not VersionReplicasProvider().check({}, inputs(fake, [region("eastus", count)])).failures
+
+
+def test_a_region_listed_twice_is_named_as_first_written(fake):
+    [failure] = VersionReplicasProvider().check({}, inputs(fake, [region("eastus", 1), region("East US", 2)])).failures
+    assert failure.reason == "region 'eastus' is listed more than once in target_regions"
