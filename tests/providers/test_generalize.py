@@ -10,7 +10,7 @@ import time
 import pytest
 
 from components.providers.generalize import GeneralizeError, GeneralizeProvider
-from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
 from tests.providers.engine import create, create_error
 
@@ -220,3 +220,33 @@ def test_diff_ignores_provider_defaults_and_absent_vm_id(fake):
     assert result.changes is False and result.replaces == []
     same_id_other_case = inputs(fake, vm_id=VM_PATH.replace("resourceGroups", "resourcegroups"))
     assert GeneralizeProvider().diff(VM_PATH, stored_outputs(fake), same_id_other_case).changes is False
+
+
+# -- what the Run Command's report says, and what it cannot say (issue 14) -----------------------------
+
+def test_a_run_command_whose_status_cannot_be_read_is_judged_by_the_vms_power_state(fake, compute):
+    # ARM answers the Run Command's status polls 503 while sysprep runs, past azure-core's retries: the poller
+    # gives up, not the Run Command. Sysprep is running all the same, and the VM's shutdown says so.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=40, report_polls=5))
+
+    def unavailable_while_running(_req, _m):
+        return arm_error(503, "ServiceUnavailable", "down") if vm.power == "running" else None
+
+    fake.inject("GET", ComputeFake.OPERATION_PATH, *[unavailable_while_running] * 1000)
+    create(provider(fake), inputs(fake, timeout_minutes=0.3))
+    assert vm.generalized and len(vm.run_commands) == 1
+
+
+def test_a_run_command_with_an_empty_result_goes_on(fake, compute):
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=30, report_polls=1))
+    fake.inject("GET", ComputeFake.OPERATION_PATH, None, Reply(200, None))  # the status, then an empty result
+    create(provider(fake), inputs(fake, timeout_minutes=0.3))
+    assert vm.generalized
+
+
+def test_failing_sysprep_shows_its_stdout_and_stderr_apart(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, stdout="sysprep started (pid 4242)",
+                                               stderr="sysprep exited with code 1"))
+    text = error_of(provider(fake), inputs(fake))
+    assert ("  status: ComponentStatus/StdOut/succeeded, ComponentStatus/StdErr/succeeded\n"
+            "  stdout: sysprep started (pid 4242)\n  stderr: sysprep exited with code 1\n") in text, text
