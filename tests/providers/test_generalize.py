@@ -12,6 +12,7 @@ import pytest
 from components.providers.generalize import GeneralizeError, GeneralizeProvider
 from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
+from components.providers.sysprep import PANTHER
 from tests.providers.engine import create, create_error
 
 RG, VM = "rg-capture", "vm-ref-capture"
@@ -250,3 +251,46 @@ def test_failing_sysprep_shows_its_stdout_and_stderr_apart(fake, compute):
     text = error_of(provider(fake), inputs(fake))
     assert ("  status: ComponentStatus/StdOut/succeeded, ComponentStatus/StdErr/succeeded\n"
             "  stdout: sysprep started (pid 4242)\n  stderr: sysprep exited with code 1\n") in text, text
+
+
+def test_the_whole_run_command_failure_message(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, stdout="", stderr="sysprep exited with code 1"))
+    text = error_of(provider(fake), inputs(fake))
+    assert text == (
+        f"Generalize step 'start sysprep (Run Command)' failed for VM {VM} (resource group {RG}): the Run Command "
+        f"reported an error, so the VM was neither deallocated nor generalized.\n"
+        f"  status: ComponentStatus/StdOut/succeeded, ComponentStatus/StdErr/succeeded\n"
+        f"  stdout: (empty)\n  stderr: sysprep exited with code 1\n"
+        f"Sysprep's logs are in {PANTHER} on the VM. Fix the cause and run `pulumi up` again.")
+
+
+@pytest.mark.parametrize("status, shown", [
+    ({"code": "ComponentStatus/StdOut/Failed", "level": "Info", "message": "no sysprep"},  # the code says failed
+     "ComponentStatus/StdOut/Failed"),
+    ({"code": "ComponentStatus/StdOut/succeeded", "level": "Error", "message": "no sysprep"},  # the level does
+     "ComponentStatus/StdOut/succeeded"),
+    ({"level": "Error", "message": "no sysprep"}, "?"),  # InstanceViewStatus.code is optional
+])
+def test_a_run_command_status_that_reports_failure_stops_before_deallocating(fake, compute, status, shown):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, statuses=[status]))
+    text = error_of(provider(fake), inputs(fake))
+    assert f"the Run Command reported an error, so the VM was neither deallocated nor generalized.\n  status: {shown}\n" \
+           f"  stdout: no sysprep\n  stderr: (empty)\n" in text, text
+    assert not fake.requests("POST", "/deallocate$")
+
+
+def test_a_failed_deallocation_is_reported_not_waited_out(fake, compute):
+    failed = {"code": "AllocationFailed", "message": "The VM could not be deallocated."}
+    vm = compute.add_vm(VM, RG, power="stopped", deallocate_error=failed)
+    text = error_of(provider(fake), inputs(fake))
+    assert text.startswith(f"Generalize step 'deallocate' failed for VM {VM} (resource group {RG}): operation failed: "
+                           f"AllocationFailed: The VM could not be deallocated."), text
+    assert "timed out" not in text and not vm.generalized
+
+
+def test_a_deallocation_whose_status_cannot_be_read_is_judged_by_the_vms_power_state(fake, compute):
+    # The poller gives up on a 503 well before the VM, still deallocating, shows deallocated.
+    vm = compute.add_vm(VM, RG, power="stopped", deallocate_polls=40)
+    fake.inject("GET", ComputeFake.OPERATION_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 30)
+    create(provider(fake), inputs(fake, timeout_minutes=0.3))
+    assert vm.generalized and vm.power == "deallocated"
