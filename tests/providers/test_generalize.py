@@ -140,6 +140,7 @@ def test_failed_run_command_operation_is_reported(fake, compute):
     assert "step 'start sysprep (Run Command)' failed" in text and "VMAgentStatusCommunicationError" in text
     assert "operation failed: VMAgentStatusCommunicationError: VM 'vm-ref-capture'" in text
     assert "HTTP 200" not in text  # the 200 answered the last status poll, not the failed operation
+    assert "and the VM is still 'PowerState/running', so sysprep did not run" in text, text
     assert not fake.requests("POST", "/deallocate$")
 
 
@@ -294,3 +295,34 @@ def test_a_deallocation_whose_status_cannot_be_read_is_judged_by_the_vms_power_s
     fake.inject("GET", ComputeFake.OPERATION_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 30)
     create(provider(fake), inputs(fake, timeout_minutes=0.3))
     assert vm.generalized and vm.power == "deallocated"
+
+
+def test_a_run_command_that_took_effect_but_answered_500_is_not_sent_again_once_the_vm_goes_down(fake, compute):
+    # retry_total=0: azure-core would re-POST a 500 at once; ours looks at the VM first, and sysprep's
+    # shutdown says the first POST took effect.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=1, report_polls=None))
+
+    def applied_then_500(req, m):
+        compute._run_command(req, m)
+        return arm_error(500, "InternalServerError", "... and then failed to answer")
+
+    fake.inject("POST", VM_PATH + "/runCommand", applied_then_500)
+    create(provider(fake), inputs(fake))
+    assert len(fake.requests("POST", "/runCommand$")) == 1 and vm.generalized
+
+
+def test_a_run_command_post_refused_until_the_deadline_says_what_was_sent(fake, compute):
+    compute.add_vm(VM, RG)
+    fake.inject("POST", VM_PATH + "/runCommand", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert (f"Generalize step 'start sysprep (Run Command)' failed for VM {VM} (resource group {RG}): ArmCallFailed: "
+            f"POST virtualMachines/{VM}/runCommand: still failing when the wait's deadline came") in text, text
+
+
+def test_failing_sysprep_is_reported_even_when_a_status_poll_fails_once(fake, compute):
+    # The POST goes with retry_total=0; its status polls keep azure-core's retries, or one 503 would hide
+    # the Run Command's output behind a timeout.
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, stderr="sysprep exited with code 1"))
+    fake.inject("GET", ComputeFake.OPERATION_PATH, arm_error(503, "ServiceUnavailable", "down"))
+    text = error_of(provider(fake), inputs(fake))
+    assert "the Run Command reported an error" in text and "stderr: sysprep exited with code 1" in text, text
