@@ -51,7 +51,7 @@ class SysprepPlan:
 class FakeVm:
     name: str
     resource_group: str
-    power: str = "running"  # running | stopping | stopped | deallocating | deallocated | starting
+    power: Optional[str] = "running"  # running | stopping | stopped | deallocating | deallocated | starting | None
     generalized: bool = False
     security_type: Optional[str] = None  # None: no securityProfile (Standard); "TrustedLaunch"
     sysprep: SysprepPlan = field(default_factory=SysprepPlan)
@@ -155,7 +155,8 @@ class ComputeFake:
             statuses = [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded"}]
             if vm.generalized:
                 statuses.append({"code": "OSState/generalized", "level": "Info", "displayStatus": "VM generalized"})
-            statuses.append({"code": f"PowerState/{vm.power}", "level": "Info", "displayStatus": f"VM {vm.power}"})
+            if vm.power:  # None: no PowerState status (Azure shows none while the VM agent has not reported)
+                statuses.append({"code": f"PowerState/{vm.power}", "level": "Info", "displayStatus": f"VM {vm.power}"})
             return Reply(200, {"computerName": vm.name[:15], "osName": "Windows Server 2025 Datacenter",
                                "statuses": statuses})
 

@@ -13,7 +13,7 @@ from components.providers.generalize import GeneralizeError, GeneralizeProvider
 from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
 from components.providers.sysprep import PANTHER
-from tests.providers.engine import create, create_error
+from tests.providers.engine import create, create_error, within
 
 RG, VM = "rg-capture", "vm-ref-capture"
 VM_PATH = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/{VM}"
@@ -94,7 +94,7 @@ def test_sysprep_follows_microsofts_generalize_steps(fake, compute):
 def test_run_command_that_never_reports_is_fine_once_the_vm_stops(fake, compute):
     # sysprep shut the VM down before the Run Command extension could report: the expected race.
     vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=3, report_polls=None))
-    create(provider(fake), inputs(fake))
+    within(30, lambda: create(provider(fake), inputs(fake)))  # the power state is looked at, not only the report
     assert vm.generalized and len(fake.requests("POST", "/runCommand$")) == 1
 
 
@@ -114,7 +114,7 @@ def test_vm_that_never_stops_times_out_with_the_panther_hint(fake, compute):
 
 def test_silent_run_command_on_a_running_vm_times_out_naming_the_agent(fake, compute):
     compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, report_polls=None))
-    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.01))
+    text = within(30, lambda: error_of(provider(fake), inputs(fake, timeout_minutes=0.01)))
     assert "step 'start sysprep (Run Command)' timed out" in text and "still 'PowerState/running'" in text
     assert "VM agent may be unhealthy" in text and f"az vm get-instance-view -g {RG} -n {VM}" in text
     assert not fake.requests("POST", "/deallocate$")
@@ -326,3 +326,9 @@ def test_failing_sysprep_is_reported_even_when_a_status_poll_fails_once(fake, co
     fake.inject("GET", ComputeFake.OPERATION_PATH, arm_error(503, "ServiceUnavailable", "down"))
     text = error_of(provider(fake), inputs(fake))
     assert "the Run Command reported an error" in text and "stderr: sysprep exited with code 1" in text, text
+
+
+def test_a_vm_that_shows_no_power_state_times_out_saying_so(fake, compute):
+    compute.add_vm(VM, RG, power=None)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert f"timed out: VM {VM} (resource group {RG}) still 'no power state' after" in text, text
