@@ -332,3 +332,35 @@ def test_a_vm_that_shows_no_power_state_times_out_saying_so(fake, compute):
     compute.add_vm(VM, RG, power=None)
     text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
     assert f"timed out: VM {VM} (resource group {RG}) still 'no power state' after" in text, text
+
+
+@pytest.mark.parametrize("power, seen", [("running", "PowerState/running"), (None, "no power state")])
+def test_a_refused_step_says_the_power_state_seen_last(fake, compute, power, seen):
+    compute.add_vm(VM, RG, power=power)
+    fake.inject("POST", VM_PATH + "/runCommand", arm_error(403, "AuthorizationFailed", "no runCommand/action"))
+    text = error_of(provider(fake), inputs(fake))
+    assert f"HTTP 403 AuthorizationFailed: no runCommand/action. Last seen: {seen}; sysprep's logs are in " in text, text
+
+
+@pytest.mark.parametrize("path, what", [("", f"GET virtualMachines/{VM}"),
+                                        ("/instanceView", f"GET virtualMachines/{VM}/instanceView")])
+def test_a_read_failing_until_the_deadline_says_what_was_read(fake, compute, path, what):
+    compute.add_vm(VM, RG)
+    fake.inject("GET", VM_PATH + path, *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert f"ArmCallFailed: {what}: still failing when the wait's deadline came" in text, text
+
+
+def test_vm_id_in_another_case_is_the_same_vm(fake, compute):
+    # ARM IDs are case-insensitive: the program may pass vm.id as Azure spelled it at creation.
+    vm = compute.add_vm(VM, RG, power="deallocated")
+    create(provider(fake), inputs(fake, vm_id=VM_PATH.upper().replace("/VIRTUALMACHINES/", "/virtualMachines/")))
+    assert vm.generalized
+
+
+def test_a_wait_with_a_long_poll_interval_ends_at_its_deadline_and_says_how_long_it_took(fake, compute):
+    import re
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None))
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.01, poll_interval_seconds=10))
+    waited = re.search(r"still 'PowerState/running' after (\d+\.\d)s \(timeout_minutes=0\.01\)", text)
+    assert waited and 0.5 <= float(waited[1]) < 5, text  # 0.6 s; a sleep of the whole interval would be 10 s
