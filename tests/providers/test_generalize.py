@@ -280,9 +280,12 @@ def test_a_run_command_status_that_reports_failure_stops_before_deallocating(fak
     assert not fake.requests("POST", "/deallocate$")
 
 
-def test_a_failed_deallocation_is_reported_not_waited_out(fake, compute):
+@pytest.mark.parametrize("first_poll", [None, arm_error(503, "ServiceUnavailable", "down")])
+def test_a_failed_deallocation_is_reported_not_waited_out(fake, compute, first_poll):
+    # A 503 on a status poll is retried by azure-core (the poller keeps the client's retries).
     failed = {"code": "AllocationFailed", "message": "The VM could not be deallocated."}
     vm = compute.add_vm(VM, RG, power="stopped", deallocate_error=failed)
+    fake.inject("GET", ComputeFake.OPERATION_PATH, first_poll)
     text = error_of(provider(fake), inputs(fake))
     assert text.startswith(f"Generalize step 'deallocate' failed for VM {VM} (resource group {RG}): operation failed: "
                            f"AllocationFailed: The VM could not be deallocated."), text
@@ -364,3 +367,27 @@ def test_a_wait_with_a_long_poll_interval_ends_at_its_deadline_and_says_how_long
     text = error_of(provider(fake), inputs(fake, timeout_minutes=0.01, poll_interval_seconds=10))
     waited = re.search(r"still 'PowerState/running' after (\d+\.\d)s \(timeout_minutes=0\.01\)", text)
     assert waited and 0.5 <= float(waited[1]) < 5, text  # 0.6 s; a sleep of the whole interval would be 10 s
+
+
+def test_a_vm_already_deallocating_is_not_sent_another_deallocate(fake, compute):
+    # The retry of a create interrupted after its deallocate POST.
+    vm = compute.add_vm(VM, RG, power="deallocating")
+    fake.inject("GET", VM_PATH + "/instanceView", None, None, lambda _r, _m: setattr(vm, "power", "deallocated"))
+    create(provider(fake), inputs(fake))
+    assert [r.path.removeprefix(VM_PATH) for r in fake.requests("POST", VM_PATH)] == ["/generalize"] and vm.generalized
+
+
+def test_a_deallocation_that_does_not_end_in_time_says_what_to_check(fake, compute):
+    compute.add_vm(VM, RG, power="stopped", deallocate_polls=10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert text.startswith(f"Generalize step 'deallocate' timed out: VM {VM} (resource group {RG}) still "
+                           f"'PowerState/deallocating' after "), text
+    assert text.endswith(f"(timeout_minutes=0.005): check `az vm get-instance-view -g {RG} -n {VM}` and the activity "
+                         f"log, then run `pulumi up` again (sysprep is not repeated).")
+
+
+def test_a_deallocate_post_refused_until_the_deadline_says_what_was_sent(fake, compute):
+    compute.add_vm(VM, RG, power="stopped")
+    fake.inject("POST", VM_PATH + "/deallocate", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert f"ArmCallFailed: POST virtualMachines/{VM}/deallocate: still failing when the wait's deadline came" in text
