@@ -391,3 +391,26 @@ def test_a_deallocate_post_refused_until_the_deadline_says_what_was_sent(fake, c
     fake.inject("POST", VM_PATH + "/deallocate", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
     text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
     assert f"ArmCallFailed: POST virtualMachines/{VM}/deallocate: still failing when the wait's deadline came" in text
+
+
+def test_a_vm_that_does_not_show_generalized_after_the_call_fails(fake, compute):
+    compute.add_vm(VM, RG, power="deallocated")
+    fake.inject("POST", VM_PATH + "/generalize", Reply(200))  # answered, but the VM did not change
+
+    def specialized(_req, _m):
+        if fake.requests("POST", "/generalize$"):
+            return Reply(200, {"statuses": [{"code": "OSState/specialized", "level": "Info"},
+                                            {"code": "PowerState/deallocated", "level": "Info"}]})
+        return None
+
+    fake.inject("GET", VM_PATH + "/instanceView", *[specialized] * 10)
+    text = error_of(provider(fake), inputs(fake))
+    assert text == f"Generalize: VM {VM} (resource group {RG}) answered the generalize call but shows OSState/specialized."
+
+
+def test_a_refused_generalize_names_the_step(fake, compute):
+    compute.add_vm(VM, RG, power="deallocated")
+    fake.inject("POST", VM_PATH + "/generalize", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert text.startswith(f"Generalize step 'mark generalized' failed for VM {VM} (resource group {RG}): ArmCallFailed: "
+                           f"POST virtualMachines/{VM}/generalize: still failing when the wait's deadline came"), text
