@@ -414,3 +414,10 @@ def test_a_refused_generalize_names_the_step(fake, compute):
     text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
     assert text.startswith(f"Generalize step 'mark generalized' failed for VM {VM} (resource group {RG}): ArmCallFailed: "
                            f"POST virtualMachines/{VM}/generalize: still failing when the wait's deadline came"), text
+
+
+def test_a_failed_status_without_a_message_shows_empty_output(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, statuses=[
+        {"code": "ComponentStatus/StdOut/failed", "level": "Info"}]))  # InstanceViewStatus.message is optional
+    text = error_of(provider(fake), inputs(fake))
+    assert "  status: ComponentStatus/StdOut/failed\n  stdout: (empty)\n  stderr: (empty)\n" in text, text
