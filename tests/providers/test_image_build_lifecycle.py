@@ -116,3 +116,16 @@ def test_urn_and_cancel_timeout_are_tuning_not_a_rebuild(fake):
     olds = {**p.check({}, {**outputs(fake), "__provider": "x"}).inputs, "artifact_id": "a"}
     result = p.diff("id", olds, {**outputs(fake, template_urn=URN, cancel_timeout_minutes=60), "__provider": "y"})
     assert result.changes and result.replaces == []
+
+
+def test_a_failed_template_without_a_provisioning_error_says_so_line_by_line(fake, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
+    t.provisioning_state = "Failed"  # and no provisioningError: the field is optional
+    text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
+    first, *rest = text.splitlines()
+    assert first == (f"Image Builder template '{TEMPLATE}' (resource group '{RG}') is in provisioningState Failed: "
+                     f"(no provisioningError given). A template that failed at submission cannot be run or updated. "
+                     f"Last seen: runState (none), runSubState (none), template provisioningState Failed. Logs: "
+                     f"customization.log in container 'packerlogs' of the storage account in staging resource group "
+                     f"'{t.staging_resource_group}'.")
+    assert rest[0] == "  Next:" and rest[-1].endswith(f"`pulumi up --replace '{URN}'` deletes and recreates it.")
