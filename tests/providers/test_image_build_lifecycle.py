@@ -13,7 +13,7 @@ from components.providers.arm import management_client
 from components.providers.image_build import ImageBuildError, ImageBuildProvider
 from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
-from tests.providers.engine import create_error
+from tests.providers.engine import create_error, within
 
 RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
 URN = ("urn:pulumi:dev::image-factory::image-factory:image_template:ImageTemplate$"
@@ -39,7 +39,7 @@ def test_delete_cancels_a_run_in_progress_so_the_template_can_be_deleted(fake, f
     t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
     t.start_run(RunPlan(polls=None, cancel_polls=3))  # a trigger's run, or one a timed-out create left behind
 
-    provider(fake).delete("id", outputs(fake))
+    within(30, lambda: provider(fake).delete("id", outputs(fake)))
 
     assert t.run.state == "Canceled" and len(fake.requests("POST", CANCEL_PATH)) == 1
     # The template's own delete, which azure-native sends next, now goes through.
@@ -54,7 +54,7 @@ def test_delete_waits_for_a_cancel_already_under_way(fake, fake_image_builder: I
     t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
     t.start_run(RunPlan(polls=None, cancel_polls=3))
     t.run.state = "Canceling"  # someone ran `az image builder cancel`
-    provider(fake).delete("id", outputs(fake))
+    within(30, lambda: provider(fake).delete("id", outputs(fake)))
     assert t.run.state == "Canceled" and not fake.requests("POST")
 
 
@@ -78,7 +78,7 @@ def test_cancel_that_does_not_finish_in_time_explains(fake, fake_image_builder: 
     t.start_run(RunPlan(polls=None, cancel_polls=10_000))
     begun = time.monotonic()
     with pytest.raises(ImageBuildError) as info:
-        provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.01))
+        within(30, lambda: provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.01)))
     text = str(info.value)
     assert time.monotonic() - begun < 5
     for expected in ("still Canceling", "refuses to delete a template while a run is in progress",
