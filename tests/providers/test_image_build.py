@@ -284,3 +284,31 @@ def test_an_unknown_run_state_is_a_failure_that_names_it(fake, aib):
             "'Exploded'.") in text.splitlines()
     assert "  runState: Exploded, runSubState: Distributing" in text and "  message: new in 2027" in text
     assert len(fake.requests("POST")) == 1 and not fake.requests("GET", "/runOutputs")
+
+
+def test_the_whole_timeout_message(fake, aib):
+    import re
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=None))
+    text = within(30, lambda: build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01)))
+    pattern = (rf"Image Builder run of template '{TEMPLATE}' \(resource group '{RG}'\) timed out: gave up waiting after "
+               rf"(\d+\.\d)s \(build timeout 0\.01 min \+ 0\.4s margin\); last seen runState: Running, runSubState: "
+               rf"\w+\. Logs: customization\.log in container 'packerlogs' of the storage account in staging "
+               rf"resource group '{t.staging_resource_group}'\. The build may still be running in Azure: check with "
+               rf"`az image builder show -g {RG} -n {TEMPLATE} --query lastRunStatus`, stop it with `az image builder "
+               rf"cancel -g {RG} -n {TEMPLATE}`")
+    waited = re.match(pattern, text)
+    assert waited and 0.9 <= float(waited[1]) < 10, text  # the budget: 0.6 s build timeout + 0.4 s margin
+
+
+def test_a_succeeded_run_without_any_run_output_says_none(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=1))
+    t.run_output_name = "renamed-in-azure"  # the run writes an output under another name
+    text = build_error(provider(fake), inputs(fake, run_output_name="win2022-gallery"))
+    assert ("succeeded but has no run output 'win2022-gallery' with an artifactId (it has: renamed-in-azure). "
+            "run_output_name must equal the distributor's runOutputName.") in text, text
+
+
+def test_a_build_timeout_of_zero_waits_image_builders_default_and_a_urn_must_be_text(fake):
+    assert ImageBuildProvider(wait_margin_seconds=0)._budget_seconds({"build_timeout_minutes": 0}) == 240 * 60
+    failures = ImageBuildProvider().check({}, inputs(fake, template_urn=42)).failures
+    assert [(f.property, f.reason) for f in failures] == [("template_urn", "template_urn must be a string, got 42")]
