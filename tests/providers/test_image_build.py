@@ -312,3 +312,30 @@ def test_a_build_timeout_of_zero_waits_image_builders_default_and_a_urn_must_be_
     assert ImageBuildProvider(wait_margin_seconds=0)._budget_seconds({"build_timeout_minutes": 0}) == 240 * 60
     failures = ImageBuildProvider().check({}, inputs(fake, template_urn=42)).failures
     assert [(f.property, f.reason) for f in failures] == [("template_urn", "template_urn must be a string, got 42")]
+
+
+def test_the_whole_failure_message_of_a_canceled_run(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Canceled", 2, "Building", ""))
+    text = build_error(provider(fake), inputs(fake))
+    assert text.splitlines() == [
+        f"Image Builder run of template '{TEMPLATE}' (resource group '{RG}') was canceled (az image builder cancel, "
+        f"the portal, or Image Builder itself).",
+        "  runState: Canceled, runSubState: Building",
+        "  message: (empty)",
+        f"  customization log: customization.log in container 'packerlogs' of the storage account in staging resource "
+        f"group '{t.staging_resource_group}'",
+        f"  details: az image builder show -g {RG} -n {TEMPLATE} --query lastRunStatus",
+        "  Next:",
+        "  - recipe error (a customizer, a checksum): fix it in the stack file; the new recipe names a new template.",
+        "  - transient error (capacity, quota, a timeout in Azure): `pulumi up` runs this same template again.",
+        "  - template broken (provisioningState Failed, or `pulumi up` now fails on the template with 409 "
+        "\"Update/Upgrade of image templates is currently not supported\"): `pulumi up --replace '<URN of the "
+        f"template {TEMPLATE}>' (find it with `pulumi stack --show-urns`)` deletes and recreates it."]
+
+
+def test_a_partially_succeeded_run_says_why_it_is_a_failure(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("PartiallySucceeded", 2, "Distributing", "eastus failed"))
+    text = build_error(provider(fake), inputs(fake))
+    assert text.splitlines()[0] == (f"Image Builder run of template '{TEMPLATE}' (resource group '{RG}') ended "
+                                    "PartiallySucceeded, which ImageBuild treats as a failure (the image did not reach "
+                                    "every distribution target).")
