@@ -15,7 +15,7 @@ from components.providers.definition_versions import (DefinitionVersionsError,
                                                       DefinitionVersionsProvider)
 from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, arm_error
 from tests.fakes.fake_gallery import GalleryFake
-from tests.providers.engine import create
+from tests.providers.engine import create, within
 
 RG, GALLERY, IMAGE = "rg-images", "galimages", "win2022"
 LIST_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/{GALLERY}"
@@ -114,3 +114,51 @@ def test_a_lock_refusing_the_delete_is_explained(fake, fake_gallery: GalleryFake
     with pytest.raises(DefinitionVersionsError) as info:
         provider(fake).delete("id", stored(fake))
     assert "ScopeLocked" in str(info.value) and "az lock list" in str(info.value)
+
+
+# -- what delete says and waits for (issue 14) ---------------------------------------------------------
+
+def test_create_records_the_definitions_arm_id(fake):
+    result = create(provider(fake), inputs(fake))
+    definition = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/{GALLERY}"
+                  f"/images/{IMAGE}")
+    assert result.outs["definition_id"] == definition and result.id == definition + "/versions"
+    assert {k: result.outs[k] for k in ("settle_seconds", "poll_interval_seconds")} == {"settle_seconds": 0,
+                                                                                     "poll_interval_seconds": 0.02}
+
+
+def test_the_whole_timeout_message(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.7", resource_group=RG, delete_polls=10_000)
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.6", resource_group=RG, delete_polls=10_000)
+    with pytest.raises(DefinitionVersionsError) as info:
+        provider(fake).delete("id", stored(fake, timeout_minutes=0.005))
+    text = str(info.value)
+    assert text.startswith(f"DefinitionVersions could not delete the image versions of gallery image definition "
+                           f"{GALLERY}/{IMAGE} (resource group {RG}): timed out after "), text
+    assert text.endswith(
+        f"(timeout_minutes=0.005). Versions seen: [1.0.6: Deleting, 1.0.7: Deleting]. Azure refuses to delete a "
+        f"definition that still has versions. A CanNotDelete lock on the gallery or its group also refuses it (`az lock "
+        f"list -g {RG}`). Check `az sig image-version list -g {RG} -r {GALLERY} -i {IMAGE} -o table`, delete what is "
+        f"left (`az sig image-version delete`), then run `pulumi destroy` (or `pulumi up`) again."), text
+
+
+def test_a_refused_first_list_says_no_version_was_seen(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_definition(RG, GALLERY, IMAGE)
+    fake.inject("GET", LIST_PATH, arm_error(403, "AuthorizationFailed", "no read on versions"))
+    with pytest.raises(DefinitionVersionsError) as info:
+        provider(fake).delete("id", stored(fake))
+    assert ": HTTP 403 AuthorizationFailed: no read on versions. Versions seen: [none listed]. " in str(info.value)
+
+
+def test_a_definition_deleted_meanwhile_ends_the_wait(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG, delete_polls=10_000)
+    fake.inject("GET", LIST_PATH, None, arm_error(404, "ResourceNotFound", "The Resource was not found."))
+    within(30, lambda: provider(fake).delete("id", stored(fake, timeout_minutes=0.2)))
+    assert len(fake.requests("GET", LIST_PATH + "$")) == 2
+
+
+def test_each_version_is_deleted_by_its_own_name(fake, fake_gallery: GalleryFake):
+    for name in ("1.0.0", "1.0.1"):
+        fake_gallery.add_version({"westeurope": 1}, name=name, resource_group=RG, delete_polls=1)
+    provider(fake).delete("id", stored(fake))
+    assert sorted(r.path.rsplit("/", 1)[-1] for r in fake.requests("DELETE")) == ["1.0.0", "1.0.1"]
