@@ -94,7 +94,9 @@ def test_template_in_failed_state_gets_the_replace_recovery(fake, fake_image_bui
     text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
 
     assert f"pulumi up --replace '{URN}'" in text
-    assert "provisioningState Failed" in text and "Authorization failed for the identity" in text
+    assert (f"(resource group '{RG}') is in provisioningState Failed: Other Authorization failed for the identity. "
+            f"A template that failed at submission cannot be run or updated. Last seen: runState (none), runSubState "
+            f"(none), template provisioningState Failed. Logs: ") in text, text
     assert not fake.requests("POST"), "a failed template is not run"
 
 
