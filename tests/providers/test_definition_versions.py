@@ -13,7 +13,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from components.providers.arm import management_client
 from components.providers.definition_versions import (DefinitionVersionsError,
                                                       DefinitionVersionsProvider)
-from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_gallery import GalleryFake
 from tests.providers.engine import create, within
 
@@ -162,3 +162,34 @@ def test_each_version_is_deleted_by_its_own_name(fake, fake_gallery: GalleryFake
         fake_gallery.add_version({"westeurope": 1}, name=name, resource_group=RG, delete_polls=1)
     provider(fake).delete("id", stored(fake))
     assert sorted(r.path.rsplit("/", 1)[-1] for r in fake.requests("DELETE")) == ["1.0.0", "1.0.1"]
+
+
+def test_settle_seconds_are_waited_only_after_deleting_something(fake, fake_gallery: GalleryFake):
+    # The definition unknown (404), then there but empty: nothing was deleted, nothing to settle.
+    within(10, lambda: provider(fake).delete("id", stored(fake, settle_seconds=600)))
+    fake_gallery.add_definition(RG, GALLERY, IMAGE)
+    within(10, lambda: provider(fake).delete("id", stored(fake, settle_seconds=600)))
+
+
+def test_deletes_are_started_not_polled_one_by_one(fake, fake_gallery: GalleryFake):
+    # polling=False: the list shows progress for every version at once; no poller (and thread) per version.
+    for name in ("1.0.0", "1.0.1"):
+        fake_gallery.add_version({"westeurope": 1}, name=name, resource_group=RG, delete_polls=3)
+    provider(fake).delete("id", stored(fake))
+    assert not fake.requests("GET", "/capsOperations/") and not fake_gallery.in_definition(RG, GALLERY, IMAGE)
+
+
+def test_a_delete_refused_until_the_deadline_says_which_version(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG)
+    fake.inject("DELETE", LIST_PATH + "/.*", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    with pytest.raises(DefinitionVersionsError) as info:
+        provider(fake).delete("id", stored(fake, timeout_minutes=0.005))
+    assert "ArmCallFailed: DELETE versions/1.0.0: still failing when the wait's deadline came" in str(info.value)
+
+
+def test_a_version_listed_without_a_state_shows_a_question_mark(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG, delete_polls=10_000)
+    fake.inject("GET", LIST_PATH, *[Reply(200, {"value": [{"name": "1.0.0", "properties": {}}]})] * 10_000)
+    with pytest.raises(DefinitionVersionsError) as info:
+        provider(fake).delete("id", stored(fake, timeout_minutes=0.005))
+    assert "Versions seen: [1.0.0: ?]." in str(info.value)
