@@ -155,8 +155,10 @@ def test_a_refused_first_list_says_no_version_was_seen(fake, fake_gallery: Galle
 def test_a_definition_deleted_meanwhile_ends_the_wait(fake, fake_gallery: GalleryFake):
     fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG, delete_polls=10_000)
     fake.inject("GET", LIST_PATH, None, arm_error(404, "ResourceNotFound", "The Resource was not found."))
-    within(30, lambda: provider(fake).delete("id", stored(fake, timeout_minutes=0.2)))
+    begun = time.monotonic()
+    within(30, lambda: provider(fake).delete("id", stored(fake, timeout_minutes=0.2, settle_seconds=0.5)))
     assert len(fake.requests("GET", LIST_PATH + "$")) == 2
+    assert time.monotonic() - begun >= 0.5, "a version was deleted: settle_seconds are waited"
 
 
 def test_each_version_is_deleted_by_its_own_name(fake, fake_gallery: GalleryFake):
@@ -195,3 +197,20 @@ def test_a_version_listed_without_a_state_shows_a_question_mark(fake, fake_galle
     with pytest.raises(DefinitionVersionsError) as info:
         provider(fake).delete("id", stored(fake, timeout_minutes=0.005))
     assert "Versions seen: [1.0.0: ?]." in str(info.value)
+
+
+def test_a_list_failing_until_the_deadline_says_what_was_listed(fake, fake_gallery: GalleryFake):
+    fake_gallery.add_definition(RG, GALLERY, IMAGE)
+    fake.inject("GET", LIST_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    with pytest.raises(DefinitionVersionsError) as info:
+        provider(fake).delete("id", stored(fake, timeout_minutes=0.005))
+    assert (f"ArmCallFailed: GET gallery image definition {GALLERY}/{IMAGE} (resource group {RG}) versions: still "
+            f"failing when the wait's deadline came") in str(info.value)
+
+
+def test_a_401_while_waiting_renews_the_session(fake, fake_gallery: GalleryFake):
+    # The token expired during a long wait: the session has worked, so it is renewed, not fatal.
+    fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG, delete_polls=3)
+    fake.inject("GET", LIST_PATH, None, arm_error(401, "ExpiredAuthenticationToken", "The access token expired."))
+    provider(fake).delete("id", stored(fake, timeout_minutes=0.2))
+    assert not fake_gallery.in_definition(RG, GALLERY, IMAGE)
