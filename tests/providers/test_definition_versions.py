@@ -195,7 +195,7 @@ def test_a_version_listed_without_a_state_shows_a_question_mark(fake, fake_galle
     fake_gallery.add_version({"westeurope": 1}, name="1.0.0", resource_group=RG, delete_polls=10_000)
     fake.inject("GET", LIST_PATH, *[Reply(200, {"value": [{"name": "1.0.0", "properties": {}}]})] * 10_000)
     with pytest.raises(DefinitionVersionsError) as info:
-        provider(fake).delete("id", stored(fake, timeout_minutes=0.005))
+        within(30, lambda: provider(fake).delete("id", stored(fake, timeout_minutes=0.005)))
     assert "Versions seen: [1.0.0: ?]." in str(info.value)
 
 
