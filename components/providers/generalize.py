@@ -200,7 +200,8 @@ class _Job:
     def _check_output(self, result: Any) -> None:
         statuses = list(getattr(result, "value", None) or [])
         out = {("stderr" if "/StdErr" in (s.code or "") else "stdout"): (s.message or "").strip() for s in statuses}
-        failed = [s.code for s in statuses if "/failed" in (s.code or "").lower() or str(s.level) == "Error"]
+        # level is the SDK's StatusLevelTypes, a str enum: str() of it reads "StatusLevelTypes.ERROR", == compares the value.
+        failed = [s.code for s in statuses if "/failed" in (s.code or "").lower() or s.level == "Error"]
         if failed or out.get("stderr"):
             raise GeneralizeError("\n".join([
                 f"Generalize step '{self.step}' failed for {self.vm}: the Run Command reported an error, so the "

@@ -5,7 +5,9 @@ Behaviour modelled on ARM (every route rejects other api-versions with a 400, li
 - runCommand / deallocate answer 202 with Azure-AsyncOperation (status JSON) and Location
   (`?monitor=true`: 202 while running, then the result body), like Compute does.
 - A VM's power state moves only when a test's plan says so, counted in instanceView observations, so
-  tests decide how many polls each step takes.
+  tests decide how many polls each step takes. A deallocation ends after `deallocate_polls` observations,
+  operation polls or instance views alike (Azure does not need its operation polled), and with
+  `deallocate_error` it fails, leaving the VM as it was.
 - runCommand on a VM that is not running, and generalize on a VM that is not stopped, get the 409
   OperationNotAllowed ARM sends; a second runCommand while one executes gets a 409 Conflict.
 
@@ -40,17 +42,21 @@ class SysprepPlan:
     stdout: str = "sysprep started (pid 4242); it shuts the VM down when done"
     stderr: str = ""
     failed: Optional[dict] = None  # {"code": ..., "message": ...}
+    # The Run Command result's `value` exactly as given (InstanceViewStatus dicts), instead of the StdOut and
+    # StdErr statuses made from stdout/stderr.
+    statuses: Optional[list] = None
 
 
 @dataclass
 class FakeVm:
     name: str
     resource_group: str
-    power: str = "running"  # running | stopping | stopped | deallocating | deallocated | starting
+    power: Optional[str] = "running"  # running | stopping | stopped | deallocating | deallocated | starting | None
     generalized: bool = False
     security_type: Optional[str] = None  # None: no securityProfile (Standard); "TrustedLaunch"
     sysprep: SysprepPlan = field(default_factory=SysprepPlan)
-    deallocate_polls: int = 2  # operation polls until a deallocation finishes
+    deallocate_polls: int = 2  # observations (operation polls or instance views) until a deallocation ends
+    deallocate_error: Optional[dict] = None  # the deallocation fails with this error; the VM stays as it was
     vm_unique_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     run_commands: list[dict] = field(default_factory=list)  # bodies received
     deallocated_from: Optional[str] = None  # power state when the deallocate POST came (ARM takes any)
@@ -86,7 +92,7 @@ class _Operation:
         if self.polls_left is None or self.polls_left > 0:
             return "InProgress"
         if self.kind == "deallocate":
-            self.vm.power = "deallocated"
+            self.vm.power = self.vm.deallocated_from if self.error else "deallocated"
         return "Failed" if self.error else "Succeeded"
 
 
@@ -142,10 +148,15 @@ class ComputeFake:
             if vm is None:
                 return self._not_found(m)
             vm.observe()
+            # Azure deallocates whether or not anyone polls the operation.
+            for op in self.operations.values():
+                if op.vm is vm and op.kind == "deallocate" and op.polls_left:
+                    op.tick()
             statuses = [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded"}]
             if vm.generalized:
                 statuses.append({"code": "OSState/generalized", "level": "Info", "displayStatus": "VM generalized"})
-            statuses.append({"code": f"PowerState/{vm.power}", "level": "Info", "displayStatus": f"VM {vm.power}"})
+            if vm.power:  # None: no PowerState status (Azure shows none while the VM agent has not reported)
+                statuses.append({"code": f"PowerState/{vm.power}", "level": "Info", "displayStatus": f"VM {vm.power}"})
             return Reply(200, {"computerName": vm.name[:15], "osName": "Windows Server 2025 Datacenter",
                                "statuses": statuses})
 
@@ -171,7 +182,7 @@ class ComputeFake:
             plan = vm.sysprep
             if plan.polls_to_stop is not None:
                 vm._stop_countdown = plan.polls_to_stop
-            result = {"value": [
+            result = {"value": plan.statuses if plan.statuses is not None else [
                 {"code": "ComponentStatus/StdOut/succeeded", "level": "Info",
                  "displayStatus": "Provisioning succeeded", "message": plan.stdout},
                 {"code": "ComponentStatus/StdErr/succeeded", "level": "Info",
@@ -184,7 +195,7 @@ class ComputeFake:
             if vm is None:
                 return self._not_found(m)
             vm.deallocated_from, vm.power = vm.power, "deallocating"
-            return self._accepted(req, m, _Operation(vm, "deallocate", vm.deallocate_polls))
+            return self._accepted(req, m, _Operation(vm, "deallocate", vm.deallocate_polls, None, vm.deallocate_error))
 
     def _generalize(self, req: FakeRequest, m) -> Reply:
         with self._lock:

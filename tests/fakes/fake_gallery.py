@@ -8,7 +8,9 @@ Behaviour modelled on ARM:
 - PATCH merges the body's publishingProfile into the version (a list such as targetRegions is replaced
   whole; a region without storageAccountType keeps its own, a new one gets the version's default), sets provisioningState Updating and answers `patch_status` (200/201 with the body, 202 without)
   with Azure-AsyncOperation and Location headers. A PATCH that drops a region gets the 409 ARM sends
-  unless safetyProfile.allowDeletionOfReplicatedLocations; one during an update gets a 409 Conflict.
+  unless safetyProfile.allowDeletionOfReplicatedLocations; one while the version is Creating or Updating gets
+  a 409 Conflict.
+- A version Creating (state="Creating", `_ticks` set) ends like an update, as its `next_update` says.
 - The update ends as its `UpdatePlan` says, counted in observations (version GETs and operation polls):
   Succeeded, or Failed with an error (failing one region's replication); polls=None never ends.
 - DELETE of a version answers 202 (Azure-AsyncOperation, Location); the version shows provisioningState
@@ -91,7 +93,7 @@ class FakeVersion:
             if self._delete_ticks <= 0:
                 self.state = "Deleted"
             return
-        if self.state != "Updating" or self._ticks is None:
+        if self.state not in ("Creating", "Updating") or self._ticks is None:
             return
         self._ticks -= 1
         if self._ticks <= 0:
@@ -116,7 +118,9 @@ class FakeVersion:
                  "publishingProfile": {**self.profile, "targetRegions": copy.deepcopy(self.target_regions)},
                  "storageProfile": {"osDiskImage": {"sizeInGB": 127, "hostCaching": "ReadWrite"}},
                  "safetyProfile": {"allowDeletionOfReplicatedLocations": False}}
-        if (expand or "").lower() == "replicationstatus":
+        # Only the spelling the REST reference documents (Gallery Image Versions - Get, $expand:
+        # ReplicationStatusTypes "ReplicationStatus"); that Azure takes any other is not documented.
+        if expand == "ReplicationStatus":
             props["replicationStatus"] = self.replication()
         return {"id": self.arm_id, "name": self.name, "location": "westeurope",
                 "type": "Microsoft.Compute/galleries/images/versions", "properties": props}
@@ -223,8 +227,12 @@ class GalleryFake:
             v = self._version(m)
             if v is None:
                 return self._not_found(m)
-            if v.state == "Updating":
-                return arm_error(409, "Conflict", "An update of this gallery image version is in progress.")
+            # ARM's resource provider contract: a PUT/PATCH on a resource whose provisioningState is not
+            # terminal is refused with 409 Conflict (azure-resource-manager-rpc, async-api-reference.md);
+            # Compute does so while a version is being created (Image Builder distributing it) or updated.
+            if v.state in ("Creating", "Updating"):
+                return arm_error(409, "Conflict", f"The gallery image version is {v.state.lower()}: an operation "
+                                                  "is in progress.")
             profile = dict(((req.json or {}).get("properties") or {}).get("publishingProfile") or {})
             regions = profile.pop("targetRegions", None)
             if regions is not None:

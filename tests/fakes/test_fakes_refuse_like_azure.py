@@ -109,7 +109,10 @@ def test_replication_status_only_with_expand(fake: FakeArm, fake_gallery: Galler
         plain = send(c, "GET", VERSION_PATH, "2024-03-03").json()["properties"]
         expanded = c.send_request(HttpRequest(
             "GET", f"{VERSION_PATH}?api-version=2024-03-03&$expand=ReplicationStatus")).json()["properties"]
+        other = c.send_request(HttpRequest(
+            "GET", f"{VERSION_PATH}?api-version=2024-03-03&$expand=replicationstatus")).json()["properties"]
     assert "replicationStatus" not in plain
+    assert "replicationStatus" not in other, "only the documented spelling, ReplicationStatus, is assumed to work"
     assert expanded["replicationStatus"]["summary"] == [{"region": "East US", "state": "Completed", "progress": 100}]
 
 
@@ -123,3 +126,14 @@ def test_a_new_region_without_a_storage_type_gets_the_versions_default(fake: Fak
     assert v.target_regions == [
         {"name": "East US", "regionalReplicaCount": 2, "storageAccountType": "Standard_ZRS"},  # kept its own
         {"name": "West Europe", "regionalReplicaCount": 1, "storageAccountType": "Premium_LRS"}]  # the default
+
+
+@pytest.mark.parametrize("state", ["Creating", "Updating"])
+def test_a_patch_while_the_version_is_not_in_a_terminal_state_is_refused_with_409(fake: FakeArm,
+                                                                                  fake_gallery: GalleryFake, state):
+    v = fake_gallery.add_version({"eastus": 1}, resource_group=RG, state=state)
+    body = {"properties": {"publishingProfile": {"targetRegions": [{"name": "eastus", "regionalReplicaCount": 2}]}}}
+    with client(fake, ComputeManagementClient, "2024-03-03") as c:
+        refused = send(c, "PATCH", VERSION_PATH, "2024-03-03", body)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "Conflict"
+    assert not v.patches and v.counts() == {"eastus": 1}

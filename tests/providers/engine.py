@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+import threading
+from typing import Any, Callable
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
@@ -29,3 +30,25 @@ def assert_pickles_by_reference(provider: Any, module: str) -> None:
     assert module.encode() in pickled
     assert b"_create_code" not in pickled and b"_create_function" not in pickled  # no bytecode in state
     assert len(pickled) < 1000
+
+
+def within(seconds: float, call: Callable[[], Any]) -> Any:
+    """call()'s result (or its exception), failing the test if it has not returned after `seconds`, a loose
+    ceiling: a wait that ignores its deadline would otherwise hang the suite, and a mutation run would
+    count the hang as a timeout, not as a failing test. The thread is a daemon: a hung one ends with pytest."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's own thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"still waiting after {seconds} s: a wait outlived its deadline")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

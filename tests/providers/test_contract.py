@@ -10,9 +10,12 @@ Each provider's own scenarios against the fake ARM server stay in its own module
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+import typing
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
+import pulumi
 import pytest
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
@@ -176,3 +179,25 @@ def test_delete_of_a_finished_job_leaves_azure_alone(fake, case):
     # to other resources or to a retention policy, so deleting the record must not touch them.
     case.provider(**fake.provider_kwargs()).delete("id", case.stored(fake))
     assert not fake.log
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_the_resource_hands_the_engine_its_own_provider_and_the_callers_options(fake, monkeypatch, case):
+    # What pulumi.dynamic.Resource receives is what the engine pickles into the state and runs: another
+    # provider (or none) would run another job, and lost options would lose the parent (the URN) and protect.
+    handed: dict = {}
+    monkeypatch.setattr(pulumi.dynamic.Resource, "__init__",
+                        lambda _self, provider, name, props, opts=None: handed.update(
+                            provider=provider, name=name, props=props, opts=opts))
+    args_type = typing.get_type_hints(case.resource.__init__)["args"]
+    props = case.inputs(fake)
+    args = args_type(**{f.name: props[f.name] for f in fields(args_type) if f.name in props})
+    opts = pulumi.ResourceOptions(protect=True)
+    case.resource("the-step", args, opts)
+    assert type(handed["provider"]) is case.provider and handed["name"] == "the-step" and handed["opts"] is opts
+    # Every argument as given, and each output present as None: only keys in props become outputs.
+    outputs = sys.modules[case.provider.__module__].OUTPUT_KEYS
+    assert set(handed["props"]) == {f.name for f in fields(args_type)} | set(outputs)
+    assert all(handed["props"][f.name] == getattr(args, f.name) for f in fields(args_type))
+    assert all(handed["props"][k] is None for k in outputs if k not in props or props[k] is None)
+    assert_pickles_by_reference(handed["provider"], STATE_PATHS[case.provider.__name__])

@@ -10,9 +10,10 @@ import time
 import pytest
 
 from components.providers.generalize import GeneralizeError, GeneralizeProvider
-from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_arm import LOST_RESPONSE, RESET, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
-from tests.providers.engine import create, create_error
+from components.providers.sysprep import PANTHER
+from tests.providers.engine import create, create_error, within
 
 RG, VM = "rg-capture", "vm-ref-capture"
 VM_PATH = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/{VM}"
@@ -93,7 +94,7 @@ def test_sysprep_follows_microsofts_generalize_steps(fake, compute):
 def test_run_command_that_never_reports_is_fine_once_the_vm_stops(fake, compute):
     # sysprep shut the VM down before the Run Command extension could report: the expected race.
     vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=3, report_polls=None))
-    create(provider(fake), inputs(fake))
+    within(30, lambda: create(provider(fake), inputs(fake)))  # the power state is looked at, not only the report
     assert vm.generalized and len(fake.requests("POST", "/runCommand$")) == 1
 
 
@@ -113,7 +114,7 @@ def test_vm_that_never_stops_times_out_with_the_panther_hint(fake, compute):
 
 def test_silent_run_command_on_a_running_vm_times_out_naming_the_agent(fake, compute):
     compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, report_polls=None))
-    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.01))
+    text = within(30, lambda: error_of(provider(fake), inputs(fake, timeout_minutes=0.01)))
     assert "step 'start sysprep (Run Command)' timed out" in text and "still 'PowerState/running'" in text
     assert "VM agent may be unhealthy" in text and f"az vm get-instance-view -g {RG} -n {VM}" in text
     assert not fake.requests("POST", "/deallocate$")
@@ -139,6 +140,7 @@ def test_failed_run_command_operation_is_reported(fake, compute):
     assert "step 'start sysprep (Run Command)' failed" in text and "VMAgentStatusCommunicationError" in text
     assert "operation failed: VMAgentStatusCommunicationError: VM 'vm-ref-capture'" in text
     assert "HTTP 200" not in text  # the 200 answered the last status poll, not the failed operation
+    assert "and the VM is still 'PowerState/running', so sysprep did not run" in text, text
     assert not fake.requests("POST", "/deallocate$")
 
 
@@ -220,3 +222,202 @@ def test_diff_ignores_provider_defaults_and_absent_vm_id(fake):
     assert result.changes is False and result.replaces == []
     same_id_other_case = inputs(fake, vm_id=VM_PATH.replace("resourceGroups", "resourcegroups"))
     assert GeneralizeProvider().diff(VM_PATH, stored_outputs(fake), same_id_other_case).changes is False
+
+
+# -- what the Run Command's report says, and what it cannot say (issue 14) -----------------------------
+
+def test_a_run_command_whose_status_cannot_be_read_is_judged_by_the_vms_power_state(fake, compute):
+    # ARM answers the Run Command's status polls 503 while sysprep runs, past azure-core's retries: the poller
+    # gives up, not the Run Command. Sysprep is running all the same, and the VM's shutdown says so.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=40, report_polls=5))
+
+    def unavailable_while_running(_req, _m):
+        return arm_error(503, "ServiceUnavailable", "down") if vm.power == "running" else None
+
+    fake.inject("GET", ComputeFake.OPERATION_PATH, *[unavailable_while_running] * 1000)
+    create(provider(fake), inputs(fake, timeout_minutes=0.3))
+    assert vm.generalized and len(vm.run_commands) == 1
+
+
+def test_a_run_command_with_an_empty_result_goes_on(fake, compute):
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=30, report_polls=1))
+    fake.inject("GET", ComputeFake.OPERATION_PATH, None, Reply(200, None))  # the status, then an empty result
+    create(provider(fake), inputs(fake, timeout_minutes=0.3))
+    assert vm.generalized
+
+
+def test_failing_sysprep_shows_its_stdout_and_stderr_apart(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, stdout="sysprep started (pid 4242)",
+                                               stderr="sysprep exited with code 1"))
+    text = error_of(provider(fake), inputs(fake))
+    assert ("  status: ComponentStatus/StdOut/succeeded, ComponentStatus/StdErr/succeeded\n"
+            "  stdout: sysprep started (pid 4242)\n  stderr: sysprep exited with code 1\n") in text, text
+
+
+def test_the_whole_run_command_failure_message(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, stdout="", stderr="sysprep exited with code 1"))
+    text = error_of(provider(fake), inputs(fake))
+    assert text == (
+        f"Generalize step 'start sysprep (Run Command)' failed for VM {VM} (resource group {RG}): the Run Command "
+        f"reported an error, so the VM was neither deallocated nor generalized.\n"
+        f"  status: ComponentStatus/StdOut/succeeded, ComponentStatus/StdErr/succeeded\n"
+        f"  stdout: (empty)\n  stderr: sysprep exited with code 1\n"
+        f"Sysprep's logs are in {PANTHER} on the VM. Fix the cause and run `pulumi up` again.")
+
+
+@pytest.mark.parametrize("status, shown", [
+    ({"code": "ComponentStatus/StdOut/Failed", "level": "Info", "message": "no sysprep"},  # the code says failed
+     "ComponentStatus/StdOut/Failed"),
+    ({"code": "ComponentStatus/StdOut/succeeded", "level": "Error", "message": "no sysprep"},  # the level does
+     "ComponentStatus/StdOut/succeeded"),
+    ({"level": "Error", "message": "no sysprep"}, "?"),  # InstanceViewStatus.code is optional
+])
+def test_a_run_command_status_that_reports_failure_stops_before_deallocating(fake, compute, status, shown):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, statuses=[status]))
+    text = error_of(provider(fake), inputs(fake))
+    assert f"the Run Command reported an error, so the VM was neither deallocated nor generalized.\n  status: {shown}\n" \
+           f"  stdout: no sysprep\n  stderr: (empty)\n" in text, text
+    assert not fake.requests("POST", "/deallocate$")
+
+
+@pytest.mark.parametrize("first_poll", [None, arm_error(503, "ServiceUnavailable", "down")])
+def test_a_failed_deallocation_is_reported_not_waited_out(fake, compute, first_poll):
+    # A 503 on a status poll is retried by azure-core (the poller keeps the client's retries).
+    failed = {"code": "AllocationFailed", "message": "The VM could not be deallocated."}
+    vm = compute.add_vm(VM, RG, power="stopped", deallocate_error=failed)
+    fake.inject("GET", ComputeFake.OPERATION_PATH, first_poll)
+    text = error_of(provider(fake), inputs(fake))
+    assert text.startswith(f"Generalize step 'deallocate' failed for VM {VM} (resource group {RG}): operation failed: "
+                           f"AllocationFailed: The VM could not be deallocated."), text
+    assert "timed out" not in text and not vm.generalized
+
+
+def test_a_deallocation_whose_status_cannot_be_read_is_judged_by_the_vms_power_state(fake, compute):
+    # The poller gives up on a 503 well before the VM, still deallocating, shows deallocated.
+    vm = compute.add_vm(VM, RG, power="stopped", deallocate_polls=40)
+    fake.inject("GET", ComputeFake.OPERATION_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 30)
+    create(provider(fake), inputs(fake, timeout_minutes=0.3))
+    assert vm.generalized and vm.power == "deallocated"
+
+
+def test_a_run_command_that_took_effect_but_answered_500_is_not_sent_again_once_the_vm_goes_down(fake, compute):
+    # retry_total=0: azure-core would re-POST a 500 at once; ours looks at the VM first, and sysprep's
+    # shutdown says the first POST took effect.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=1, report_polls=None))
+
+    def applied_then_500(req, m):
+        compute._run_command(req, m)
+        return arm_error(500, "InternalServerError", "... and then failed to answer")
+
+    fake.inject("POST", VM_PATH + "/runCommand", applied_then_500)
+    create(provider(fake), inputs(fake))
+    assert len(fake.requests("POST", "/runCommand$")) == 1 and vm.generalized
+
+
+def test_a_run_command_post_refused_until_the_deadline_says_what_was_sent(fake, compute):
+    compute.add_vm(VM, RG)
+    fake.inject("POST", VM_PATH + "/runCommand", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert (f"Generalize step 'start sysprep (Run Command)' failed for VM {VM} (resource group {RG}): ArmCallFailed: "
+            f"POST virtualMachines/{VM}/runCommand: still failing when the wait's deadline came") in text, text
+
+
+def test_failing_sysprep_is_reported_even_when_a_status_poll_fails_once(fake, compute):
+    # The POST goes with retry_total=0; its status polls keep azure-core's retries, or one 503 would hide
+    # the Run Command's output behind a timeout.
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, stderr="sysprep exited with code 1"))
+    fake.inject("GET", ComputeFake.OPERATION_PATH, arm_error(503, "ServiceUnavailable", "down"))
+    text = error_of(provider(fake), inputs(fake))
+    assert "the Run Command reported an error" in text and "stderr: sysprep exited with code 1" in text, text
+
+
+def test_a_vm_that_shows_no_power_state_times_out_saying_so(fake, compute):
+    compute.add_vm(VM, RG, power=None)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert f"timed out: VM {VM} (resource group {RG}) still 'no power state' after" in text, text
+
+
+@pytest.mark.parametrize("power, seen", [("running", "PowerState/running"), (None, "no power state")])
+def test_a_refused_step_says_the_power_state_seen_last(fake, compute, power, seen):
+    compute.add_vm(VM, RG, power=power)
+    fake.inject("POST", VM_PATH + "/runCommand", arm_error(403, "AuthorizationFailed", "no runCommand/action"))
+    text = error_of(provider(fake), inputs(fake))
+    assert f"HTTP 403 AuthorizationFailed: no runCommand/action. Last seen: {seen}; sysprep's logs are in " in text, text
+
+
+@pytest.mark.parametrize("path, what", [("", f"GET virtualMachines/{VM}"),
+                                        ("/instanceView", f"GET virtualMachines/{VM}/instanceView")])
+def test_a_read_failing_until_the_deadline_says_what_was_read(fake, compute, path, what):
+    compute.add_vm(VM, RG)
+    fake.inject("GET", VM_PATH + path, *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert f"ArmCallFailed: {what}: still failing when the wait's deadline came" in text, text
+
+
+def test_vm_id_in_another_case_is_the_same_vm(fake, compute):
+    # ARM IDs are case-insensitive: the program may pass vm.id as Azure spelled it at creation.
+    vm = compute.add_vm(VM, RG, power="deallocated")
+    create(provider(fake), inputs(fake, vm_id=VM_PATH.upper().replace("/VIRTUALMACHINES/", "/virtualMachines/")))
+    assert vm.generalized
+
+
+def test_a_wait_with_a_long_poll_interval_ends_at_its_deadline_and_says_how_long_it_took(fake, compute):
+    import re
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None))
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.01, poll_interval_seconds=10))
+    waited = re.search(r"still 'PowerState/running' after (\d+\.\d)s \(timeout_minutes=0\.01\)", text)
+    assert waited and 0.5 <= float(waited[1]) < 5, text  # 0.6 s; a sleep of the whole interval would be 10 s
+
+
+def test_a_vm_already_deallocating_is_not_sent_another_deallocate(fake, compute):
+    # The retry of a create interrupted after its deallocate POST.
+    vm = compute.add_vm(VM, RG, power="deallocating")
+    fake.inject("GET", VM_PATH + "/instanceView", None, None, lambda _r, _m: setattr(vm, "power", "deallocated"))
+    create(provider(fake), inputs(fake))
+    assert [r.path.removeprefix(VM_PATH) for r in fake.requests("POST", VM_PATH)] == ["/generalize"] and vm.generalized
+
+
+def test_a_deallocation_that_does_not_end_in_time_says_what_to_check(fake, compute):
+    compute.add_vm(VM, RG, power="stopped", deallocate_polls=10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert text.startswith(f"Generalize step 'deallocate' timed out: VM {VM} (resource group {RG}) still "
+                           f"'PowerState/deallocating' after "), text
+    assert text.endswith(f"(timeout_minutes=0.005): check `az vm get-instance-view -g {RG} -n {VM}` and the activity "
+                         f"log, then run `pulumi up` again (sysprep is not repeated).")
+
+
+def test_a_deallocate_post_refused_until_the_deadline_says_what_was_sent(fake, compute):
+    compute.add_vm(VM, RG, power="stopped")
+    fake.inject("POST", VM_PATH + "/deallocate", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert f"ArmCallFailed: POST virtualMachines/{VM}/deallocate: still failing when the wait's deadline came" in text
+
+
+def test_a_vm_that_does_not_show_generalized_after_the_call_fails(fake, compute):
+    compute.add_vm(VM, RG, power="deallocated")
+    fake.inject("POST", VM_PATH + "/generalize", Reply(200))  # answered, but the VM did not change
+
+    def specialized(_req, _m):
+        if fake.requests("POST", "/generalize$"):
+            return Reply(200, {"statuses": [{"code": "OSState/specialized", "level": "Info"},
+                                            {"code": "PowerState/deallocated", "level": "Info"}]})
+        return None
+
+    fake.inject("GET", VM_PATH + "/instanceView", *[specialized] * 10)
+    text = error_of(provider(fake), inputs(fake))
+    assert text == f"Generalize: VM {VM} (resource group {RG}) answered the generalize call but shows OSState/specialized."
+
+
+def test_a_refused_generalize_names_the_step(fake, compute):
+    compute.add_vm(VM, RG, power="deallocated")
+    fake.inject("POST", VM_PATH + "/generalize", *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = error_of(provider(fake), inputs(fake, timeout_minutes=0.005))
+    assert text.startswith(f"Generalize step 'mark generalized' failed for VM {VM} (resource group {RG}): ArmCallFailed: "
+                           f"POST virtualMachines/{VM}/generalize: still failing when the wait's deadline came"), text
+
+
+def test_a_failed_status_without_a_message_shows_empty_output(fake, compute):
+    compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, statuses=[
+        {"code": "ComponentStatus/StdOut/failed", "level": "Info"}]))  # InstanceViewStatus.message is optional
+    text = error_of(provider(fake), inputs(fake))
+    assert "  status: ComponentStatus/StdOut/failed\n  stdout: (empty)\n  stderr: (empty)\n" in text, text

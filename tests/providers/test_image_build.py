@@ -12,7 +12,7 @@ from components.providers.arm import ArmRetry, describe_error
 from components.providers.image_build import ImageBuildError, ImageBuildProvider
 from tests.fakes.fake_arm import FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
-from tests.providers.engine import create, create_error
+from tests.providers.engine import create, create_error, within
 
 RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
 RUN_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
@@ -141,7 +141,7 @@ def test_run_that_never_ends_times_out(fake, aib):
     aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=None))
     begun = time.monotonic()
 
-    text = build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01))  # ~1 s budget
+    text = within(30, lambda: build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01)))  # ~1 s
 
     assert 0.9 <= time.monotonic() - begun < 15
     for expected in ("timed out", "gave up waiting after", "may still be running in Azure",
@@ -224,7 +224,7 @@ def test_losing_arm_while_waiting_says_the_build_may_still_run(fake, aib):
     aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=2))
     # Down for longer than the whole wait (~1 s here): reads are retried until the wait's own deadline.
     fake.inject("GET", TEMPLATE_PATH, lambda req, m: None, *[arm_error(503, "ServiceUnavailable", "down")] * 100_000)
-    text = build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01))
+    text = within(30, lambda: build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01)))
     assert "Lost track of the Image Builder run" in text and "HTTP 503 ServiceUnavailable" in text
     assert "may still be running in Azure" in text and len(fake.requests("POST")) == 1
 
@@ -284,3 +284,58 @@ def test_an_unknown_run_state_is_a_failure_that_names_it(fake, aib):
             "'Exploded'.") in text.splitlines()
     assert "  runState: Exploded, runSubState: Distributing" in text and "  message: new in 2027" in text
     assert len(fake.requests("POST")) == 1 and not fake.requests("GET", "/runOutputs")
+
+
+def test_the_whole_timeout_message(fake, aib):
+    import re
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=None))
+    text = within(30, lambda: build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01)))
+    pattern = (rf"Image Builder run of template '{TEMPLATE}' \(resource group '{RG}'\) timed out: gave up waiting after "
+               rf"(\d+\.\d)s \(build timeout 0\.01 min \+ 0\.4s margin\); last seen runState: Running, runSubState: "
+               rf"\w+\. Logs: customization\.log in container 'packerlogs' of the storage account in staging "
+               rf"resource group '{t.staging_resource_group}'\. The build may still be running in Azure: check with "
+               rf"`az image builder show -g {RG} -n {TEMPLATE} --query lastRunStatus`, stop it with `az image builder "
+               rf"cancel -g {RG} -n {TEMPLATE}`")
+    waited = re.match(pattern, text)
+    assert waited and 0.9 <= float(waited[1]) < 10, text  # the budget: 0.6 s build timeout + 0.4 s margin
+
+
+def test_a_succeeded_run_without_any_run_output_says_none(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=1))
+    t.run_output_name = "renamed-in-azure"  # the run writes an output under another name
+    text = build_error(provider(fake), inputs(fake, run_output_name="win2022-gallery"))
+    assert ("succeeded but has no run output 'win2022-gallery' with an artifactId (it has: renamed-in-azure). "
+            "run_output_name must equal the distributor's runOutputName.") in text, text
+
+
+def test_a_build_timeout_of_zero_waits_image_builders_default_and_a_urn_must_be_text(fake):
+    assert ImageBuildProvider(wait_margin_seconds=0)._budget_seconds({"build_timeout_minutes": 0}) == 240 * 60
+    failures = ImageBuildProvider().check({}, inputs(fake, template_urn=42)).failures
+    assert [(f.property, f.reason) for f in failures] == [("template_urn", "template_urn must be a string, got 42")]
+
+
+def test_the_whole_failure_message_of_a_canceled_run(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Canceled", 2, "Building", ""))
+    text = build_error(provider(fake), inputs(fake))
+    assert text.splitlines() == [
+        f"Image Builder run of template '{TEMPLATE}' (resource group '{RG}') was canceled (az image builder cancel, "
+        f"the portal, or Image Builder itself).",
+        "  runState: Canceled, runSubState: Building",
+        "  message: (empty)",
+        f"  customization log: customization.log in container 'packerlogs' of the storage account in staging resource "
+        f"group '{t.staging_resource_group}'",
+        f"  details: az image builder show -g {RG} -n {TEMPLATE} --query lastRunStatus",
+        "  Next:",
+        "  - recipe error (a customizer, a checksum): fix it in the stack file; the new recipe names a new template.",
+        "  - transient error (capacity, quota, a timeout in Azure): `pulumi up` runs this same template again.",
+        "  - template broken (provisioningState Failed, or `pulumi up` now fails on the template with 409 "
+        "\"Update/Upgrade of image templates is currently not supported\"): `pulumi up --replace '<URN of the "
+        f"template {TEMPLATE}>' (find it with `pulumi stack --show-urns`)` deletes and recreates it."]
+
+
+def test_a_partially_succeeded_run_says_why_it_is_a_failure(fake, aib):
+    aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("PartiallySucceeded", 2, "Distributing", "eastus failed"))
+    text = build_error(provider(fake), inputs(fake))
+    assert text.splitlines()[0] == (f"Image Builder run of template '{TEMPLATE}' (resource group '{RG}') ended "
+                                    "PartiallySucceeded, which ImageBuild treats as a failure (the image did not reach "
+                                    "every distribution target).")

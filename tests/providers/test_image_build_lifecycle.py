@@ -13,7 +13,7 @@ from components.providers.arm import management_client
 from components.providers.image_build import ImageBuildError, ImageBuildProvider
 from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
-from tests.providers.engine import create_error
+from tests.providers.engine import create_error, within
 
 RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
 URN = ("urn:pulumi:dev::image-factory::image-factory:image_template:ImageTemplate$"
@@ -39,7 +39,7 @@ def test_delete_cancels_a_run_in_progress_so_the_template_can_be_deleted(fake, f
     t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
     t.start_run(RunPlan(polls=None, cancel_polls=3))  # a trigger's run, or one a timed-out create left behind
 
-    provider(fake).delete("id", outputs(fake))
+    within(30, lambda: provider(fake).delete("id", outputs(fake)))
 
     assert t.run.state == "Canceled" and len(fake.requests("POST", CANCEL_PATH)) == 1
     # The template's own delete, which azure-native sends next, now goes through.
@@ -54,7 +54,7 @@ def test_delete_waits_for_a_cancel_already_under_way(fake, fake_image_builder: I
     t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
     t.start_run(RunPlan(polls=None, cancel_polls=3))
     t.run.state = "Canceling"  # someone ran `az image builder cancel`
-    provider(fake).delete("id", outputs(fake))
+    within(30, lambda: provider(fake).delete("id", outputs(fake)))
     assert t.run.state == "Canceled" and not fake.requests("POST")
 
 
@@ -78,7 +78,7 @@ def test_cancel_that_does_not_finish_in_time_explains(fake, fake_image_builder: 
     t.start_run(RunPlan(polls=None, cancel_polls=10_000))
     begun = time.monotonic()
     with pytest.raises(ImageBuildError) as info:
-        provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.01))
+        within(30, lambda: provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.01)))
     text = str(info.value)
     assert time.monotonic() - begun < 5
     for expected in ("still Canceling", "refuses to delete a template while a run is in progress",
@@ -94,7 +94,9 @@ def test_template_in_failed_state_gets_the_replace_recovery(fake, fake_image_bui
     text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
 
     assert f"pulumi up --replace '{URN}'" in text
-    assert "provisioningState Failed" in text and "Authorization failed for the identity" in text
+    assert (f"(resource group '{RG}') is in provisioningState Failed: Other Authorization failed for the identity. "
+            f"A template that failed at submission cannot be run or updated. Last seen: runState (none), runSubState "
+            f"(none), template provisioningState Failed. Logs: ") in text, text
     assert not fake.requests("POST"), "a failed template is not run"
 
 
@@ -116,3 +118,16 @@ def test_urn_and_cancel_timeout_are_tuning_not_a_rebuild(fake):
     olds = {**p.check({}, {**outputs(fake), "__provider": "x"}).inputs, "artifact_id": "a"}
     result = p.diff("id", olds, {**outputs(fake, template_urn=URN, cancel_timeout_minutes=60), "__provider": "y"})
     assert result.changes and result.replaces == []
+
+
+def test_a_failed_template_without_a_provisioning_error_says_so_line_by_line(fake, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG, OUTPUT)
+    t.provisioning_state = "Failed"  # and no provisioningError: the field is optional
+    text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
+    first, *rest = text.splitlines()
+    assert first == (f"Image Builder template '{TEMPLATE}' (resource group '{RG}') is in provisioningState Failed: "
+                     f"(no provisioningError given). A template that failed at submission cannot be run or updated. "
+                     f"Last seen: runState (none), runSubState (none), template provisioningState Failed. Logs: "
+                     f"customization.log in container 'packerlogs' of the storage account in staging resource group "
+                     f"'{t.staging_resource_group}'.")
+    assert rest[0] == "  Next:" and rest[-1].endswith(f"`pulumi up --replace '{URN}'` deletes and recreates it.")

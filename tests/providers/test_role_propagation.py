@@ -10,7 +10,7 @@ import time
 import pytest
 
 from components.providers.role_propagation import RolePropagationError, RolePropagationProvider
-from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_authorization import AuthorizationFake
 from tests.graph import ASSIGNMENT, ROLE_PROPAGATION, TEMPLATE, depends_on, one, resources
 from tests.providers.engine import create, create_error
@@ -93,3 +93,45 @@ def test_the_same_assignments_in_another_case_are_no_change(fake):
     ids = ["/subscriptions/s/resourceGroups/g/providers/Microsoft.Authorization/roleAssignments/a"]
     olds = {**inputs(fake, ids), "effective_at": "2026-01-01T00:00:00+00:00"}
     assert RolePropagationProvider().diff("id", olds, inputs(fake, [ids[0].upper()], __provider="y")).changes is False
+
+
+# -- when the wait ends, and what it says (issue 14) ---------------------------------------------------
+
+@pytest.mark.parametrize("written", ["Z", ""])  # ARM writes UTC with a Z; a time without an offset is UTC too
+def test_effective_at_is_the_propagation_time_after_the_newest_creation(fake, fake_authorization, written):
+    created = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).replace(microsecond=0)
+    older = fake_authorization.add_assignment("older", created_on=created - dt.timedelta(hours=1))
+    newer = fake_authorization.add_assignment("newer")
+    body = Reply(200, {"id": newer.arm_id, "properties": {"createdOn": created.replace(tzinfo=None).isoformat() + written}})
+    fake.inject("GET", ".*/roleAssignments/newer", body)
+    result = create(provider(fake), inputs(fake, [older.arm_id, newer.arm_id], propagation_minutes=0.05))
+    assert result.outs["effective_at"] == (created + dt.timedelta(seconds=3)).isoformat(timespec="seconds")
+    assert result.id == f"{older.arm_id},{newer.arm_id}"
+
+
+def test_an_unreadable_created_on_counts_from_now(fake, fake_authorization):
+    a = fake_authorization.add_assignment("odd")
+    fake.inject("GET", ".*/roleAssignments/odd", Reply(200, {"id": a.arm_id, "properties": {"createdOn": "yesterday"}}))
+    begun = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    result = create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=0.01))
+    assert dt.datetime.fromisoformat(result.outs["effective_at"]) >= begun + dt.timedelta(seconds=0)
+
+
+def test_the_whole_message_of_an_assignment_that_never_shows(fake, fake_authorization):
+    a = fake_authorization.add_assignment("missing", readable_after=10_000)
+    text = create_error(provider(fake), inputs(fake, [a.arm_id], timeout_minutes=0.005), RolePropagationError)
+    assert text.startswith(f"RolePropagation: role assignment {a.arm_id} could not be read: still not found after "), text
+    assert text.endswith(
+        f"(timeout_minutes=0.005). The image template waits for it, because Image Builder refuses a template whose "
+        f"identity lacks its permissions and that template cannot be updated afterwards. Check `az role assignment "
+        f"list --ids {a.arm_id}` (and that the deploying identity may read role assignments), then run `pulumi up` "
+        f"again. Role assignments can take up to 10 minutes to take effect (Troubleshoot Azure RBAC, "
+        f"https://learn.microsoft.com/azure/role-based-access-control/troubleshooting)."), text
+
+
+@pytest.mark.parametrize("ids", ["/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/a", [42],
+                                 ["/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/images/i"]])
+def test_check_refuses_what_is_not_a_list_of_assignment_ids(fake, ids):
+    [failure] = RolePropagationProvider().check({}, inputs(fake, ids)).failures
+    assert failure.property == "role_assignment_ids" and failure.reason.startswith(
+        "role_assignment_ids must be a list of role assignment ARM IDs, got ")

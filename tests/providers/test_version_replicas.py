@@ -79,7 +79,8 @@ def test_version_already_as_requested_is_not_patched(fake, gallery):
     gallery.add_version({"eastus": 3, "westeurope": 1})
     # Names compare ignoring case and spaces (Azure answers "East US"); a None storage type matches any.
     result = create(provider(fake), inputs(fake, [region("EastUS", 3), region("westeurope", 1, None)]))
-    assert not patches(fake) and fake.requests("GET")
+    # One read and nothing else: a fleet of many steps must not spend ARM's read quota on re-reads.
+    assert not patches(fake) and [r.method for r in fake.log] == ["GET"]
     assert result.outs["applied_target_regions"] == [region("eastus", 3), region("westeurope", 1)]
 
 
@@ -207,6 +208,14 @@ def test_unknown_regions_in_preview_are_an_update(fake):
     ({"target_regions": [region("eastus", 101)]}, "target_regions"),
     ({"target_regions": [{"name": "eastus", "replica_count": 2}]}, "target_regions"),  # azure-native's key
     ({"target_regions": [region("eastus", 1), region("East US", 2)]}, "target_regions"),
+    ({"target_regions": [None]}, "target_regions"),
+    ({"target_regions": [{"name": 3, "regional_replica_count": 1}]}, "target_regions"),
+    ({"target_regions": [{"regional_replica_count": 1}]}, "target_regions"),
+    ({"target_regions": [{**region("eastus", 1), "zone": "1"}]}, "target_regions"),  # a key we would not send
+    ({"target_regions": [region("eastus", 1, "")]}, "target_regions"),
+    ({"target_regions": [region("eastus", 1, 5)]}, "target_regions"),
+    ({"target_regions": [region("eastus", 2.5)]}, "target_regions"),
+    ({"target_regions": [region("eastus", True)]}, "target_regions"),  # a bool is not a count
     ({"timeout_minutes": 0}, "timeout_minutes"),
     ({"poll_interval_seconds": "30"}, "poll_interval_seconds"),
 ])
@@ -350,3 +359,200 @@ def test_a_refused_patch_names_the_step(fake, gallery):
     assert text.startswith("VersionReplicas could not update targetRegions for gallery image version "
                            "galimages/win2022/1.0.3 (resource group rg-images): "), text
     assert "HTTP 400 InvalidParameter" in text and "Last seen: provisioningState Succeeded." in text
+
+
+def test_an_operation_poll_refused_once_is_retried_so_the_operation_error_is_azures(fake, gallery):
+    # The PATCH is sent with retry_total=0 (we retry it ourselves, after asking whether it took effect);
+    # its status polls must keep azure-core's retries, or a 503 on one poll stands in for the operation's
+    # real outcome in the message.
+    gallery.add_version({"westeurope": 1, "eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=3))
+    fake.inject("GET", GalleryFake.OPERATION_PATH, arm_error(503, "ServerBusy", "later"))
+    text = create_error(provider(fake), inputs(fake), VersionReplicasError)
+    assert ", operation: operation failed: ReplicationFailed: Replication failed in region 'East US'" in text, text
+    assert "ServerBusy" not in text and len(fake.requests("GET", GalleryFake.OPERATION_PATH)) >= 2
+
+
+def test_a_version_still_being_created_without_target_regions_times_out_with_an_explanation(fake, gallery):
+    # Image Builder's own distribution, still under way: the version may not list its regions yet.
+    v = gallery.add_version({"eastus": 1}, state="Creating")
+    plain = v.body
+    v.body = lambda expand=None: {**plain(expand), "properties": {
+        **plain(expand)["properties"], "publishingProfile": {"replicaCount": 1}}}
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert "timed out after" in text and "last provisioningState Creating, regions on the version []" in text, text
+    assert not patches(fake)
+
+
+def test_a_region_without_any_count_has_azures_default_of_one_replica(fake, gallery):
+    # publishingProfile.replicaCount is optional, default 1 (Compute REST, GalleryImageVersionPublishingProfile).
+    v = gallery.add_version({"eastus": 1})
+    del v.target_regions[0]["regionalReplicaCount"]
+    del v.profile["replicaCount"]
+    outs = create(provider(fake), inputs(fake, [region("eastus", 1)])).outs
+    assert not patches(fake)
+    assert outs["applied_target_regions"] == [region("eastus", 1)]
+
+
+def test_a_storage_type_change_alone_is_an_update_in_place(fake):
+    news = inputs(fake, [region("eastus", 3, "Standard_ZRS"), region("westeurope", 1)])
+    result = VersionReplicasProvider().diff(VERSION_PATH, stored_outputs(fake), news)
+    assert result.changes is True and result.replaces == []
+
+
+def test_a_version_that_lists_no_target_regions_gets_the_requested_ones(fake, gallery):
+    # targetRegions is optional in GalleryImageVersionPublishingProfile (Compute REST 2024-03-03).
+    v = gallery.add_version({"eastus": 1})
+    plain = v.body
+
+    def body(expand=None):
+        shown = plain(expand)
+        if not v.patches:
+            del shown["properties"]["publishingProfile"]["targetRegions"]
+        return shown
+
+    v.body = body
+    outs = create(provider(fake), inputs(fake, [region("eastus", 2)])).outs
+    [patch] = patches(fake)
+    assert patch.json["properties"]["publishingProfile"]["targetRegions"] == [
+        {"name": "eastus", "regionalReplicaCount": 2, "storageAccountType": "Standard_LRS"}]
+    assert outs["applied_target_regions"] == [region("eastus", 2)]
+
+
+def test_steps_of_different_versions_do_not_wait_for_each_other(fake, gallery):
+    # The lock is per version: another image's replication (hours, at times) must not hold this one's fleets.
+    import threading
+    other = VERSION_PATH.replace("/win2022/", "/win2025/")
+    gallery.add_version({"westeurope": 1}, next_update=UpdatePlan(polls=3))
+    gallery.add_version({"westeurope": 1}, image="win2025", next_update=UpdatePlan(polls=3))
+    both_read, apart = threading.Barrier(2, timeout=5), []
+
+    def first_reads(_req, _m):  # each version's first GET waits until the other version has been read too
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            apart.append("one step waited for the other")
+
+    fake.inject("GET", VERSION_PATH, first_reads)
+    fake.inject("GET", other, first_reads)
+    threads = [threading.Thread(target=create, args=(provider(fake), inputs(fake, [region("eastus", 2)], version_id=v)))
+               for v in (VERSION_PATH, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not apart and len(patches(fake)) == 1 and len(fake.requests("PATCH", other + "$")) == 1
+
+
+def test_a_401_on_the_patch_renews_the_session_and_patches_once(fake, gallery):
+    # The token expired between the read and the PATCH: the session has worked, so it is renewed, not fatal.
+    v = gallery.add_version({"eastus": 1})
+    fake.inject("PATCH", VERSION_PATH, arm_error(401, "ExpiredAuthenticationToken", "The access token expired."))
+    create(provider(fake), inputs(fake, [region("eastus", 2)]))
+    assert len(patches(fake)) == 2 and len(v.patches) == 1 and v.counts() == {"eastus": 2}
+
+
+def test_a_patch_refused_until_the_retries_run_out_says_what_was_sent(fake, gallery):
+    gallery.add_version({"eastus": 1})
+    fake.inject("PATCH", VERSION_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 4)
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert ("could not update targetRegions for gallery image version galimages/win2022/1.0.3 (resource group "
+            "rg-images): ArmCallFailed: PATCH gallery image version galimages/win2022/1.0.3 (resource group rg-images): gave up "
+            "after 4 attempts") in text, text
+    assert "last error: HTTP 503 ServiceUnavailable: down" in text
+
+
+def test_a_version_shown_without_a_storage_profile_gets_none_back(fake, gallery):
+    # Only what the GET showed goes back: an empty storageProfile would be a different request.
+    v = gallery.add_version({"eastus": 1})
+    plain = v.body
+
+    def body(expand=None):
+        shown = plain(expand)
+        del shown["properties"]["storageProfile"]
+        return shown
+
+    v.body = body
+    create(provider(fake), inputs(fake, [region("eastus", 2)]))
+    [patch] = patches(fake)
+    assert set(patch.json["properties"]) == {"publishingProfile"}
+
+
+def test_no_wait_for_the_operation_once_the_deadline_has_passed(fake, gallery):
+    # ARM answered the read slowly and timeout_minutes (60 ms) ran out before the PATCH was answered: the
+    # operation, polled every 0.5 s and three observations from done, is not waited for: the wait says it
+    # timed out (the next `pulumi up` finds the update finished).
+    gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=3))
+    fake.inject("GET", VERSION_PATH, lambda _req, _m: time.sleep(0.1))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.001,
+                                               poll_interval_seconds=0.5), VersionReplicasError)
+    assert "timed out after" in text and "last provisioningState Updating" in text, text
+
+
+def test_a_read_refused_during_replication_names_that_step(fake, gallery):
+    gallery.add_version({"eastus": 1}, next_update=UpdatePlan(polls=3))
+    # the read before the PATCH, the operation's own final read of the version, then the wait's first read
+    fake.inject("GET", VERSION_PATH, None, None, arm_error(403, "AuthorizationFailed", "no read on the version any more"))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert text.startswith("VersionReplicas could not wait for replication for gallery image version "
+                           "galimages/win2022/1.0.3 (resource group rg-images): HTTP 403 AuthorizationFailed"), text
+    assert "Last seen: provisioningState Succeeded." in text and len(patches(fake)) == 1
+
+
+def test_only_trailing_dots_are_taken_off_the_operation_error(fake, gallery):
+    # The message ends "... operation: <Azure's error>. <advice>": one full stop, and nothing else cut.
+    error = {"code": "OperationNotAllowed", "message": "Replica count above the limit for Standard_ZRS in region X."}
+    gallery.add_version({"eastus": 1}, next_update=UpdatePlan(outcome="Failed", polls=2, error=error))
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)]), VersionReplicasError)
+    assert ", operation: operation failed: OperationNotAllowed: Replica count above the limit for Standard_ZRS in " \
+           "region X. Check `az sig image-version show" in text, text
+
+
+def test_a_version_still_being_created_is_waited_for_before_the_patch(fake, gallery):
+    # Image Builder is still distributing the version it built: Compute refuses a PATCH until it is done.
+    v = gallery.add_version({"eastus": 1}, state="Creating")
+    v._ticks = 3
+    create(provider(fake), inputs(fake, [region("eastus", 2)]))
+    [patch] = patches(fake)
+    assert [r.method for r in fake.log[:3]] == ["GET"] * 3 and v.counts() == {"eastus": 2}
+
+
+def test_a_wait_with_a_long_poll_interval_ends_at_its_deadline_and_says_how_long_it_took(fake, gallery):
+    import re
+    gallery.add_version({"eastus": 1}, state="Updating")  # someone else's update, never ending
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.01,
+                                               poll_interval_seconds=10), VersionReplicasError)
+    waited = re.search(r"timed out after (\d+\.\d)s \(timeout_minutes=0\.01;", text)
+    assert waited and 0.5 <= float(waited[1]) < 5, text  # 0.6 s; a sleep of the whole interval would be 10 s
+
+
+def test_reads_failing_until_the_deadline_say_what_was_read(fake, gallery):
+    gallery.add_version({"eastus": 1})
+    fake.inject("GET", VERSION_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 10_000)
+    text = create_error(provider(fake), inputs(fake, [region("eastus", 2)], timeout_minutes=0.005),
+                        VersionReplicasError)
+    assert ("could not read the version for gallery image version galimages/win2022/1.0.3 (resource group "
+            "rg-images): ArmCallFailed: GET gallery image version galimages/win2022/1.0.3 (resource group "
+            "rg-images): still failing when the wait's deadline came") in text, text
+    assert "last error: HTTP 503 ServiceUnavailable: down" in text and not patches(fake)
+
+
+def test_check_compares_subscriptions_ignoring_case_and_says_which_it_was_not_in(fake):
+    sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"  # GUIDs have letters: ARM may answer them in upper case
+    p = VersionReplicasProvider()
+    for given, in_id in ((sub, sub.upper()), (sub.upper(), sub)):
+        props = inputs(fake, subscription_id=given, version_id=VERSION_PATH.replace(SUBSCRIPTION, in_id))
+        assert not p.check({}, props).failures, given
+    elsewhere = VERSION_PATH.replace(SUBSCRIPTION, sub)
+    [failure] = p.check({}, inputs(fake, version_id=elsewhere)).failures
+    assert failure.reason == f"version_id {elsewhere!r} is not in subscription {SUBSCRIPTION}"
+
+
+@pytest.mark.parametrize("count", [1, 100, 100.0])  # 100: rules.MAX_REPLICAS_PER_REGION, Azure's limit
+def test_check_accepts_counts_from_one_to_the_limit(fake, count):
+    assert not VersionReplicasProvider().check({}, inputs(fake, [region("eastus", count)])).failures
+
+
+def test_a_region_listed_twice_is_named_as_first_written(fake):
+    [failure] = VersionReplicasProvider().check({}, inputs(fake, [region("eastus", 1), region("East US", 2)])).failures
+    assert failure.reason == "region 'eastus' is listed more than once in target_regions"
