@@ -95,26 +95,36 @@ def results(folder: Path, spec: dict) -> dict[str, int | None]:
 WALL_SECONDS = float(os.environ.get("MUTATION_WALL_SECONDS", "180"))
 
 
+def stuck_workers(root: int, procs: dict[int, tuple[int, str]], started: dict[int, float], now: float) -> list[int]:
+    """This run's mutant workers older than WALL_SECONDS. procs: pid -> (parent pid, command line). A worker
+    runs one mutant, two levels below root: mutmut -> its forkserver -> a worker per mutant (their command
+    lines are mutmut's own; a 'mutmut: <mutant>' title, where setproctitle sets one, marks one too). Another
+    run's processes are never descendants of root."""
+    found = []
+    for pid, (_parent, title) in procs.items():
+        depth, ancestor = 0, pid
+        while ancestor not in (None, 0, 1, root):
+            ancestor, depth = procs.get(ancestor, (None, ""))[0], depth + 1
+        titled = title.startswith("mutmut: ") and "__mutmut_" in title
+        if ancestor == root and (depth >= 2 or titled) and now - started.setdefault(pid, now) > WALL_SECONDS:
+            found.append(pid)
+    return found
+
+
 def _kill_stuck_workers(root: int, started: dict[int, float]) -> None:
-    """Kill this run's workers (descendants of root only, never another run's) older than WALL_SECONDS."""
-    now, parents, titles = time.monotonic(), {}, {}
+    procs: dict[int, tuple[int, str]] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                titles[int(proc.name)] = (proc / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+                procs[int(proc.name)] = (int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]),
+                                         (proc / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace"))
             except (OSError, ValueError, IndexError):
                 continue
-    for pid, title in titles.items():
-        ancestor = parents.get(pid)
-        while ancestor not in (None, 0, 1, root):
-            ancestor = parents.get(ancestor)
-        if ancestor == root and title.startswith("mutmut: ") and "__mutmut_" in title:
-            if now - started.setdefault(pid, now) > WALL_SECONDS:
-                try:
-                    os.kill(pid, 9)
-                except OSError:
-                    pass
+    for pid in stuck_workers(root, procs, started, time.monotonic()):
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
 
 
 def _mutmut(command: list[str], folder: Path, env: dict) -> None:

@@ -49,3 +49,18 @@ def test_an_earlier_runs_untested_mutant_is_tried_again_once_tests_reach_it(fake
     answers += [{"m.untested": 33}, {"m.untested": 33}, {"m.untested": 1}]
     assert run_py.run("x", {}, 1)[1:6] == (1, 1, 0, 0, [])
     assert calls == [[], ["m.untested"]]
+
+
+def test_only_this_runs_workers_past_the_wall_clock_limit_are_stuck():
+    mutmut = "/venv/bin/python3 /venv/bin/mutmut run --max-children 1"
+    procs = {10: (1, mutmut),        # this run's mutmut (root)
+             11: (10, mutmut),       # its forkserver: lives all run long, never killed
+             12: (11, mutmut),       # a worker, running one mutant
+             13: (11, mutmut),       # a worker started later
+             20: (1, mutmut), 21: (20, mutmut), 22: (21, mutmut)}  # another run's
+    started = {12: 0.0, 13: 100.0, 22: 0.0, 11: 0.0}
+    assert run_py.stuck_workers(10, procs, started, run_py.WALL_SECONDS + 1) == [12]
+    # Titled workers (setproctitle) count at any depth below root.
+    procs[14] = (10, "mutmut: components.x__mutmut_3")
+    started[14] = 0.0
+    assert run_py.stuck_workers(10, procs, started, run_py.WALL_SECONDS + 1) == [12, 14]
