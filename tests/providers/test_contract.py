@@ -27,11 +27,11 @@ from components.providers.image_build import ImageBuild, ImageBuildProvider
 from components.providers.role_propagation import RolePropagation, RolePropagationProvider
 from components.providers.version_replicas import VersionReplicas, VersionReplicasProvider
 from tests.fakes.fake_arm import SUBSCRIPTION
+from tests.providers import generalize_support as gen
 from tests.providers import test_definition_versions as dv
-from tests.providers import test_generalize as gen
 from tests.providers import test_image_build as build
 from tests.providers import test_role_propagation as rp
-from tests.providers import test_version_replicas as rep
+from tests.providers import version_replicas_support as rep
 from tests.providers.engine import assert_pickles_by_reference
 
 OTHER_SUB = "22222222-0000-0000-0000-000000000000"

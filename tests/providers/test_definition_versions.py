@@ -12,8 +12,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.mgmt.compute import ComputeManagementClient
 
 from components.providers.arm import management_client
-from components.providers.definition_versions import (DefinitionVersionsError,
-                                                      DefinitionVersionsProvider)
+from components.providers.definition_versions import DefinitionVersionsError, DefinitionVersionsProvider
 from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_gallery import GalleryFake
 from tests.providers.engine import create, within
