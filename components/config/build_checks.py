@@ -22,12 +22,9 @@ _PROGRAM = "<the program's network>/subnets/"
 
 def vnet_config(image: Image, config: StackConfig) -> tuple[Optional[str], Optional[str]]:
     """(build subnet, container-instance subnet) the build's vnetConfig will name; the program's as stand-ins."""
-    build, home = image.build, config.network.get(config.location)
-    if build.subnet_id or build.container_instance_subnet_id:
-        return build.subnet_id, build.container_instance_subnet_id
-    if build.private:
-        return _PROGRAM + BUILD_SUBNET, _PROGRAM + CONTAINER_INSTANCE_SUBNET if home and home.isolated_builds else None
-    return None, None
+    home = config.network.get(config.location)
+    return image.build.subnets(_PROGRAM + BUILD_SUBNET,
+                               _PROGRAM + CONTAINER_INSTANCE_SUBNET if home and home.isolated_builds else None)
 
 
 def build_checks(config: StackConfig) -> list[Problem]:

@@ -183,6 +183,13 @@ class Build(Model):
     # private package feed during customization. Their role assignments are the user's to make.
     user_assigned_identities: list[IdentityId] = []
 
+    def subnets(self, program_build: Any, program_container_instances: Any) -> tuple[Any, Any]:
+        """(the build VM's subnet, the container instance's subnet or None) that vnetConfig names: the build's
+        own existing subnets, else (private) the program's network's, given; (None, None) for neither."""
+        if self.subnet_id or self.container_instance_subnet_id:
+            return self.subnet_id, self.container_instance_subnet_id
+        return (program_build, program_container_instances) if self.private else (None, None)
+
     @property
     def in_network(self) -> bool:
         """Whether the build runs in a subnet of the firm's (private or subnetId)."""

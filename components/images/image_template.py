@@ -56,17 +56,8 @@ class TemplateRefs:
         return cls(f"{names.resource_group}/{names.gallery}/{image_name}", digest_free_managed_image,
                    f"{names.resource_group}/{names.builder_identity}", names.resource_group,
                    source.stand_in if source else None,
-                   *build_subnets(image, f"{home}/{BUILD_SUBNET}",
-                                  f"{home}/{CONTAINER_INSTANCE_SUBNET}" if container_instances else None))
-
-
-def build_subnets(image: Image, build_subnet: Any, container_instance_subnet: Any) -> tuple[Any, Any]:
-    """(the build VM's subnet, the container instance's subnet or None) of a build in a network: its own
-    existing subnets (build.subnetId), else the program's network's (build.private); (None, None) if neither."""
-    build = image.build
-    if build.subnet_id:
-        return build.subnet_id, build.container_instance_subnet_id
-    return (build_subnet, container_instance_subnet) if build.private else (None, None)
+                   *image.build.subnets(f"{home}/{BUILD_SUBNET}",
+                                        f"{home}/{CONTAINER_INSTANCE_SUBNET}" if container_instances else None))
 
 
 def _vnet_config(image: Image, refs: TemplateRefs) -> dict[str, Any]:
@@ -212,7 +203,7 @@ class ImageTemplate(pulumi.ComponentResource):
         managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
         refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg,
-                            source.version_id if source else None, *build_subnets(image, *program_subnets),
+                            source.version_id if source else None, *image.build.subnets(*program_subnets),
                             sas_token=sas_token)
 
         self.template = vmi.VirtualMachineImageTemplate(
