@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+
 from components.config import strict_yaml
-from offline.plan import ROOT
+from components.config.loading import ConfigError
+from offline.plan import ROOT, plan
 
 # Type tokens as they appear in the plan.
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -38,6 +41,13 @@ VMSS = "azure-native:compute:VirtualMachineScaleSet"
 def stack_value(stack: str, key: str):
     """A fresh copy of one config value from a shipped stack file, for tests to modify."""
     return copy.deepcopy(strict_yaml.parse((ROOT / f"Pulumi.{stack}.yaml").read_bytes(), stack)["config"][key])
+
+
+def plan_error(stack: str, overrides: dict, **kwargs) -> str:
+    """The text of the ConfigError that planning stack with overrides must raise."""
+    with pytest.raises(ConfigError) as error:
+        plan(stack, overrides=overrides, **kwargs)
+    return str(error.value)
 
 
 def resources(doc: dict, type_: str) -> list[dict]:

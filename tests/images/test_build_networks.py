@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from components.config import azure_rules as rules
-from components.config.loading import ConfigError
 from offline.plan import plan
 from tests.config.loading import clipped
-from tests.graph import ASSIGNMENT, ROLE, ROLE_PROPAGATION, TEMPLATE, depends_on, one, resources, stack_value
+from tests.graph import (ASSIGNMENT, ROLE, ROLE_PROPAGATION, TEMPLATE, depends_on, one, plan_error, resources,
+                         stack_value)
 
 NET = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-corp-net/providers/"
        "Microsoft.Network/virtualNetworks/vnet-corp-uks")
@@ -18,19 +18,19 @@ OTHER_NET = NET.replace("vnet-corp-uks", "vnet-other")
 BUILD_SUBNET, ACI_SUBNET = f"{NET}/subnets/snet-aib", f"{NET}/subnets/snet-aib-aci"
 
 
-def _dev(build: dict, network: dict | None = None) -> dict:
+def _overrides(build: dict, network: dict | None) -> dict:
+    """dev with its image's build settings changed (and its networks, if given)."""
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["build"].update(build)
-    overrides = {"image-factory:images": images}
-    if network is not None:
-        overrides["image-factory:network"] = network
-    return plan("dev", overrides=overrides)
+    return {"image-factory:images": images, **({"image-factory:network": network} if network is not None else {})}
+
+
+def _dev(build: dict, network: dict | None = None) -> dict:
+    return plan("dev", overrides=_overrides(build, network))
 
 
 def _error(build: dict, network: dict | None = None) -> str:
-    with pytest.raises(ConfigError) as error:
-        _dev(build, network)
-    return str(error.value)
+    return plan_error("dev", _overrides(build, network))
 
 
 def test_an_existing_subnet_and_its_container_instance_subnet_go_to_the_template_as_given():
@@ -111,9 +111,8 @@ def test_a_subnet_id_must_be_a_subnet_id():
 def test_proxy_size_is_refused_for_a_private_build_in_an_isolated_network():
     images = stack_value("prod", "image-factory:images")
     images["win2025-base"]["build"]["proxyVmSize"] = "Standard_A1_v2"
-    with pytest.raises(ConfigError) as error:
-        plan("prod", overrides={"image-factory:images": images})
-    assert str(error.value) == (
+    message = plan_error("prod", {"image-factory:images": images})
+    assert message == (
         "Pulumi.prod.yaml: image-factory:images.win2025-base.build.proxyVmSize = 'Standard_A1_v2': must not be set "
         "for a build with a container-instance subnet: no proxy VM is deployed then, and Image Builder refuses the "
         "template")
@@ -125,9 +124,8 @@ def test_a_container_instance_subnet_needs_a_build_subnet():
     images = stack_value("prod", "image-factory:images")
     for image in images.values():
         image["build"].pop("private", None)
-    with pytest.raises(ConfigError) as error:
-        plan("prod", overrides={"image-factory:network": network, "image-factory:images": images})
-    assert str(error.value) == (
+    message = plan_error("prod", {"image-factory:network": network, "image-factory:images": images})
+    assert message == (
         "Pulumi.prod.yaml: image-factory:network.uksouth.containerInstanceSubnet = '10.30.3.0/27': needs buildSubnet: "
         "the container instance reaches the build VM there")
 
@@ -135,9 +133,8 @@ def test_a_container_instance_subnet_needs_a_build_subnet():
 def test_the_container_instance_subnet_must_not_overlap_the_others():
     network = stack_value("prod", "image-factory:network")
     network["uksouth"]["containerInstanceSubnet"] = "10.30.2.0/27"
-    with pytest.raises(ConfigError) as error:
-        plan("prod", overrides={"image-factory:network": network})
-    assert "buildSubnet 10.30.2.0/24 and containerInstanceSubnet 10.30.2.0/27 must not overlap" in str(error.value)
+    message = plan_error("prod", {"image-factory:network": network})
+    assert "buildSubnet 10.30.2.0/24 and containerInstanceSubnet 10.30.2.0/27 must not overlap" in message
 
 
 def test_one_network_role_per_network_whatever_the_spelling():

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from components.config.loading import ConfigError
 from components.images.build_identity import SOURCE_READ_ACTIONS
 from offline.plan import plan
 from tests.config.loading import clipped
-from tests.graph import (ASSIGNMENT, IMAGE, ROLE, ROLE_PROPAGATION, TEMPLATE, depends_on, one, parent_name, resources,
-                         stack_value, under)
+from tests.graph import (ASSIGNMENT, IMAGE, ROLE, ROLE_PROPAGATION, TEMPLATE, depends_on, one, parent_name,
+                         plan_error, resources, stack_value, under)
 
 LAYERED = "win2025-ref-hardened"
 FLEET_RG = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-imgfactory-fleet-capture-uks"
@@ -98,9 +97,7 @@ def _error(stack: str, image: str, change: dict, captures: dict | None = None) -
     images = stack_value(stack, "image-factory:images")
     images[image].update(change)
     overrides = {"image-factory:images": images, **({"image-factory:captures": captures} if captures else {})}
-    with pytest.raises(ConfigError) as error:
-        plan(stack, overrides=overrides)
-    return str(error.value)
+    return plan_error(stack, overrides)
 
 
 def test_a_capture_source_must_name_a_capture():
@@ -115,12 +112,11 @@ def test_a_capture_source_must_capture_in_the_stack_location():
     network = stack_value("capture", "image-factory:network")
     network["eastus"] = {"addressSpace": "10.60.0.0/16", "workloadSubnet": "10.60.0.0/22"}
     images = stack_value("capture", "image-factory:images")
-    with pytest.raises(ConfigError) as error:
-        plan("capture", overrides={"image-factory:captures": captures, "image-factory:network": network,
-                                   "image-factory:images": images})
+    message = plan_error("capture", {"image-factory:captures": captures, "image-factory:network": network,
+                                     "image-factory:images": images})
     assert (f"Pulumi.capture.yaml: image-factory:images.{LAYERED}.source.capture = 'ref2025': must capture in "
             "uksouth, not eastus: Image Builder builds from a managed image in the template's region, the stack "
-            "location") in str(error.value).split("\n")
+            "location") in message.split("\n")
 
 
 def test_a_managed_image_id_must_be_one():
