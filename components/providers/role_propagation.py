@@ -94,23 +94,24 @@ class RolePropagationProvider(ArmDynamicProvider):
         """Poll until the assignment can be read; its createdOn (or now, when Azure gives none)."""
         while True:
             try:
-                found = call_until_deadline(lambda: session.client.get_by_id(assignment_id, a["api_version"]),
+                # The client is pinned to a["api_version"] (base._client), so the GET sends it.
+                found = call_until_deadline(lambda: session.client.get_by_id(assignment_id),
                                             what=f"GET {assignment_id}", deadline=deadline, retry=self.arm_retry,
                                             session=session)
                 return _timestamp((found.get("properties") or {}).get("createdOn"))
             except ResourceNotFoundError:
                 pass  # not replicated yet
             except (AzureError, ArmCallFailed) as exc:
-                raise RolePropagationError(self._message(a, assignment_id, describe_error(exc))) from exc
+                raise RolePropagationError(self._message(assignment_id, describe_error(exc))) from exc
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RolePropagationError(self._message(
-                    a, assignment_id, f"still not found after {human_duration(time.monotonic() - started)} "
+                    assignment_id, f"still not found after {human_duration(time.monotonic() - started)} "
                                       f"(timeout_minutes={a['timeout_minutes']})"))
             time.sleep(min(float(a["poll_interval_seconds"]), remaining))
 
     @staticmethod
-    def _message(a: dict, assignment_id: str, reason: str) -> str:
+    def _message(assignment_id: str, reason: str) -> str:
         return (f"RolePropagation: role assignment {assignment_id} could not be read: {reason}. The image template "
                 f"waits for it, because Image Builder refuses a template whose identity lacks its permissions and "
                 f"that template cannot be updated afterwards. Check `az role assignment list --ids {assignment_id}`"
@@ -119,9 +120,11 @@ class RolePropagationProvider(ArmDynamicProvider):
 
 
 def _timestamp(value: Any) -> dt.datetime:
+    """ARM's createdOn ("2021-06-04T09:39:04.2226913Z": a Z, seven fractional digits), which Python 3.11's
+    fromisoformat reads as it is."""
     if isinstance(value, str) and value:
         try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = dt.datetime.fromisoformat(value)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
         except ValueError:
             pass

@@ -50,7 +50,8 @@ class AuthorizationFake:
                 a.reads += 1
             if a is None or a.reads <= a.readable_after:
                 return arm_error(404, "RoleAssignmentNotFound", f"The role assignment '{m['name']}' is not found.")
-            created = a.created_on.isoformat().replace("+00:00", "Z")
+            # As ARM writes it: UTC with a Z and seven fractional digits (100 ns ticks), e.g. 2021-06-04T09:39:04.2226913Z.
+            created = a.created_on.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
             return Reply(200, {"id": a.arm_id, "name": m["name"], "type": "Microsoft.Authorization/roleAssignments",
                                "properties": {"scope": m["scope"], "principalType": "ServicePrincipal",
                                               "createdOn": created, "updatedOn": created}})

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from components.providers import role_propagation
 from components.providers.role_propagation import RolePropagationError, RolePropagationProvider
 from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_authorization import AuthorizationFake
@@ -26,32 +27,66 @@ def inputs(fake: FakeArm, ids: list[str], **overrides) -> dict:
             "effective_at": None, "__provider": "x", **overrides}
 
 
-def test_waits_until_readable_then_the_propagation_time_after_creation(fake, fake_authorization: AuthorizationFake):
-    a = fake_authorization.add_assignment("6c6f46b6", readable_after=3)
-    begun = time.monotonic()
+class Clock:
+    """role_propagation's `time`: a monotonic clock that only its sleeps move, so a test sees every wait the
+    provider makes, to the second, without waiting (the HTTP calls themselves run in real time)."""
 
-    result = create(provider(fake), inputs(fake, [a.arm_id]))
+    def __init__(self) -> None:
+        # Whole seconds near the real clock (arm's retries compare the deadline with it): sums of the tests'
+        # halves are then exact, and "what is left" is exactly 0 at the deadline.
+        self.now, self.sleeps = float(round(time.monotonic())), []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        assert len(self.sleeps) < 100, f"the wait does not end: {self.sleeps[:5]}..."
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake_clock = Clock()
+    monkeypatch.setattr(role_propagation, "time", fake_clock)
+    return fake_clock
+
+
+def test_waits_until_readable_then_the_propagation_time_after_creation(fake, fake_authorization, clock):
+    a = fake_authorization.add_assignment("6c6f46b6", readable_after=3)
+
+    result = create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=10, timeout_minutes=1,
+                                               poll_interval_seconds=15))
 
     assert a.reads == 4 and {r.query["api-version"] for r in fake.log} == {"2022-04-01"}
-    assert 0.5 <= time.monotonic() - begun < 5, "0.01 min after createdOn"
-    assert dt.datetime.fromisoformat(result.outs["effective_at"]) >= a.created_on.replace(microsecond=0)
+    *polls, propagation = clock.sleeps
+    assert polls == [15, 15, 15]
+    assert 590 < propagation <= 600, "10 minutes after createdOn, which was a moment ago"
+    assert result.outs["effective_at"] == (a.created_on + dt.timedelta(minutes=10)).isoformat(timespec="seconds")
     assert result.outs["role_assignment_ids"] == [a.arm_id]
 
 
-def test_assignment_created_long_ago_costs_no_wait(fake, fake_authorization: AuthorizationFake):
+def test_assignment_created_long_ago_costs_no_wait(fake, fake_authorization, clock):
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)
     ids = [fake_authorization.add_assignment(n, created_on=old).arm_id for n in ("a1", "a2")]
-    begun = time.monotonic()
     create(provider(fake), inputs(fake, ids, propagation_minutes=10))
-    assert time.monotonic() - begun < 2
+    assert clock.sleeps == [0]
 
 
-def test_a_clock_ahead_never_waits_longer_than_the_margin(fake, fake_authorization: AuthorizationFake):
+def test_a_clock_ahead_never_waits_longer_than_the_margin(fake, fake_authorization, clock):
     future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
     a = fake_authorization.add_assignment("skewed", created_on=future)
-    begun = time.monotonic()
-    create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=0.01))
-    assert time.monotonic() - begun < 3
+    create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=10))
+    assert clock.sleeps == [600]
+
+
+def test_the_wait_for_an_assignment_ends_at_timeout_minutes_to_the_second(fake, fake_authorization, clock):
+    # 60 s with a 59.5 s poll: the last poll sleeps only what is left (0.5 s), then the wait gives up.
+    a = fake_authorization.add_assignment("missing", readable_after=10_000)
+    text = create_error(provider(fake), inputs(fake, [a.arm_id], timeout_minutes=1, poll_interval_seconds=59.5),
+                        RolePropagationError)
+    assert clock.sleeps == [59.5, 0.5] and a.reads == 3
+    assert f"still not found after 60.0s (timeout_minutes=1)" in text, text
 
 
 def test_assignment_that_never_shows_times_out_and_explains(fake, fake_authorization: AuthorizationFake):
@@ -69,11 +104,37 @@ def test_transient_failures_while_polling_are_retried(fake, fake_authorization: 
     create(provider(fake), inputs(fake, [a.arm_id]))
 
 
+def test_an_outage_longer_than_the_sdks_own_retries_is_retried_until_the_deadline(fake, fake_authorization):
+    # azure-core gives up on a status after 3 retries (4 answers); arm's policy then retries the whole GET.
+    a = fake_authorization.add_assignment("outage")
+    fake.inject("GET", ".*/roleAssignments/.*", *[arm_error(503, "ServiceUnavailable", "x")] * 8)
+    create(provider(fake), inputs(fake, [a.arm_id]))
+    assert len(fake.log) == 9 and a.reads == 1
+
+
+def test_an_outage_past_the_deadline_names_the_call_that_failed(fake, fake_authorization):
+    a = fake_authorization.add_assignment("down")
+    fake.inject("GET", ".*/roleAssignments/.*", *[arm_error(503, "ServiceUnavailable", "x")] * 1000)
+    text = create_error(provider(fake), inputs(fake, [a.arm_id], timeout_minutes=0.005), RolePropagationError)
+    assert (f"role assignment {a.arm_id} could not be read: ArmCallFailed: GET {a.arm_id}: still failing when the "
+            f"wait's deadline came") in text, text
+
+
+def test_a_token_that_expires_between_two_reads_is_renewed(fake, fake_authorization):
+    # The first read worked, so a 401 is the token's lifetime, not the configuration: a new session, again.
+    first, second = (fake_authorization.add_assignment(n) for n in ("first", "second"))
+    fake.inject("GET", ".*/roleAssignments/second", arm_error(401, "ExpiredAuthenticationToken", "expired"))
+    create(provider(fake), inputs(fake, [first.arm_id, second.arm_id]))
+    assert second.reads == 1
+
+
 def test_forbidden_read_is_explained_at_once(fake, fake_authorization: AuthorizationFake):
     a = fake_authorization.add_assignment("secret")
     fake.inject("GET", ".*/roleAssignments/.*", arm_error(403, "AuthorizationFailed", "no read on assignments"))
     text = create_error(provider(fake), inputs(fake, [a.arm_id]), RolePropagationError)
-    assert "HTTP 403 AuthorizationFailed" in text and "may read role assignments" in text
+    assert text.startswith(f"RolePropagation: role assignment {a.arm_id} could not be read: HTTP 403 "
+                           f"AuthorizationFailed: no read on assignments. "), text
+    assert "may read role assignments" in text and len(fake.log) == 1
 
 
 def test_every_template_waits_for_role_propagation_of_every_assignment(stack_plan):
@@ -109,12 +170,30 @@ def test_effective_at_is_the_propagation_time_after_the_newest_creation(fake, fa
     assert result.id == f"{older.arm_id},{newer.arm_id}"
 
 
-def test_an_unreadable_created_on_counts_from_now(fake, fake_authorization):
+@pytest.mark.parametrize("created_on", ["yesterday", 1764547200, None, ""])
+def test_an_unreadable_created_on_counts_from_now(fake, fake_authorization, clock, created_on):
     a = fake_authorization.add_assignment("odd")
-    fake.inject("GET", ".*/roleAssignments/odd", Reply(200, {"id": a.arm_id, "properties": {"createdOn": "yesterday"}}))
+    fake.inject("GET", ".*/roleAssignments/odd", Reply(200, {"id": a.arm_id, "properties": {"createdOn": created_on}}))
     begun = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    result = create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=0.01))
-    assert dt.datetime.fromisoformat(result.outs["effective_at"]) >= begun + dt.timedelta(seconds=0)
+    result = create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=10))
+    assert dt.datetime.fromisoformat(result.outs["effective_at"]) >= begun + dt.timedelta(minutes=10)
+    assert 590 < clock.sleeps[-1] <= 600
+
+
+def test_a_created_on_with_an_offset_keeps_it(fake, fake_authorization, clock):
+    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=5)
+    local = created.astimezone(dt.timezone(dt.timedelta(hours=1)))
+    a = fake_authorization.add_assignment("offset")
+    fake.inject("GET", ".*/roleAssignments/offset", Reply(200, {"id": a.arm_id, "properties": {"createdOn": local.isoformat()}}))
+    result = create(provider(fake), inputs(fake, [a.arm_id], propagation_minutes=10))
+    assert dt.datetime.fromisoformat(result.outs["effective_at"]) == created + dt.timedelta(minutes=10)
+    assert 290 < clock.sleeps[-1] <= 300
+
+
+def test_no_assignments_wait_for_nothing_and_still_get_an_id(fake, clock):
+    # Pulumi refuses an empty ID; a stack whose builds need no assignment still creates this resource.
+    result = create(provider(fake), inputs(fake, [], propagation_minutes=10))
+    assert result.id == "none" and clock.sleeps == [0] and not fake.log
 
 
 def test_the_whole_message_of_an_assignment_that_never_shows(fake, fake_authorization):
