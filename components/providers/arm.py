@@ -176,7 +176,7 @@ class ArmSession:
 
     def __init__(self, open_client: Callable[[], ContextManager[Any]]) -> None:
         self._open, self._stack, self.client = open_client, None, None
-        self.renewals, self.authenticated = 0, False
+        self.authenticated = False
 
     def __enter__(self) -> "ArmSession":
         self._connect()
@@ -194,7 +194,6 @@ class ArmSession:
         if self._stack is not None:
             self._stack.close()
         self._connect()
-        self.renewals += 1
 
 
 @contextlib.contextmanager
@@ -269,7 +268,7 @@ def describe_error(exc: BaseException) -> str:
             head = f"operation failed: {code}" if code else "operation failed"
         else:
             head = f"HTTP {exc.status_code} {code or exc.reason or 'error'}"
-        return f"{head}: {message}".rstrip(": ")
+        return f"{head}: {message}"  # never empty: azure-core gives every HttpResponseError a message
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return f"connection error ({type(exc).__name__}): {exc.message}"
     return f"{type(exc).__name__}: {exc}"

@@ -9,7 +9,7 @@ Not a provider module: nothing here is pickled into the state.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
                                    ResourceNotFoundError, map_error)
@@ -24,7 +24,9 @@ _ERRORS = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: Reso
 
 class ArmResourceClient:
     def __init__(self, credential: Any, subscription_id: str, *, base_url: str, api_version: str,
-                 credential_scopes: list[str], polling_interval: float = 30, **kwargs: Any) -> None:
+                 credential_scopes: list[str], polling_interval: float, **kwargs: Any) -> None:
+        # polling_interval: taken like the generated clients take it (arm.management_client passes it to
+        # every client), and unused, since nothing here polls; named so it does not reach the policies.
         self.subscription_id, self.api_version = subscription_id, api_version
         pipeline = [
             policies.RequestIdPolicy(**kwargs),
@@ -40,9 +42,10 @@ class ArmResourceClient:
         ]
         self._client = ARMPipelineClient(base_url=base_url, policies=pipeline, **kwargs)
 
-    def get_by_id(self, resource_id: str, api_version: Optional[str] = None) -> dict:
-        """The resource's JSON; raises like the generated clients (ResourceNotFoundError for a 404, ...)."""
-        url = self._client.format_url(f"{resource_id}?api-version={api_version or self.api_version}")
+    def get_by_id(self, resource_id: str) -> dict:
+        """The resource's JSON, at the client's api-version; raises like the generated clients
+        (ResourceNotFoundError for a 404, ...)."""
+        url = self._client.format_url(f"{resource_id}?api-version={self.api_version}")
         response = self._client.send_request(HttpRequest("GET", url))
         if response.status_code != 200:
             map_error(status_code=response.status_code, response=response, error_map=_ERRORS)
