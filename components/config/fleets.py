@@ -29,6 +29,9 @@ def _ipv4(value: str) -> str:
     return value
 
 
+IPv4Address = Annotated[str, AfterValidator(_ipv4)]
+
+
 class NatGatewayEgress(Model):
     """Egress through an Azure NAT gateway (Standard) with a Standard public IP prefix of its own: the
     prefix is the one range the firm allow-lists, and the only public IP resource the program creates."""
@@ -43,7 +46,7 @@ class HubEgress(Model):
     and the firewall's rules are the hub's; the internet sees the hub's addresses."""
 
     type: Literal["hub"]
-    next_hop_ip: Annotated[str, AfterValidator(_ipv4)]
+    next_hop_ip: IPv4Address
 
 
 Egress = Annotated[Union[NatGatewayEgress, HubEgress], Field(discriminator="type")]
@@ -60,7 +63,7 @@ class RegionNetwork(Model):
     # (delegated to Microsoft.ContainerInstance/containerGroups; needs buildSubnet).
     container_instance_subnet: Optional[Cidr] = None
     # The domain controllers (or the corporate DNS that forwards to them): needed for domain join.
-    dns_servers: list[Annotated[str, AfterValidator(_ipv4)]] = []
+    dns_servers: list[IPv4Address] = []
     # How the workload subnet reaches the internet. Never Azure's default outbound access (retired,
     # Microsoft's address, not allow-listable): a NAT gateway unless the stack names a hub.
     egress: Egress = NatGatewayEgress(type="natGateway")

@@ -24,7 +24,9 @@ NAMED_KEYS = frozenset({"owner", "environment", "location", "resourceGroup", "ga
                         "captures", "network", "adminUsername"})
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "tokens",
-                           "key", "keys", "apikey", "credential", "credentials", "sas", "connectionstring"})
+                           "key", "keys", "apikey", "credential", "credentials", "sas"})
+# Secrets whose name is two words, each harmless alone: `connectionString`, `connection_string`.
+_SECRET_PHRASES = ("connectionstring",)
 # Misspellings worth catching (`pasword`, `secert`): close to one of these, as difflib measures.
 _NEAR = ("password", "secret", "token", "credential", "passphrase")
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
@@ -36,13 +38,14 @@ def _words(segment: str) -> list[str]:
 
 def _secret_word(word: str) -> bool:
     return (word in _SECRET_WORDS or word.startswith("pass")
-            or (len(word) >= 5 and bool(difflib.get_close_matches(word, _NEAR, n=1, cutoff=0.8))))
+            or (len(word) >= 5 and bool(difflib.get_close_matches(word, _NEAR, cutoff=0.8))))
 
 
 def looks_secret(key: str) -> bool:
     """True for a key (any segment of a dotted path) that names a secret: `adminPassword`, `apiKey`,
     `client_secret`, `adminPasword`; not `sha256Checksum`, `managedImage` or `keyboardLayout`."""
-    return any(_secret_word(word) for segment in re.split(r"[.\[\]:]", key) for word in _words(segment))
+    words = _words(key)  # words never span the path's . [ ] :
+    return any(_secret_word(word) for word in words) or any(phrase in "".join(words) for phrase in _SECRET_PHRASES)
 
 
 def redact(value: Any, key: str = "") -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -15,13 +16,17 @@ from .secrets import SAS_SIGNATURE
 from .addresses import cidr_problem
 
 
-def _matches(pattern: re.Pattern, rule: str):
-    def check(value: str) -> str:
-        if not pattern.fullmatch(value):
-            raise ValueError(f"must be {rule}")
-        return value
+def _fullmatch(pattern: re.Pattern, rule: str, value: str) -> str:
+    if not pattern.fullmatch(value):
+        raise ValueError(f"must be {rule}")
+    return value
 
-    return AfterValidator(check)
+
+# The factories below run once, at import, to build the Annotated types: mutmut cannot activate a mutant
+# there (it does so per test, after the import), so their one line is marked for it; the checks they
+# bind (_fullmatch, _in_resource_id) run per value and are mutated and tested (tests/config/test_types.py).
+def _matches(pattern: re.Pattern, rule: str) -> AfterValidator:
+    return AfterValidator(partial(_fullmatch, pattern, rule))  # pragma: no mutate
 
 
 def _region(value: str) -> str:
@@ -54,7 +59,7 @@ def _https_uri(value: str) -> str:
         url = _URL.validate_python(value)
     except ValidationError:
         url = None
-    if url is None or url.scheme != "https" or not urlsplit(value).hostname or not value.startswith("https://"):
+    if url is None or not urlsplit(value).hostname or not value.startswith("https://"):
         raise ValueError("must be an https:// URI")
     if SAS_SIGNATURE.search(value):
         raise ValueError("must not carry a SAS token: it is a credential, and part of the recipe hash here. "
@@ -90,13 +95,14 @@ Environment = Annotated[str, _matches(rules.ENVIRONMENT, rules.ENVIRONMENT_RULE)
 WorkloadName = Annotated[str, _matches(rules.WORKLOAD_NAME, rules.WORKLOAD_NAME_RULE)]
 
 
-def _resource_id(namespace: str, types: tuple[str, ...], names: tuple[re.Pattern, ...], rule: str):
-    def check(value: str) -> str:
-        if rules.resource_id_names(value, namespace, types, names) is None:
-            raise ValueError(f"must be {rule}")
-        return value
+def _in_resource_id(namespace: str, types: tuple[str, ...], names: tuple[re.Pattern, ...], rule: str, value: str) -> str:
+    if rules.resource_id_names(value, namespace, types, names) is None:
+        raise ValueError(f"must be {rule}")
+    return value
 
-    return AfterValidator(check)
+
+def _resource_id(namespace: str, types: tuple[str, ...], names: tuple[re.Pattern, ...], rule: str) -> AfterValidator:
+    return AfterValidator(partial(_in_resource_id, namespace, types, names, rule))  # pragma: no mutate
 
 
 DefinitionId = Annotated[str, _resource_id("Microsoft.Compute", ("galleries", "images"),
