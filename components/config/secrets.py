@@ -66,7 +66,7 @@ def secret_strings(value: Any, key: str = "", hidden: bool = False) -> set[str]:
     if isinstance(value, dict):
         return {s for k, v in value.items() for s in secret_strings(v, str(k), hidden)}
     if isinstance(value, list):
-        return {s for v in value for s in secret_strings(v, "", hidden)}
+        return {s for v in value for s in secret_strings(v, hidden=hidden)}
     return {str(value)} if hidden and value is not None and str(value).strip() else set()
 
 
