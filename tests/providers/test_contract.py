@@ -28,8 +28,8 @@ from components.providers.role_propagation import RolePropagation, RolePropagati
 from components.providers.version_replicas import VersionReplicas, VersionReplicasProvider
 from tests.fakes.fake_arm import SUBSCRIPTION
 from tests.providers import generalize_support as gen
+from tests.providers import image_build_support as build
 from tests.providers import test_definition_versions as dv
-from tests.providers import test_image_build as build
 from tests.providers import test_role_propagation as rp
 from tests.providers import version_replicas_support as rep
 from tests.providers.engine import assert_pickles_by_reference

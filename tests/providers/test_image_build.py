@@ -9,35 +9,12 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 
 from components.providers.arm import ArmRetry, describe_error
-from components.providers.image_build import ImageBuildError, ImageBuildProvider
-from tests.fakes.fake_arm import FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, Reply, arm_error
-from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
-from tests.providers.engine import create, create_error, within
-
-RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
-RUN_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
-            f"/imageTemplates/{TEMPLATE}/run")
-TEMPLATE_PATH = RUN_PATH.removesuffix("/run")
-OP_STATUS = r"/operations/"
-
-
-def provider(fake: FakeArm, retry: ArmRetry = FAST_RETRY, margin: float = 2.0) -> ImageBuildProvider:
-    return ImageBuildProvider(**fake.provider_kwargs(retry), wait_margin_seconds=margin)
-
-
-def inputs(fake: FakeArm, **overrides) -> dict:
-    return {"subscription_id": SUBSCRIPTION, "resource_group_name": RG, "template_name": TEMPLATE,
-            "run_output_name": OUTPUT, "build_timeout_minutes": 0.05, "poll_interval_seconds": 0.05,
-            "arm_endpoint": fake.base_url, "__provider": "serialized", **overrides}
-
-
-def build_error(p: ImageBuildProvider, props: dict) -> str:
-    return create_error(p, props, ImageBuildError)
-
-
-@pytest.fixture
-def aib(fake_image_builder: ImageBuilderFake) -> ImageBuilderFake:
-    return fake_image_builder
+from components.providers.image_build import ImageBuildProvider
+from tests.fakes.fake_arm import LOST_RESPONSE, SUBSCRIPTION, Reply, arm_error
+from tests.fakes.fake_image_builder import RunPlan
+from tests.providers.engine import create, within
+from tests.providers.image_build_support import (OP_STATUS, OUTPUT, RG, RUN_PATH, TEMPLATE, TEMPLATE_PATH, build_error,
+                                                 inputs, provider)
 
 
 # -- scenarios against Azure ------------------------------------------------------------------------
@@ -243,12 +220,6 @@ def test_arm_errors_are_explained(fake, aib, overrides, expected):
 
 
 # -- the Pulumi contract ----------------------------------------------------------------------------
-
-def stored_outputs(fake: FakeArm) -> dict:
-    return {**ImageBuildProvider().check({}, inputs(fake)).inputs, "__provider": "old-pickle",
-            "artifact_id": "/subscriptions/s/.../versions/1.0.0", "version_name": "1.0.0",
-            "run_started": "2025-01-01T10:00:00+00:00", "run_ended": "2025-01-01T11:00:00+00:00"}
-
 
 def test_missing_credentials_point_at_azure_variables():
     text = describe_error(ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token"))

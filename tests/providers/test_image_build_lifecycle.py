@@ -11,19 +11,13 @@ from azure.mgmt.imagebuilder import ImageBuilderClient
 
 from components.providers.arm import management_client
 from components.providers.image_build import ImageBuildError, ImageBuildProvider
-from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm
+from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
 from tests.providers.engine import create_error, within
+from tests.providers.image_build_support import CANCEL_PATH, OUTPUT, RG, TEMPLATE, provider
 
-RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
 URN = ("urn:pulumi:dev::image-factory::image-factory:image_template:ImageTemplate$"
        "azure-native:virtualmachineimages:VirtualMachineImageTemplate::win2022-template")
-CANCEL_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
-               f"/imageTemplates/{TEMPLATE}/cancel")
-
-
-def provider(fake: FakeArm) -> ImageBuildProvider:
-    return ImageBuildProvider(**fake.provider_kwargs(FAST_RETRY), wait_margin_seconds=2.0)
 
 
 def outputs(fake: FakeArm, **overrides) -> dict:
