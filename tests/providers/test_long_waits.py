@@ -23,7 +23,7 @@ from components.providers.arm import ArmRetry, ArmSession, call_until_deadline, 
 from components.providers.generalize import GeneralizeProvider
 from components.providers.image_build import ImageBuildError, ImageBuildProvider
 from components.providers.version_replicas import VersionReplicasProvider
-from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, arm_error, rotate_token
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
 from tests.fakes.fake_gallery import GalleryFake, UpdatePlan
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
@@ -71,13 +71,6 @@ class _CachingCredential:
         if self.token is None or self.token.expires_on - time.time() < 300:
             self.token = AccessToken(self.source.fake.credential.token, int(time.time() + self.source.lifetime))
         return self.token
-
-
-def rotate_token(fake: FakeArm):
-    """An injected action: from this request on, ARM accepts only a new token (the old one was revoked)."""
-    def act(_req, _m):
-        fake.credential.token = "rotated-token"
-    return act
 
 
 class Outage:
