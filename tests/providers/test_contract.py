@@ -70,6 +70,7 @@ CASES = [
                ("subscription_id",),
                {"template_name", "build_timeout_minutes", "poll_interval_seconds", "subscription_id"}),
               ({"template_name": "a" * 65}, (), {"template_name"}),
+              ({"run_output_name": "has spaces"}, (), {"run_output_name"}),
               ({"build_timeout_minutes": True}, (), {"build_timeout_minutes"})]),
     Case(GeneralizeProvider, Generalize, "dynamic/generalize:Generalize", gen.inputs, gen.stored_outputs,
          outputs=("vm_id", "generalized_at"),

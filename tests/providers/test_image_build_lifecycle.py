@@ -180,8 +180,9 @@ def test_a_cancel_refused_for_good_says_what_was_tried_and_what_to_do(fake, aib)
         within(30, lambda: provider(fake).delete("id", outputs(fake)))
     # Two reads, then one after each refused POST but the last: the fake's run is Distributing by then.
     pattern = (rf"ImageBuild delete could not stop the run of template '{TEMPLATE}' \(resource group '{RG}'\): "
-               rf"ArmCallFailed: POST imageTemplates/{TEMPLATE}/cancel: gave up after 4 attempts over \d+\.\ds; last error: HTTP 503 "
-               rf"ServiceUnavailable: ARM is having a day\. Last seen: runState Running, runSubState Distributing\. "
+               rf"ArmCallFailed: POST imageTemplates/{TEMPLATE}/cancel: gave up after 4 attempts over \d+\.\ds; last "
+               rf"error: HTTP 503 ServiceUnavailable: ARM is having a day\. Last seen: runState Running, runSubState "
+               rf"Distributing\. "
                rf"Logs: customization\.log in container 'packerlogs' of the storage account in staging resource group "
                rf"'{t.staging_resource_group}'\. The build may still be running in Azure: check with `az image builder "
                rf"show -g {RG} -n {TEMPLATE} --query lastRunStatus`")
