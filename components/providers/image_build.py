@@ -103,7 +103,7 @@ class ImageBuildProvider(ArmDynamicProvider):
         which Pulumi runs right after this one (the template is what this resource depends on), is not refused.
         A template already gone, or not running, needs nothing."""
         a = self._with_defaults(props)
-        deadline = time.monotonic() + float(a["cancel_timeout_minutes"]) * 60
+        deadline = time.monotonic() + self._cancel_seconds(a)
         with self._session(a) as session:
             watch = RunWatch(session, a, self.arm_retry, deadline)
             try:
@@ -211,6 +211,9 @@ class ImageBuildProvider(ArmDynamicProvider):
     def _budget_seconds(self, a: dict) -> float:
         minutes = float(a["build_timeout_minutes"]) or rules.BUILD_TIMEOUT_DEFAULT_MINUTES
         return minutes * 60 + self._wait_margin_seconds
+
+    def _cancel_seconds(self, a: dict) -> float:
+        return float(a["cancel_timeout_minutes"]) * 60
 
 
 @dataclass

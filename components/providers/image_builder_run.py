@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from azure.core.exceptions import ResourceExistsError
 
-from components.providers.arm import ArmRetry, ArmSession, call_until_deadline, call_with_retry, lro_polling
+from components.providers.arm import ArmRetry, ArmSession, call_until_deadline, call_with_retry
 from components.providers.base import human_duration
 
 IN_PROGRESS = frozenset({"Running", "Canceling"})
@@ -72,9 +72,12 @@ class RunWatch:
         run = self.read()
         if run.state == "Running":
             def post() -> Any:
-                try:  # retry_total=0, as for /run: our policy retries, after looking at lastRunStatus
+                # retry_total=0, as for /run: our policy retries, after looking at lastRunStatus. polling=False:
+                # nothing waits on the cancel's operation, the loop below follows lastRunStatus (which also sees
+                # a cancel someone else sent); a poller would only poll it again from a thread of its own.
+                try:
                     return self.ops.begin_cancel(a["resource_group_name"], a["template_name"], retry_total=0,
-                                                 polling=lro_polling(interval, a["arm_endpoint"]))
+                                                 polling=False)
                 except ResourceExistsError:  # 409: nothing to cancel any more (it ended, or is being canceled)
                     return None
             call_with_retry(post, what=f"POST imageTemplates/{a['template_name']}/cancel", retry=self.retry,

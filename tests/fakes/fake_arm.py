@@ -72,6 +72,14 @@ LOST_RESPONSE = object()  # process the request (side effects happen), then RST 
 Handler = Callable[[FakeRequest, "re.Match[str]"], Reply]
 
 
+def rotate_token(fake: "FakeArm") -> Callable[[FakeRequest, Any], None]:
+    """An injected action: from this request on, ARM accepts only a new token (the old one was revoked), which a
+    client gets only by asking its credential again: a renewed session does (ArmSession.renew)."""
+    def act(_req: FakeRequest, _m: Any) -> None:
+        fake.credential.token = "rotated-token"
+    return act
+
+
 class StaticTokenCredential:
     """A TokenCredential that never talks to Entra ID."""
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.fakes.fake_compute import ComputeFake
 from tests.fakes.fake_gallery import GalleryFake
+from tests.fakes.fake_image_builder import ImageBuilderFake
 
 
 @pytest.fixture
@@ -18,3 +19,9 @@ def gallery(fake_gallery: GalleryFake) -> GalleryFake:
 def compute(fake_compute: ComputeFake) -> ComputeFake:
     """The fake Compute, as Generalize's tests call it."""
     return fake_compute
+
+
+@pytest.fixture
+def aib(fake_image_builder: ImageBuilderFake) -> ImageBuilderFake:
+    """The fake Image Builder, as ImageBuild's tests call it."""
+    return fake_image_builder

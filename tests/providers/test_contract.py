@@ -28,8 +28,8 @@ from components.providers.role_propagation import RolePropagation, RolePropagati
 from components.providers.version_replicas import VersionReplicas, VersionReplicasProvider
 from tests.fakes.fake_arm import SUBSCRIPTION
 from tests.providers import generalize_support as gen
+from tests.providers import image_build_support as build
 from tests.providers import test_definition_versions as dv
-from tests.providers import test_image_build as build
 from tests.providers import test_role_propagation as rp
 from tests.providers import version_replicas_support as rep
 from tests.providers.engine import assert_pickles_by_reference
@@ -70,6 +70,7 @@ CASES = [
                ("subscription_id",),
                {"template_name", "build_timeout_minutes", "poll_interval_seconds", "subscription_id"}),
               ({"template_name": "a" * 65}, (), {"template_name"}),
+              ({"run_output_name": "has spaces"}, (), {"run_output_name"}),
               ({"build_timeout_minutes": True}, (), {"build_timeout_minutes"})]),
     Case(GeneralizeProvider, Generalize, "dynamic/generalize:Generalize", gen.inputs, gen.stored_outputs,
          outputs=("vm_id", "generalized_at"),

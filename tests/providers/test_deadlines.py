@@ -26,6 +26,7 @@ def test_each_jobs_deadline_is_its_timeout_in_seconds(minutes, seconds):
     for job in (replicas, vm, versions):
         assert job.deadline - job.started == pytest.approx(seconds, abs=1e-6), type(job).__module__
         assert job.interval == 2.0
+    assert ImageBuildProvider()._cancel_seconds({"cancel_timeout_minutes": minutes}) == seconds  # delete's cancel
 
 
 @pytest.mark.parametrize("minutes, margin, budget", [(0, 0, 240 * 60), (0, 5, 240 * 60 + 5), (90, 0, 5400),

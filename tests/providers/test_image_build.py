@@ -9,35 +9,12 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 
 from components.providers.arm import ArmRetry, describe_error
-from components.providers.image_build import ImageBuildError, ImageBuildProvider
-from tests.fakes.fake_arm import FAST_RETRY, LOST_RESPONSE, SUBSCRIPTION, FakeArm, Reply, arm_error
-from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
-from tests.providers.engine import create, create_error, within
-
-RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
-RUN_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
-            f"/imageTemplates/{TEMPLATE}/run")
-TEMPLATE_PATH = RUN_PATH.removesuffix("/run")
-OP_STATUS = r"/operations/"
-
-
-def provider(fake: FakeArm, retry: ArmRetry = FAST_RETRY, margin: float = 2.0) -> ImageBuildProvider:
-    return ImageBuildProvider(**fake.provider_kwargs(retry), wait_margin_seconds=margin)
-
-
-def inputs(fake: FakeArm, **overrides) -> dict:
-    return {"subscription_id": SUBSCRIPTION, "resource_group_name": RG, "template_name": TEMPLATE,
-            "run_output_name": OUTPUT, "build_timeout_minutes": 0.05, "poll_interval_seconds": 0.05,
-            "arm_endpoint": fake.base_url, "__provider": "serialized", **overrides}
-
-
-def build_error(p: ImageBuildProvider, props: dict) -> str:
-    return create_error(p, props, ImageBuildError)
-
-
-@pytest.fixture
-def aib(fake_image_builder: ImageBuilderFake) -> ImageBuilderFake:
-    return fake_image_builder
+from components.providers.image_build import ImageBuildProvider
+from tests.fakes.fake_arm import LOST_RESPONSE, SUBSCRIPTION, Reply, arm_error
+from tests.fakes.fake_image_builder import RunPlan
+from tests.providers.engine import create, within
+from tests.providers.image_build_support import (OP_STATUS, OUTPUT, RG, RUN_PATH, TEMPLATE, TEMPLATE_PATH, build_error,
+                                                 inputs, provider)
 
 
 # -- scenarios against Azure ------------------------------------------------------------------------
@@ -57,6 +34,8 @@ def test_success_after_polls(fake, aib, headers):
                                          "run_output_name", "arm_endpoint")} == {
         "subscription_id": SUBSCRIPTION, "resource_group_name": RG, "template_name": TEMPLATE,
         "run_output_name": OUTPUT, "arm_endpoint": fake.base_url}
+    # While the SDK's poller waits, lastRunStatus is not polled as well: read before the start and after the end.
+    assert len(fake.requests("GET", TEMPLATE_PATH + "$")) == 2
     posts = fake.requests("POST")
     assert [r.path for r in posts] == [RUN_PATH]
     assert {r.query.get("api-version") for r in fake.log} == {"2024-02-01"}  # not the SDK's 2025-10-01
@@ -132,7 +111,8 @@ def test_post_that_keeps_failing_gives_up(fake, aib):
     fake.inject("POST", RUN_PATH, *[arm_error(503, "ServiceUnavailable", "ARM is having a day")] * 10)
     begun = time.monotonic()
     text = build_error(provider(fake), inputs(fake))
-    assert "gave up after 4 attempts" in text and "HTTP 503 ServiceUnavailable: ARM is having a day" in text
+    assert (f"POST imageTemplates/{TEMPLATE}/run: gave up after 4 attempts" in text
+            and "HTTP 503 ServiceUnavailable: ARM is having a day" in text)
     assert len(fake.requests("POST")) == 4 and t.runs_started == 0
     assert time.monotonic() - begun < 15
 
@@ -226,6 +206,7 @@ def test_losing_arm_while_waiting_says_the_build_may_still_run(fake, aib):
     fake.inject("GET", TEMPLATE_PATH, lambda req, m: None, *[arm_error(503, "ServiceUnavailable", "down")] * 100_000)
     text = within(30, lambda: build_error(provider(fake, margin=0.4), inputs(fake, build_timeout_minutes=0.01)))
     assert "Lost track of the Image Builder run" in text and "HTTP 503 ServiceUnavailable" in text
+    assert f"GET imageTemplates/{TEMPLATE}: still failing when the wait's deadline came" in text
     assert "may still be running in Azure" in text and len(fake.requests("POST")) == 1
 
 
@@ -243,12 +224,6 @@ def test_arm_errors_are_explained(fake, aib, overrides, expected):
 
 
 # -- the Pulumi contract ----------------------------------------------------------------------------
-
-def stored_outputs(fake: FakeArm) -> dict:
-    return {**ImageBuildProvider().check({}, inputs(fake)).inputs, "__provider": "old-pickle",
-            "artifact_id": "/subscriptions/s/.../versions/1.0.0", "version_name": "1.0.0",
-            "run_started": "2025-01-01T10:00:00+00:00", "run_ended": "2025-01-01T11:00:00+00:00"}
-
 
 def test_missing_credentials_point_at_azure_variables():
     text = describe_error(ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token"))
@@ -300,12 +275,31 @@ def test_the_whole_timeout_message(fake, aib):
     assert waited and 0.9 <= float(waited[1]) < 10, text  # the budget: 0.6 s build timeout + 0.4 s margin
 
 
-def test_a_succeeded_run_without_any_run_output_says_none(fake, aib):
+@pytest.mark.parametrize("others, listed", [
+    ((), "renamed-in-azure"),
+    (("win2022-managed",), "win2022-managed, renamed-in-azure"),  # a ManagedImage distributor's too
+    (None, "none"),  # Image Builder lists none
+])
+def test_a_succeeded_run_without_the_run_output_lists_those_there_are(fake, aib, others, listed):
     t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=1))
-    t.run_output_name = "renamed-in-azure"  # the run writes an output under another name
-    text = build_error(provider(fake), inputs(fake, run_output_name="win2022-gallery"))
-    assert ("succeeded but has no run output 'win2022-gallery' with an artifactId (it has: renamed-in-azure). "
-            "run_output_name must equal the distributor's runOutputName.") in text, text
+    t.run_output_name = "renamed-in-azure"  # the run writes its output under another name
+    for name in others or ():
+        t.run_outputs[name] = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/images/i"
+    if others is None:
+        fake.inject("GET", TEMPLATE_PATH + "/runOutputs", Reply(200, {"value": []}))
+    text = build_error(provider(fake), inputs(fake))
+    assert text == (f"Image Builder run of template '{TEMPLATE}' succeeded but has no run output '{OUTPUT}' with an "
+                    f"artifactId (it has: {listed}). run_output_name must equal the distributor's runOutputName. "
+                    f"Last seen: runState Succeeded, runSubState Distributing. Logs: customization.log in container "
+                    f"'packerlogs' of the storage account in staging resource group '{t.staging_resource_group}'.")
+
+
+def test_the_version_name_is_the_artifact_ids_last_segment_even_after_a_slash(fake, aib):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan(polls=1))
+    fake.inject("GET", TEMPLATE_PATH + "/runOutputs/" + OUTPUT, Reply(200, {
+        "id": f"{TEMPLATE_PATH}/runOutputs/{OUTPUT}", "name": OUTPUT,
+        "properties": {"artifactId": t.artifact_id(0) + "/", "provisioningState": "Succeeded"}}))
+    assert create(provider(fake), inputs(fake)).outs["version_name"] == "1.0.0"
 
 
 def test_a_build_timeout_of_zero_waits_image_builders_default_and_a_urn_must_be_text(fake):

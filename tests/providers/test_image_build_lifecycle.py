@@ -4,6 +4,7 @@ reported with the exact recovery, `pulumi up --replace '<template URN>'`, and so
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -11,19 +12,14 @@ from azure.mgmt.imagebuilder import ImageBuilderClient
 
 from components.providers.arm import management_client
 from components.providers.image_build import ImageBuildError, ImageBuildProvider
-from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm
+from tests.fakes.fake_arm import LOST_RESPONSE, SUBSCRIPTION, FakeArm, arm_error, rotate_token
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
 from tests.providers.engine import create_error, within
+from tests.providers.image_build_support import (CANCEL_PATH, OP_STATUS, OUTPUT, RG, TEMPLATE, TEMPLATE_PATH,
+                                                 provider)
 
-RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
 URN = ("urn:pulumi:dev::image-factory::image-factory:image_template:ImageTemplate$"
        "azure-native:virtualmachineimages:VirtualMachineImageTemplate::win2022-template")
-CANCEL_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
-               f"/imageTemplates/{TEMPLATE}/cancel")
-
-
-def provider(fake: FakeArm) -> ImageBuildProvider:
-    return ImageBuildProvider(**fake.provider_kwargs(FAST_RETRY), wait_margin_seconds=2.0)
 
 
 def outputs(fake: FakeArm, **overrides) -> dict:
@@ -42,6 +38,7 @@ def test_delete_cancels_a_run_in_progress_so_the_template_can_be_deleted(fake, f
     within(30, lambda: provider(fake).delete("id", outputs(fake)))
 
     assert t.run.state == "Canceled" and len(fake.requests("POST", CANCEL_PATH)) == 1
+    assert not fake.requests("GET", OP_STATUS), "lastRunStatus says when the run has ended: no poller of the cancel"
     # The template's own delete, which azure-native sends next, now goes through.
     with management_client(ImageBuilderClient, subscription_id=SUBSCRIPTION, api_version="2024-02-01",
                            arm_endpoint=fake.base_url, credential_override=fake.credential, polling_interval=0.01,
@@ -131,3 +128,68 @@ def test_a_failed_template_without_a_provisioning_error_says_so_line_by_line(fak
                      f"customization.log in container 'packerlogs' of the storage account in staging resource group "
                      f"'{t.staging_resource_group}'.")
     assert rest[0] == "  Next:" and rest[-1].endswith(f"`pulumi up --replace '{URN}'` deletes and recreates it.")
+
+
+# -- the cancel's retries, and what delete says when it cannot stop a run (issue 14) -----------------
+
+def running(aib: ImageBuilderFake, cancel_polls: int = 3):
+    t = aib.add_template(TEMPLATE, RG, OUTPUT)
+    t.start_run(RunPlan(polls=None, cancel_polls=cancel_polls))
+    return t
+
+
+@pytest.mark.parametrize("refusal", [
+    arm_error(503, "ServiceUnavailable", "ARM is having a day"),
+    # With Retry-After, azure-core decrements retry_total even though 0 retries nothing: None would fail there
+    arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "1"}),
+])
+def test_a_refused_cancel_is_sent_again_once_the_run_shows_it_did_not_stop(fake, aib, refusal):
+    t = running(aib)
+    # More 503s than azure-core retries a GET on its own: the first read goes through our policy too.
+    fake.inject("GET", TEMPLATE_PATH, *[arm_error(503, "ServiceUnavailable", "down")] * 12)
+    fake.inject("POST", CANCEL_PATH, refusal)
+
+    within(30, lambda: provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.1)))
+
+    first, second = fake.requests("POST", CANCEL_PATH)
+    assert [r for r in fake.requests("GET", TEMPLATE_PATH + "$") if first.at < r.at < second.at], \
+        "lastRunStatus is read before the cancel is sent again: azure-core alone would re-POST blind"
+    assert t.run.state == "Canceled"
+
+
+def test_a_cancel_whose_answer_was_lost_is_not_sent_again(fake, aib):
+    t = running(aib)
+    fake.inject("POST", CANCEL_PATH, LOST_RESPONSE)  # Image Builder took it; its answer never arrived
+    within(30, lambda: provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.05)))
+    assert len(fake.requests("POST", CANCEL_PATH)) == 1 and t.run.state == "Canceled"
+
+
+def test_a_401_on_the_cancel_renews_the_session(fake, aib):
+    t = running(aib)
+    fake.inject("POST", CANCEL_PATH, rotate_token(fake))  # the token is revoked just as the cancel is sent
+    within(30, lambda: provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.05)))
+    refused, sent = fake.requests("POST", CANCEL_PATH)
+    assert sent.headers["authorization"] == "Bearer rotated-token" and t.run.state == "Canceled"
+
+
+def test_a_cancel_is_waited_for_to_the_end_of_a_short_timeout(fake, aib):
+    t = running(aib)
+    within(30, lambda: provider(fake).delete("id", outputs(fake, cancel_timeout_minutes=0.015)))  # 0.9 s
+    assert t.run.state == "Canceled"
+
+
+def test_a_cancel_refused_for_good_says_what_was_tried_and_what_to_do(fake, aib):
+    t = running(aib)
+    fake.inject("POST", CANCEL_PATH, *[arm_error(503, "ServiceUnavailable", "ARM is having a day")] * 10)
+    with pytest.raises(ImageBuildError) as info:
+        within(30, lambda: provider(fake).delete("id", outputs(fake)))
+    # Two reads, then one after each refused POST but the last: the fake's run is Distributing by then.
+    pattern = (rf"ImageBuild delete could not stop the run of template '{TEMPLATE}' \(resource group '{RG}'\): "
+               rf"ArmCallFailed: POST imageTemplates/{TEMPLATE}/cancel: gave up after 4 attempts over \d+\.\ds; last "
+               rf"error: HTTP 503 ServiceUnavailable: ARM is having a day\. Last seen: runState Running, runSubState "
+               rf"Distributing\. "
+               rf"Logs: customization\.log in container 'packerlogs' of the storage account in staging resource group "
+               rf"'{t.staging_resource_group}'\. The build may still be running in Azure: check with `az image builder "
+               rf"show -g {RG} -n {TEMPLATE} --query lastRunStatus`")
+    assert re.match(pattern, str(info.value)), str(info.value)
+    assert len(fake.requests("POST", CANCEL_PATH)) == 4 and t.run.state == "Running"

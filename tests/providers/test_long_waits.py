@@ -23,17 +23,15 @@ from components.providers.arm import ArmRetry, ArmSession, call_until_deadline, 
 from components.providers.generalize import GeneralizeProvider
 from components.providers.image_build import ImageBuildError, ImageBuildProvider
 from components.providers.version_replicas import VersionReplicasProvider
-from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, arm_error
+from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, arm_error, rotate_token
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
 from tests.fakes.fake_gallery import GalleryFake, UpdatePlan
 from tests.fakes.fake_image_builder import ImageBuilderFake, RunPlan
 from tests.providers.engine import create, create_error
+from tests.providers.image_build_support import OUTPUT, RG, TEMPLATE, TEMPLATE_PATH, inputs
 
 SCALED = ArmRetry(attempts=6, backoff_seconds=0.02, max_backoff_seconds=0.6, max_retry_after_seconds=1.2)
 OUTAGE = 1.5  # 150 s of ARM answering 503, scaled
-RG, TEMPLATE, OUTPUT = "rg-images", "win2022-7f3a9c1d", "win2022-gallery"
-TEMPLATE_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages"
-                 f"/imageTemplates/{TEMPLATE}")
 VERSION_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute"
                 f"/galleries/galimages/images/win2022/versions/1.0.3")
 VM_RG, VM = "rg-capture", "vm-ref-capture"
@@ -73,13 +71,6 @@ class _CachingCredential:
         return self.token
 
 
-def rotate_token(fake: FakeArm):
-    """An injected action: from this request on, ARM accepts only a new token (the old one was revoked)."""
-    def act(_req, _m):
-        fake.credential.token = "rotated-token"
-    return act
-
-
 class Outage:
     """An injected action: every matching request in the next `seconds` (from the first one) gets a 503."""
 
@@ -99,9 +90,7 @@ def kwargs(fake: FakeArm, cred: Any, retry: ArmRetry = SCALED) -> dict:
 
 
 def build_inputs(fake: FakeArm, **overrides) -> dict:
-    return {"subscription_id": SUBSCRIPTION, "resource_group_name": RG, "template_name": TEMPLATE,
-            "run_output_name": OUTPUT, "build_timeout_minutes": 0.1, "poll_interval_seconds": 0.05,
-            "arm_endpoint": fake.base_url, "__provider": "serialized", **overrides}
+    return inputs(fake, **{"build_timeout_minutes": 0.1, **overrides})
 
 
 # -- ImageBuild -------------------------------------------------------------------------------------
