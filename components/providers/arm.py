@@ -268,7 +268,9 @@ def describe_error(exc: BaseException) -> str:
             head = f"operation failed: {code}" if code else "operation failed"
         else:
             head = f"HTTP {exc.status_code} {code or exc.reason or 'error'}"
-        return f"{head}: {message}"  # never empty: azure-core gives every HttpResponseError a message
+        # A clause, not a sentence: every caller goes on with ". " (ARM's own messages mostly end in a period).
+        # Never empty: azure-core gives every HttpResponseError a message.
+        return f"{head}: {message.removesuffix('.')}"
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return f"connection error ({type(exc).__name__}): {exc.message}"
     return f"{type(exc).__name__}: {exc}"

@@ -92,6 +92,15 @@ def test_transient_errors_are_retried(fake, compute):
     assert second.at - first.at >= 0.9, "Retry-After: 1 was honoured"
 
 
+def test_a_throttled_run_command_post_is_sent_again_by_us_not_by_azure_core(fake, compute):
+    # The POST goes out with retry_total=0, which azure-core counts down even on a 429 with Retry-After:
+    # a number, not None (None - 1 would end the provider in a TypeError instead of a retry).
+    vm = compute.add_vm(VM, RG)
+    fake.inject("POST", VM_PATH + "/runCommand", arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "0"}))
+    create(provider(fake), inputs(fake))
+    assert vm.generalized and len(vm.run_commands) == 1 and len(fake.requests("POST", "/runCommand$")) == 2
+
+
 @pytest.mark.parametrize("overrides, expected", [
     ({"api_version": "2026-04-01"}, "HTTP 400 NoRegisteredProviderFound"),
     ({"vm_name": "vm-missing"}, "HTTP 404 ResourceNotFound"),
