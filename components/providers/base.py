@@ -154,7 +154,7 @@ class ArmDynamicProvider(ResourceProvider):
 
     def _client(self, a: dict) -> Any:
         """A context manager for CLIENT, built per call from the (defaulted) inputs `a`."""
+        # No polling_interval: every begin_* call brings its own poller (arm.lro_polling) or none.
         return management_client(self.CLIENT, subscription_id=a["subscription_id"],
                                  api_version=a["api_version"], arm_endpoint=a["arm_endpoint"],
-                                 polling_interval=float(a["poll_interval_seconds"]),
                                  credential_override=self._credential, **self._client_kwargs)

@@ -10,8 +10,9 @@ import time
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
-from components.providers.arm import (ArmRetry, ArmSession, describe_error, final_read_deadline, management_client,
-                                      retry_after_seconds)
+from components.providers import arm
+from components.providers.arm import (ArmCallFailed, ArmRetry, ArmSession, call_until_deadline, call_with_retry,
+                                      describe_error, final_read_deadline, management_client, retry_after_seconds)
 from components.providers.arm_resource import ArmResourceClient
 from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, Reply, arm_error
 
@@ -132,3 +133,114 @@ def test_a_renewal_closes_the_old_client_and_the_session_closes_the_last():
         session.renew()
         assert session.client == 3
     assert events == [("open", 1), ("close", 1), ("open", 2), ("close", 2), ("open", 3), ("close", 3)]
+
+
+# -- the retry policy, on a clock that only its sleeps move -------------------------------------------
+
+class Clock:
+    """arm's `time`: monotonic() moves only when the policy sleeps (passed as its `sleep`), so each wait is
+    seen to the second, without waiting."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 1000.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1.8e9 + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        assert len(self.sleeps) < 50, "the retries do not end"
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake_clock = Clock()
+    monkeypatch.setattr(arm, "time", fake_clock)
+    return fake_clock
+
+
+def failing(*failures: BaseException, result: str = "done"):
+    """A call that raises each of failures in turn, then returns result; .calls counts the attempts."""
+    pending = list(failures)
+
+    def call():
+        call.calls += 1
+        if pending:
+            raise pending.pop(0)
+        return result
+
+    call.calls = 0
+    return call
+
+
+def http(status: int) -> HttpResponseError:
+    error = HttpResponseError(f"HTTP {status}")
+    error.status_code = status
+    return error
+
+
+def test_backoff_doubles_from_its_first_delay_up_to_its_cap(clock):
+    call = failing(*[http(503)] * 5)
+    retry = ArmRetry(attempts=10, backoff_seconds=1, max_backoff_seconds=10)
+    assert call_with_retry(call, what="GET x", retry=retry, sleep=clock.sleep) == "done"
+    assert clock.sleeps == [1, 2, 4, 8, 10] and call.calls == 6
+
+
+def test_attempts_are_counted_and_the_last_error_is_named(clock):
+    call = failing(*[http(500)] * 10)
+    with pytest.raises(ArmCallFailed) as info:
+        call_with_retry(call, what="POST run", retry=ArmRetry(attempts=3, backoff_seconds=2), sleep=clock.sleep)
+    assert call.calls == 3 and clock.sleeps == [2, 4]
+    assert str(info.value) == "POST run: gave up after 3 attempts over 6.0s; last error: HTTP 500 error: HTTP 500"
+
+
+@pytest.mark.parametrize("deadline, calls, sleeps", [
+    (8, 2, [4]),  # the next retry would start exactly at the deadline: stop
+    (10, 3, [4, 4]),
+])
+def test_a_wait_retries_until_a_retry_would_start_at_or_after_its_deadline(clock, deadline, calls, sleeps):
+    call = failing(*[http(503)] * 10)
+    with pytest.raises(ArmCallFailed) as info:
+        call_until_deadline(call, what="GET run", deadline=clock.now + deadline, sleep=clock.sleep,
+                            retry=ArmRetry(backoff_seconds=4, max_backoff_seconds=4))
+    assert (call.calls, clock.sleeps) == (calls, sleeps)
+    assert f"GET run: still failing when the wait's deadline came, after {calls} attempts over " in str(info.value)
+
+
+@pytest.mark.parametrize("retrying", ["call_with_retry", "call_until_deadline"])
+def test_a_failure_that_took_effect_after_all_is_settled_not_sent_again(clock, retrying):
+    # The answer was lost (a 500 after the effect): `settled` looks and says it happened.
+    call = failing(http(500), result="sent twice")
+    kwargs = {"deadline": clock.now + 60} if retrying == "call_until_deadline" else {}
+    result = getattr(arm, retrying)(call, what="POST run", retry=ArmRetry(backoff_seconds=1), sleep=clock.sleep,
+                                    settled=lambda exc: "it ran" if exc.status_code == 500 else None, **kwargs)
+    assert result == "it ran" and call.calls == 1
+
+
+def test_a_401_after_a_success_renews_the_session_each_time(clock):
+    # The session has worked: a 401 is the token's lifetime, however often it comes, not the configuration.
+    opened = []
+
+    @contextlib.contextmanager
+    def open_client():
+        opened.append(len(opened) + 1)
+        yield opened[-1]
+
+    with ArmSession(open_client) as session:
+        retry = ArmRetry(backoff_seconds=1)
+        assert call_with_retry(failing(), what="GET a", retry=retry, sleep=clock.sleep, session=session) == "done"
+        assert session.authenticated is True
+        expired = failing(http(401), http(401), result="renewed")
+        assert call_with_retry(expired, what="GET b", retry=retry, sleep=clock.sleep, session=session) == "renewed"
+        assert opened == [1, 2, 3] and session.client == 3
+
+
+def test_a_401_before_any_success_is_the_configuration_after_one_renewal(clock):
+    with ArmSession(contextlib.nullcontext) as session, pytest.raises(HttpResponseError):
+        call_with_retry(failing(http(401), http(401)), what="GET a", retry=ArmRetry(backoff_seconds=1),
+                        sleep=clock.sleep, session=session)
+    assert clock.sleeps == [1] and session.authenticated is False
