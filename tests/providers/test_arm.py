@@ -14,6 +14,8 @@ from components.providers import arm
 from components.providers.arm import (ArmCallFailed, ArmRetry, ArmSession, call_until_deadline, call_with_retry,
                                       describe_error, final_read_deadline, management_client, retry_after_seconds)
 from components.providers.arm_resource import ArmResourceClient
+from tests.fakes import clock as fake_clock
+from tests.fakes.clock import Clock
 from tests.fakes.fake_arm import SUBSCRIPTION, FakeArm, Reply, arm_error
 
 THING = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleAssignments/a1"
@@ -135,32 +137,11 @@ def test_a_renewal_closes_the_old_client_and_the_session_closes_the_last():
     assert events == [("open", 1), ("close", 1), ("open", 2), ("close", 2), ("open", 3), ("close", 3)]
 
 
-# -- the retry policy, on a clock that only its sleeps move -------------------------------------------
-
-class Clock:
-    """arm's `time`: monotonic() moves only when the policy sleeps (passed as its `sleep`), so each wait is
-    seen to the second, without waiting."""
-
-    def __init__(self) -> None:
-        self.now, self.sleeps = 1000.0, []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return 1.8e9 + self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        assert len(self.sleeps) < 50, "the retries do not end"
-        self.now += seconds
-
+# -- the retry policy, on a clock that only its sleeps move (passed as its `sleep`) -------------------
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    fake_clock = Clock()
-    monkeypatch.setattr(arm, "time", fake_clock)
-    return fake_clock
+    return fake_clock.on(monkeypatch, arm)
 
 
 def failing(*failures: BaseException, result: str = "done"):

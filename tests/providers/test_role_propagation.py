@@ -11,6 +11,8 @@ import pytest
 
 from components.providers import role_propagation
 from components.providers.role_propagation import RolePropagationError, RolePropagationProvider
+from tests.fakes import clock as fake_clock
+from tests.fakes.clock import Clock
 from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, Reply, arm_error
 from tests.fakes.fake_authorization import AuthorizationFake
 from tests.graph import ASSIGNMENT, ROLE_PROPAGATION, TEMPLATE, depends_on, one, resources
@@ -27,29 +29,9 @@ def inputs(fake: FakeArm, ids: list[str], **overrides) -> dict:
             "effective_at": None, "__provider": "x", **overrides}
 
 
-class Clock:
-    """role_propagation's `time`: a monotonic clock that only its sleeps move, so a test sees every wait the
-    provider makes, to the second, without waiting (the HTTP calls themselves run in real time)."""
-
-    def __init__(self) -> None:
-        # Whole seconds near the real clock (arm's retries compare the deadline with it): sums of the tests'
-        # halves are then exact, and "what is left" is exactly 0 at the deadline.
-        self.now, self.sleeps = float(round(time.monotonic())), []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        assert len(self.sleeps) < 100, f"the wait does not end: {self.sleeps[:5]}..."
-        self.now += seconds
-
-
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    fake_clock = Clock()
-    monkeypatch.setattr(role_propagation, "time", fake_clock)
-    return fake_clock
+    return fake_clock.on(monkeypatch, role_propagation)
 
 
 def test_waits_until_readable_then_the_propagation_time_after_creation(fake, fake_authorization, clock):
