@@ -118,18 +118,22 @@ def test_anything_else_names_its_type():
 
 def test_a_renewal_closes_the_old_client_and_the_session_closes_the_last():
     # A client kept open holds its credential's revoked token and a connection pool, once per renewal.
+    # A class, not a generator: a generator's cleanup would also run when it is garbage-collected,
+    # and hide a renewal that forgets to close.
     events: list[tuple[str, int]] = []
 
-    @contextlib.contextmanager
-    def open_client():
-        number = sum(1 for event, _ in events if event == "open") + 1
-        events.append(("open", number))
-        try:
-            yield number
-        finally:
-            events.append(("close", number))
+    class Client:
+        def __init__(self) -> None:
+            self.number = sum(1 for event, _ in events if event == "open") + 1
 
-    with ArmSession(open_client) as session:
+        def __enter__(self) -> int:
+            events.append(("open", self.number))
+            return self.number
+
+        def __exit__(self, *exc) -> None:
+            events.append(("close", self.number))
+
+    with ArmSession(Client) as session:
         assert session.client == 1
         session.renew()
         session.renew()
