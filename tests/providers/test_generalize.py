@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from components.providers import generalize
+from components.providers.arm import lro_polling as arm_lro_polling
 from components.providers.generalize import GeneralizeProvider
 from tests.fakes.fake_arm import LOST_RESPONSE, SUBSCRIPTION, Reply, arm_error
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
@@ -126,3 +128,13 @@ def test_vm_id_in_another_case_is_the_same_vm(fake, compute):
     vm = compute.add_vm(VM, RG, power="deallocated")
     create(provider(fake), inputs(fake, vm_id=VM_PATH.upper().replace("/VIRTUALMACHINES/", "/virtualMachines/")))
     assert vm.generalized
+
+
+def test_both_operations_are_polled_at_the_providers_interval_and_endpoint(fake, compute, monkeypatch):
+    # A poller's interval is not observable through a run that ends anyway (the loop reads the power state):
+    # what each begin_* call gets is checked here instead.
+    made = []
+    monkeypatch.setattr(generalize, "lro_polling", lambda *args: made.append(args) or arm_lro_polling(*args))
+    compute.add_vm(VM, RG)
+    create(provider(fake), inputs(fake, poll_interval_seconds=0.03))
+    assert made == [(0.03, fake.base_url), (0.03, fake.base_url)]  # runCommand, deallocate
