@@ -44,8 +44,9 @@ def _secret_word(word: str) -> bool:
 def looks_secret(key: str) -> bool:
     """True for a key (any segment of a dotted path) that names a secret: `adminPassword`, `apiKey`,
     `client_secret`, `adminPasword`; not `sha256Checksum`, `managedImage` or `keyboardLayout`."""
-    words = _words(key)  # words never span the path's . [ ] :
-    return any(_secret_word(word) for word in words) or any(phrase in "".join(words) for phrase in _SECRET_PHRASES)
+    segments = [_words(segment) for segment in re.split(r"[.\[\]:]", key)]  # a phrase never spans . [ ] :
+    return any(_secret_word(word) or phrase in "".join(words)
+               for words in segments for word in words for phrase in _SECRET_PHRASES)
 
 
 def redact(value: Any, key: str = "") -> Any:

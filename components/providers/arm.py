@@ -253,12 +253,13 @@ def lro_polling(interval: float, arm_endpoint: str = DEFAULT_ARM_ENDPOINT) -> AR
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line a person can act on, from whatever the SDK raised."""
+    """One line a person can act on, from whatever the SDK raised: a clause, not a sentence, without a final
+    period, since every caller goes on with ". " (ARM's own messages mostly end in one)."""
     if isinstance(exc, ClientAuthenticationError) and exc.status_code is None:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return (f"could not get an Azure token ({first}). DefaultAzureCredential reads AZURE_CLIENT_ID/"
                 f"AZURE_TENANT_ID/AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE (not ARM_*), "
-                f"a managed identity, or `az login`.")
+                f"a managed identity, or `az login`")
     if isinstance(exc, HttpResponseError):
         error = exc.error
         code = getattr(error, "code", None)
@@ -268,9 +269,8 @@ def describe_error(exc: BaseException) -> str:
             head = f"operation failed: {code}" if code else "operation failed"
         else:
             head = f"HTTP {exc.status_code} {code or exc.reason or 'error'}"
-        # A clause, not a sentence: every caller goes on with ". " (ARM's own messages mostly end in a period).
-        # Never empty: azure-core gives every HttpResponseError a message.
-        return f"{head}: {message.removesuffix('.')}"
+        # azure-core gives every HttpResponseError a message ("(code) message" when ARM's own is empty).
+        return f"{head}: {message.strip().removesuffix('.')}"
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return f"connection error ({type(exc).__name__}): {exc.message}"
     return f"{type(exc).__name__}: {exc}"

@@ -187,7 +187,7 @@ class _Job:
                 try:
                     poller.result(timeout=max(0.0, self.deadline - time.monotonic()))
                 except AzureError as exc:  # the version's own state below says what happened
-                    self.op_error = describe_error(exc).rstrip(".")
+                    self.op_error = describe_error(exc)
             self.step = "wait for replication"
             self._wait()
             if self.state != "Succeeded" or not self._matches(desired):

@@ -100,9 +100,13 @@ def test_an_error_without_status_or_message_still_reads_as_one():
 
 def test_a_credential_that_gets_no_token_says_how_to_give_one():
     text = describe_error(ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token.\nAttempted: ..."))
-    assert text.startswith("could not get an Azure token (DefaultAzureCredential failed to retrieve a token.). "
-                           "DefaultAzureCredential reads "
-                           "AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET"), text
+    assert text == ("could not get an Azure token (DefaultAzureCredential failed to retrieve a token.). "
+                    "DefaultAzureCredential reads AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET or "
+                    "AZURE_FEDERATED_TOKEN_FILE (not ARM_*), a managed identity, or `az login`"), text
+
+
+def test_an_arm_error_with_an_empty_message_falls_back_to_azure_cores(fake):
+    assert describe_error(refused(fake, arm_error(400, "InvalidParameter", ""))) == "HTTP 400 InvalidParameter: (InvalidParameter)"
 
 
 def test_a_connection_failure_names_its_kind():

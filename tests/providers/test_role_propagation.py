@@ -13,7 +13,7 @@ from components.providers import role_propagation
 from components.providers.role_propagation import RolePropagationError, RolePropagationProvider
 from tests.fakes import clock as fake_clock
 from tests.fakes.clock import Clock
-from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, Reply, arm_error
+from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm, Reply, arm_error, rotate_token
 from tests.fakes.fake_authorization import AuthorizationFake
 from tests.graph import ASSIGNMENT, ROLE_PROPAGATION, TEMPLATE, depends_on, one, resources
 from tests.providers.engine import create, create_error
@@ -105,9 +105,9 @@ def test_an_outage_past_the_deadline_names_the_call_that_failed(fake, fake_autho
 def test_a_token_that_expires_between_two_reads_is_renewed(fake, fake_authorization):
     # The first read worked, so a 401 is the token's lifetime, not the configuration: a new session, again.
     first, second = (fake_authorization.add_assignment(n) for n in ("first", "second"))
-    fake.inject("GET", ".*/roleAssignments/second", arm_error(401, "ExpiredAuthenticationToken", "expired"))
+    fake.inject("GET", ".*/roleAssignments/second", rotate_token(fake))  # the old token is revoked: a 401 for it
     create(provider(fake), inputs(fake, [first.arm_id, second.arm_id]))
-    assert second.reads == 1
+    assert second.reads == 1 and fake.log[-1].headers["authorization"] == "Bearer rotated-token"
 
 
 def test_forbidden_read_is_explained_at_once(fake, fake_authorization: AuthorizationFake):
