@@ -44,9 +44,11 @@ def _secret_word(word: str) -> bool:
 def looks_secret(key: str) -> bool:
     """True for a key (any segment of a dotted path) that names a secret: `adminPassword`, `apiKey`,
     `client_secret`, `adminPasword`; not `sha256Checksum`, `managedImage` or `keyboardLayout`."""
-    segments = [_words(segment) for segment in re.split(r"[.\[\]:]", key)]  # a phrase never spans . [ ] :
-    return any(_secret_word(word) or phrase in "".join(words)
-               for words in segments for word in words for phrase in _SECRET_PHRASES)
+    for segment in re.split(r"[.\[\]:]", key):  # a phrase never spans . [ ] :
+        words = _words(segment)
+        if any(map(_secret_word, words)) or any(phrase in "".join(words) for phrase in _SECRET_PHRASES):
+            return True
+    return False
 
 
 def redact(value: Any, key: str = "") -> Any:

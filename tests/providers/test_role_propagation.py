@@ -5,7 +5,6 @@ within a bounded wait; and in the plan every template depends on it."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
