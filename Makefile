@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 FORMAT ?= text
 
-.PHONY: plan diff policy readme-graph test bench mutation venv clean
+.PHONY: plan diff policy readme-graph docs test bench mutation venv clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ policy: $(VENV)/.installed
 ## Regenerate the README's architecture picture from the dev stack's plan (a test fails when stale).
 readme-graph: $(VENV)/.installed
 	@$(PY) -m offline.readme_graph --write
+
+## Regenerate docs/config.md, docs/stack-config.schema.json and Pulumi.yaml's config block from the config model
+## (components/config): a test fails when any of them is stale.
+docs: $(VENV)/.installed
+	@$(PY) -m offline.config_docs --write
 
 ## The whole test suite, including conformance to Azure's published ARM types (../shared/azure-schema).
 test: $(VENV)/.installed

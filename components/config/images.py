@@ -22,16 +22,29 @@ from .types import (CustomizerName, DefinitionId, HttpsUri, IdentityId, ImageNam
 class PowerShellValidator(Model):
     """A PowerShell script run in the build VM: inline, or downloaded and checked against its digest."""
 
-    type: Literal["PowerShell"]
-    name: CustomizerName
-    inline: Optional[list[str]] = Field(default=None, min_length=1)
-    script_uri: Optional[HttpsUri] = None
-    sha256_checksum: Optional[Sha256] = None
+    type: Literal["PowerShell"] = Field(description=(
+        "`PowerShell`: a script run in the build VM, inline or downloaded. Changing it: rebuild image."))
+    name: CustomizerName = Field(description=(
+        "A name unique within the image (any text without control characters), shown in Image Builder's log "
+        "and in every error about this step. Changing it: rebuild image."))
+    inline: Optional[list[str]] = Field(default=None, min_length=1, description=(
+        "The script's lines (never a password: use a secret). Exactly one of inline and scriptUri. "
+        "Changing it: rebuild image."))
+    script_uri: Optional[HttpsUri] = Field(default=None, description=(
+        "An https:// URI of the script, without a SAS token (see useSasToken); needs sha256Checksum. "
+        "Changing it: rebuild image."))
+    sha256_checksum: Optional[Sha256] = Field(default=None, description=(
+        "The SHA-256 of the script at scriptUri (64 hex digits): the build runs exactly the reviewed script. "
+        "Changing it: rebuild image."))
     # Append the secret artifactSasToken to scriptUri when the build downloads it (never stored, hashed
     # or printed: the checksum already pins the content, so rotating the token rebuilds nothing).
-    use_sas_token: bool = False
-    run_elevated: bool = True
-    valid_exit_codes: Optional[list[Int32]] = None
+    use_sas_token: bool = Field(default=False, description=(
+        "Append the secret artifactSasToken to scriptUri when the build downloads it. Changing it: rebuild "
+        "image (rotating the token itself rebuilds nothing)."))
+    run_elevated: bool = Field(default=True, description=(
+        "Run the script elevated. Changing it: rebuild image."))
+    valid_exit_codes: Optional[list[Int32]] = Field(default=None, description=(
+        "Exit codes that count as success (32-bit integers); default 0 only. Changing it: rebuild image."))
 
     @model_validator(mode="after")
     def _one_script(self):
@@ -43,7 +56,8 @@ class PowerShellValidator(Model):
 
 
 class PowerShellCustomizer(PowerShellValidator):
-    run_as_system: bool = False
+    run_as_system: bool = Field(default=False, description=(
+        "Run the script as LocalSystem (needs runElevated: true). Changing it: rebuild image."))
 
     @model_validator(mode="after")
     def _system_needs_elevation(self):
@@ -53,28 +67,48 @@ class PowerShellCustomizer(PowerShellValidator):
 
 
 class FileCustomizer(Model):
-    type: Literal["File"]
-    name: CustomizerName
-    source_uri: HttpsUri
-    destination: WindowsFilePath
-    sha256_checksum: Sha256
-    use_sas_token: bool = False  # as PowerShell's: append the secret artifactSasToken to sourceUri
+    type: Literal["File"] = Field(description=(
+        "`File`: download a file into the build VM. Changing it: rebuild image."))
+    name: CustomizerName = Field(description=(
+        "A name unique within the image, shown in Image Builder's log and in errors. Changing it: rebuild image."))
+    source_uri: HttpsUri = Field(description=(
+        "An https:// URI of the file, without a SAS token (see useSasToken). Changing it: rebuild image."))
+    destination: WindowsFilePath = Field(description=(
+        "The full Windows path to write, such as `C:\\ImageFactory\\a.ps1`; its folder must exist. Changing "
+        "it: rebuild image."))
+    sha256_checksum: Sha256 = Field(description=(
+        "The SHA-256 of the file (64 hex digits), checked by Image Builder. Changing it: rebuild image."))
+    use_sas_token: bool = Field(default=False, description=(  # as PowerShell's: append the secret artifactSasToken
+        "Append the secret artifactSasToken to sourceUri when the build downloads it. Changing it: rebuild "
+        "image."))
 
 
 class WindowsRestartCustomizer(Model):
-    type: Literal["WindowsRestart"]
-    name: CustomizerName
-    restart_command: Optional[str] = None
-    restart_check_command: Optional[str] = None
-    restart_timeout: Optional[Annotated[str, Field(pattern=r"^[0-9]+[smh]$")]] = None
+    type: Literal["WindowsRestart"] = Field(description=(
+        "`WindowsRestart`: restart the build VM and wait for it. Changing it: rebuild image."))
+    name: CustomizerName = Field(description=(
+        "A name unique within the image, shown in Image Builder's log and in errors. Changing it: rebuild image."))
+    restart_command: Optional[str] = Field(default=None, description=(
+        "The command that restarts; default Image Builder's `shutdown /r /f /t 0 /c \"packer restart\"`. "
+        "Changing it: rebuild image."))
+    restart_check_command: Optional[str] = Field(default=None, description=(
+        "A command that succeeds once the VM is back. Changing it: rebuild image."))
+    restart_timeout: Optional[Annotated[str, Field(pattern=r"^[0-9]+[smh]$")]] = Field(default=None, description=(
+        "How long to wait for the restart, such as `10m` or `1h`; default Image Builder's 5m. Changing it: "
+        "rebuild image."))
 
 
 class WindowsUpdateCustomizer(Model):
-    type: Literal["WindowsUpdate"]
-    name: CustomizerName
-    search_criteria: str = "IsInstalled=0"
-    filters: list[str] = ["exclude:$_.Title -like '*Preview*'", "include:$true"]
-    update_limit: int = Field(default=1000, ge=1, le=rules.WINDOWS_UPDATE_LIMIT_MAX)
+    type: Literal["WindowsUpdate"] = Field(description=(
+        "`WindowsUpdate`: install Windows updates in the build VM. Changing it: rebuild image."))
+    name: CustomizerName = Field(description=(
+        "A name unique within the image, shown in Image Builder's log and in errors. Changing it: rebuild image."))
+    search_criteria: str = Field(default="IsInstalled=0", description=(
+        "Windows Update's search criteria. Changing it: rebuild image."))
+    filters: list[str] = Field(default=["exclude:$_.Title -like '*Preview*'", "include:$true"], description=(
+        "Windows Update filters (`include:`/`exclude:` PowerShell expressions). Changing it: rebuild image."))
+    update_limit: int = Field(default=1000, ge=1, le=rules.WINDOWS_UPDATE_LIMIT_MAX, description=(
+        "At most this many updates per build. Changing it: rebuild image."))
 
 
 Customizer = Annotated[
@@ -89,15 +123,22 @@ Validator = Annotated[Union[PowerShellValidator, FileCustomizer], Field(discrimi
 
 
 class Validation(Model):
-    continue_distribute_on_failure: bool = False
-    source_validation_only: bool = False
-    in_vm_validations: list[Validator] = Field(default=[], alias="inVMValidations")
+    continue_distribute_on_failure: bool = Field(default=False, description=(
+        "Publish the version even when a validation fails. Changing it: rebuild image."))
+    source_validation_only: bool = Field(default=False, description=(
+        "Validate the source image only, without customizing. Changing it: rebuild image."))
+    in_vm_validations: list[Validator] = Field(default=[], alias="inVMValidations", description=(
+        "Validation steps in the build VM: `PowerShell` (the customizer's keys without runAsSystem) or "
+        "`File`. Changing it: rebuild image."))
 
 
 class ErrorHandling(Model):
     # cleanup keeps failed builds from leaving build VMs behind; abort keeps them for debugging.
-    on_customizer_error: Literal["cleanup", "abort"] = "cleanup"
-    on_validation_error: Literal["cleanup", "abort"] = "cleanup"
+    on_customizer_error: Literal["cleanup", "abort"] = Field(default="cleanup", description=(
+        "After a failed customizer: `cleanup` deletes the build VM, `abort` keeps it for debugging. Changing "
+        "it: rebuild image."))
+    on_validation_error: Literal["cleanup", "abort"] = Field(default="cleanup", description=(
+        "After a failed validation: `cleanup` or `abort`, as for customizers. Changing it: rebuild image."))
 
 
 # --- Images ------------------------------------------------------------------------------------
@@ -109,14 +150,25 @@ class PlatformSource(Model):
     `imageVersionId`, an existing version anywhere; or a managed image: `capture`, one a capture of this
     stack made (captures.<name>), or `managedImageId`, an existing one."""
 
-    publisher: str = "MicrosoftWindowsServer"
-    offer: str = "WindowsServer"
-    sku: str = "2025-datacenter-azure-edition"
-    version: SourceVersion = "latest"
-    image: Optional[ImageName] = None
-    image_version_id: Optional[VersionId] = None
-    capture: Optional[WorkloadName] = None
-    managed_image_id: Optional[ManagedImageId] = None
+    publisher: str = Field(default="MicrosoftWindowsServer", description=(
+        "The marketplace publisher (Windows images only). Changing it: rebuild image."))
+    offer: str = Field(default="WindowsServer", description="The marketplace offer. Changing it: rebuild image.")
+    sku: str = Field(default="2025-datacenter-azure-edition", description=(
+        "The marketplace SKU, Hyper-V generation 2 (`-g2`, `-gensecond` or an Azure Edition SKU). Changing it: "
+        "rebuild image."))
+    version: SourceVersion = Field(default="latest", description=(
+        "The marketplace version: `latest` or `a.b.c` such as 26100.2894.250113. Changing it: rebuild image."))
+    image: Optional[ImageName] = Field(default=None, description=(
+        "Build on another image of this stack (the version its build produced, or its pinned version): a "
+        "layered image. Changing it: rebuild image."))
+    image_version_id: Optional[VersionId] = Field(default=None, description=(
+        "Build on an existing gallery image version (ARM ID). Changing it: rebuild image."))
+    capture: Optional[WorkloadName] = Field(default=None, description=(
+        "Build on the managed image a capture of this stack made (captured in the stack location). Changing "
+        "it: rebuild image."))
+    managed_image_id: Optional[ManagedImageId] = Field(default=None, description=(
+        "Build on an existing managed image (ARM ID, in the template's subscription and region). Changing it: "
+        "rebuild image."))
 
     @model_validator(mode="after")
     def _one_kind(self):
@@ -141,14 +193,18 @@ class PlatformSource(Model):
 
 
 class Identifier(Model):
-    publisher: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_PUBLISHER_MAX)]
-    offer: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_OFFER_SKU_MAX)]
-    sku: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_OFFER_SKU_MAX)]
+    publisher: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_PUBLISHER_MAX)] = Field(description=(
+        "The image definition's publisher, e.g. the firm's name. Changing it: replace: a new image "
+        "definition, the image rebuilt into it and the fleets' VMs replaced."))
+    offer: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_OFFER_SKU_MAX)] = Field(description=(
+        "The image definition's offer. Changing it: replace, as for publisher."))
+    sku: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_OFFER_SKU_MAX)] = Field(description=(
+        "The image definition's SKU. Changing it: replace, as for publisher."))
 
 
 class Range(Model):
-    min: int = Field(ge=1, le=rules.INT32_MAX)
-    max: int = Field(ge=1, le=rules.INT32_MAX)
+    min: int = Field(ge=1, le=rules.INT32_MAX, description="The smallest recommended value. Changing it: in place.")
+    max: int = Field(ge=1, le=rules.INT32_MAX, description="The largest recommended value. Changing it: in place.")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -158,30 +214,48 @@ class Range(Model):
 
 
 class Recommended(Model):
-    v_cpus: Optional[Range] = Field(default=None, alias="vCPUs")
-    memory_gb: Optional[Range] = Field(default=None, alias="memoryGB")
+    v_cpus: Optional[Range] = Field(default=None, alias="vCPUs", description=(
+        "Recommended vCPUs, `{min, max}`. Changing it: in place (the image definition)."))
+    memory_gb: Optional[Range] = Field(default=None, alias="memoryGB", description=(
+        "Recommended memory in GB, `{min, max}`. Changing it: in place (the image definition)."))
 
 
 class Build(Model):
     # A D4ds_v5 (4 vCPU, Gen2) avoids the WinRM timeouts reported on the small default build VMs.
-    vm_size: VmSize = "Standard_D4ds_v5"
-    os_disk_size_gb: int = Field(default=127, ge=rules.OS_DISK_MIN_GB, le=rules.OS_DISK_MAX_GB, alias="osDiskSizeGB")
-    timeout_minutes: int = Field(default=180, ge=0, le=rules.BUILD_TIMEOUT_MAX_MINUTES)
+    vm_size: VmSize = Field(default="Standard_D4ds_v5", description=(
+        "The build VM's size (Gen2); a bigger one shortens Windows Update and the customizers. Changing it: "
+        "rebuild image."))
+    os_disk_size_gb: int = Field(default=127, ge=rules.OS_DISK_MIN_GB, le=rules.OS_DISK_MAX_GB, alias="osDiskSizeGB",
+                                 description=(
+        "The build VM's OS disk in GB, at least the source image's (127; 30 for smalldisk SKUs), at most 4095; "
+        "fleets' disks must be at least this. Changing it: rebuild image."))
+    timeout_minutes: int = Field(default=180, ge=0, le=rules.BUILD_TIMEOUT_MAX_MINUTES, description=(
+        "The build's timeout, 0-960 minutes (0: Azure's 240). Changing it: rebuild image."))
     # Build inside a network instead of Image Builder's own ("Azure VM Image Builder networking options"):
     # the build VM then reaches only what the firm's network allows, and leaves by its egress path.
     # private: the build subnet of the program's network in the stack location (network.<location>.buildSubnet,
     # and its containerInstanceSubnet if given). subnetId: an existing subnet instead, in the stack location.
-    private: bool = False
-    subnet_id: Optional[SubnetId] = None
+    private: bool = Field(default=False, description=(
+        "Build inside the program's network, in `network.<location>.buildSubnet` (isolated when that network "
+        "has a containerInstanceSubnet). Not with subnetId. Changing it: rebuild image."))
+    subnet_id: Optional[SubnetId] = Field(default=None, description=(
+        "Build in an existing subnet (ARM ID) in the stack location; the identity gets the networking role on "
+        "its VNet. Changing it: rebuild image."))
     # Isolated builds with an existing subnet: Image Builder's container instance runs in this subnet (delegated
     # to Microsoft.ContainerInstance/containerGroups, in subnetId's network) and no proxy VM is deployed.
-    container_instance_subnet_id: Optional[SubnetId] = None
+    container_instance_subnet_id: Optional[SubnetId] = Field(default=None, description=(
+        "An existing subnet of subnetId's VNet, delegated to container groups, for isolated builds. Needs "
+        "subnetId. Changing it: rebuild image."))
     # The proxy VM Image Builder puts in the build subnet when no container-instance subnet is given
     # (Image Builder's default: Standard_A1_v2). Azure refuses it together with a container-instance subnet.
-    proxy_vm_size: Optional[VmSize] = None
+    proxy_vm_size: Optional[VmSize] = Field(default=None, description=(
+        "The size of Image Builder's proxy VM (default Standard_A1_v2), only for a build in a network without "
+        "a container-instance subnet. Changing it: rebuild image."))
     # Identities the build VM itself runs as (vmProfile.userAssignedIdentities), e.g. to read Key Vault or a
     # private package feed during customization. Their role assignments are the user's to make.
-    user_assigned_identities: list[IdentityId] = []
+    user_assigned_identities: list[IdentityId] = Field(default=[], description=(
+        "Identities (ARM IDs) the build VM runs as, e.g. to read Key Vault during customization; their role "
+        "assignments are yours to make. Changing it: rebuild image."))
 
     def subnets(self, program_build: Any, program_container_instances: Any) -> tuple[Any, Any]:
         """(the build VM's subnet, the container instance's subnet or None) that vnetConfig names: the build's
@@ -197,61 +271,110 @@ class Build(Model):
 
 
 class TargetRegion(Model):
-    name: Region
+    name: Region = Field(description=(
+        "The region. Changing it: in place: the region's replica step (VersionReplicas) is added or removed; "
+        "nothing is rebuilt."))
     # None: derived from the fleets that deploy from this image in this region (see replicas.py).
-    replica_count: Optional[int] = Field(default=None, ge=1, le=rules.MAX_REPLICAS_PER_REGION)
-    storage_account_type: Literal[rules.REPLICA_STORAGE_TYPES] = "Standard_LRS"  # type: ignore[valid-type]
+    replica_count: Optional[int] = Field(default=None, ge=1, le=rules.MAX_REPLICAS_PER_REGION, description=(
+        "Replicas in this region, 1-100; default one per 50 VMs of the fleets booting the image there. "
+        "Changing it: in place (the version's replicas)."))
+    storage_account_type: Literal[rules.REPLICA_STORAGE_TYPES] = Field(  # type: ignore[valid-type]
+        default="Standard_LRS", description=(
+            "The replicas' storage (`Standard_ZRS` only in regions with zones). Changing it: in place (the "
+            "version's replicas)."))
 
 
 class Versioning(Model):
     """Image Builder names each new version `major.x.y` ('Latest' scheme)."""
 
-    major: int = Field(default=1, ge=0, le=rules.INT32_MAX)
+    major: int = Field(default=1, ge=0, le=rules.INT32_MAX, description=(
+        "The major part of the versions Image Builder names (`major.x.y`). Changing it: rebuild image."))
     # An explicit version name instead ("a version ID to name the version", the SharedImage
     # distributor's galleryImageId): Azure never overwrites a version, so bump it with every recipe change.
-    version: Optional[Version] = None
+    version: Optional[Version] = Field(default=None, description=(
+        "An explicit version name `a.b.c` instead; Azure never overwrites a version, so bump it with every "
+        "recipe change. Not with rebuildOnNewBaseImage. Changing it: rebuild image."))
 
 
 class Pinned(Model):
     """Consume an existing version instead of building: prod pins what dev built and promoted."""
 
-    version: Version
+    version: Version = Field(description=(
+        "The existing version to boot, `a.b.c`. Changing it: replace VMs: the fleets booting it roll to the "
+        "other version (a `vms` fleet's VMs all at once, a scale set 20% at a time)."))
     # The definition the version lives in; default: this stack's own definition of the image.
-    definition_id: Optional[DefinitionId] = None
+    definition_id: Optional[DefinitionId] = Field(default=None, description=(
+        "The image definition (ARM ID) the version lives in, e.g. another stack's; default this stack's own "
+        "definition of the image. Changing it: replace VMs, as for version."))
     # Where the version is replicated: a fleet can only boot it there (a version promoted from dev may
     # live in uksouth only). Checked against the fleets in the plan, and against Azure at preview.
-    regions: list[Region] = Field(min_length=1)
+    regions: list[Region] = Field(min_length=1, description=(
+        "Where the version is replicated: every fleet booting it must run in one of them (`pulumi preview` "
+        "asks Azure). Changing it: nothing by itself (it states a fact about the version)."))
 
 
 class Image(Model):
-    description: str = ""
-    identifier: Identifier
-    source: PlatformSource = PlatformSource()
-    customize: list[Customizer] = []
-    validate_: Optional[Validation] = Field(default=None, alias="validate")
-    error_handling: ErrorHandling = ErrorHandling()
-    optimize_vm_boot: bool = True
-    build: Build = Build()
-    regions: list[TargetRegion] = Field(min_length=1)
-    versioning: Versioning = Versioning()
-    exclude_from_latest: bool = False
-    recommended: Recommended = Recommended()
-    end_of_life: Optional[IsoDate] = None
-    pinned: Optional[Pinned] = None
+    description: str = Field(default="", description=(
+        "The image definition's description. Changing it: in place."))
+    identifier: Identifier = Field(description=(
+        "The image definition's identifier, `{publisher, offer, sku}`, unique in the gallery. Changing it: see "
+        "its keys (replace)."))
+    source: PlatformSource = Field(default=PlatformSource(), description=(
+        "Where the build starts: a marketplace image (`publisher`, `offer`, `sku`, `version`; default Windows "
+        "Server 2025 Datacenter Azure Edition, latest), or one of `image`, `imageVersionId`, `capture`, "
+        "`managedImageId`. Windows, Hyper-V generation 2. Changing it: rebuild image."))
+    customize: list[Customizer] = Field(default=[], description=(
+        "The build steps, in order, by `type`: `PowerShell`, `File`, `WindowsRestart`, `WindowsUpdate`, each "
+        "with a unique `name`. Changing it: rebuild image: a new template and build, then the fleets roll to the "
+        "new version."))
+    validate_: Optional[Validation] = Field(default=None, alias="validate", description=(
+        "Image Builder's validation after customizing. Changing it: rebuild image."))
+    error_handling: ErrorHandling = Field(default=ErrorHandling(), description=(
+        "What Image Builder does with the build VM after a failed step. Changing it: see its keys."))
+    optimize_vm_boot: bool = Field(default=True, description=(
+        "Image Builder's boot optimization (`optimize.vmBoot`): about 10 more minutes a build, faster VM "
+        "creation. Changing it: rebuild image."))
+    build: Build = Field(default=Build(), description="The build VM and its network. Changing it: see its keys.")
+    regions: list[TargetRegion] = Field(min_length=1, description=(
+        "Where versions are replicated: region names, or `{name, replicaCount, storageAccountType}`; must "
+        "include the stack location. Changing it: in place: a region's replica step is added or removed; "
+        "nothing is rebuilt."))
+    versioning: Versioning = Field(default=Versioning(), description=(
+        "How new versions are named. Changing it: see its keys."))
+    exclude_from_latest: bool = Field(default=False, description=(
+        "Keep the versions out of `latest`. Changing it: rebuild image (the distributor sets it)."))
+    recommended: Recommended = Field(default=Recommended(), description=(
+        "The definition's recommended vCPUs and memory. Changing it: in place."))
+    end_of_life: Optional[IsoDate] = Field(default=None, description=(
+        "The definition's end-of-life date, `YYYY-MM-DD`. Changing it: in place."))
+    pinned: Optional[Pinned] = Field(default=None, description=(
+        "Consume an existing version instead of building (no template, no build): `{version, regions, "
+        "definitionId?}`. Changing it: replace: setting it deletes the template and build; the fleets roll to "
+        "the pinned version (replace VMs)."))
     # Versions of this image's definition that fleets pin with imageVersion, each with the regions it is
     # replicated to.
-    existing_versions: dict[Version, list[Region]] = {}
+    existing_versions: dict[Version, list[Region]] = Field(default={}, description=(
+        "Versions of this definition that fleets pin with imageVersion, each with the regions it is "
+        "replicated to. Changing it: nothing by itself (it states facts about existing versions)."))
     # A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image.
-    rebuild_on_new_base_image: bool = False
+    rebuild_on_new_base_image: bool = Field(default=False, description=(
+        "A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image (needs source.version "
+        "latest and the Triggers feature). Changing it: in place: the trigger is created or deleted."))
     # Also distribute the build as a managed image (for consumers that cannot use a gallery).
-    managed_image: bool = False
+    managed_image: bool = Field(default=False, description=(
+        "Also distribute as a managed image; refused for marketplace sources (TrustedLaunchSupported): use "
+        "captures. Changing it: rebuild image."))
     # Also distribute as a VHD in the staging storage account (a third distributor), for export.
-    vhd: bool = False
+    vhd: bool = Field(default=False, description=(
+        "Also distribute as a VHD in the staging storage account, for export. Changing it: rebuild image."))
     # The user's own tags: on the staging resource group Image Builder creates (policies often require
     # tags there), and on the artifacts the build produces (the gallery version, a managed image, the VHD).
-    managed_resource_tags: dict[TagName, TagValue] = {}
-    artifact_tags: dict[TagName, TagValue] = {}
-
+    managed_resource_tags: dict[TagName, TagValue] = Field(default={}, description=(
+        "Your tags on the staging resource group Image Builder creates (policies often require them there). "
+        "Changing it: rebuild image (part of the recipe hash)."))
+    artifact_tags: dict[TagName, TagValue] = Field(default={}, description=(
+        "Your tags on what the build produces (the gallery version, a managed image, the VHD). Changing it: "
+        "rebuild image."))
     @model_validator(mode="before")
     @classmethod
     def _region_shorthand(cls, data: Any):

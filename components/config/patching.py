@@ -31,20 +31,36 @@ class PatchWindow(Model):
     """A maintenance window: Update Manager starts installing at `start` (then every `recurEvery`) and
     stops starting new updates `duration` later."""
 
-    start: Start = "2027-01-02 02:00"
-    duration: Duration = "03:00"
-    recur_every: Recurrence = "1Week Saturday"
-    time_zone: str = Field(default="UTC", min_length=1)  # a Windows time zone name: GMT Standard Time
+    start: Start = Field(default="2027-01-02 02:00", description=(
+        "When the first window opens, `yyyy-MM-dd HH:mm` in timeZone. Changing it: in place (the region's "
+        "maintenance configuration)."))
+    duration: Duration = Field(default="03:00", description=(
+        "How long the window stays open for starting updates, `HH:mm` from 01:30 to 03:55. Changing it: in "
+        "place."))
+    recur_every: Recurrence = Field(default="1Week Saturday", description=(
+        "How often the window recurs: `1Day`, `1Week Saturday`, `1Month Second Sunday`, ... Changing it: in "
+        "place."))
+    time_zone: str = Field(default="UTC", min_length=1, description=(  # a Windows time zone name: GMT Standard Time
+        "The window's time zone, a Windows time zone name such as `GMT Standard Time` or `Eastern Standard "
+        "Time`. Changing it: in place."))
 
 
 class Patching(Model):
-    mode: Literal["scheduled", "automaticByOS"] = "scheduled"
+    mode: Literal["scheduled", "automaticByOS"] = Field(default="scheduled", description=(
+        "`scheduled`: Azure Update Manager patches the fleets in a window per region (patch mode "
+        "AutomaticByPlatform on a customer schedule); `automaticByOS`: Windows Update inside each VM. "
+        "Changing it: in place: the VMs' patch settings change and the maintenance configurations are "
+        "created or deleted."))
     # One window per fleet region; a region without one uses `window`.
-    windows: dict[Region, PatchWindow] = {}
-    window: PatchWindow = PatchWindow()
+    windows: dict[Region, PatchWindow] = Field(default={}, description=(
+        "A patch window per fleet region, in its local time zone. Changing it: in place."))
+    window: PatchWindow = Field(default=PatchWindow(), description=(
+        "The window of a fleet region without its own entry in windows. Changing it: in place."))
     classifications: list[Literal[rules.WINDOWS_PATCH_CLASSIFICATIONS]] = Field(  # type: ignore[valid-type]
-        default=["Critical", "Security", "UpdateRollUp", "Definition", "Updates"], min_length=1)
-    reboot: Literal["IfRequired", "Never", "Always"] = "IfRequired"
+        default=["Critical", "Security", "UpdateRollUp", "Definition", "Updates"], min_length=1, description=(
+            "The Windows update classifications Update Manager installs. Changing it: in place."))
+    reboot: Literal["IfRequired", "Never", "Always"] = Field(default="IfRequired", description=(
+        "Whether Update Manager restarts VMs after patching. Changing it: in place."))
 
     def window_for(self, region: str) -> PatchWindow:
         return self.windows.get(region, self.window)

@@ -15,6 +15,22 @@ from typing import Any, Iterable
 SECRET = "[secret]"
 # The secrets this program reads; they never enter the model (which could print them).
 SECRET_KEYS = ("adminPassword", "domainJoinPassword", "artifactSasToken")
+# What each secret is, for the config reference and the stack-file schema (they are not model fields).
+SECRET_DESCRIPTIONS = {
+    "adminPassword": (
+        "The local administrator's password on every fleet VM and reference VM; default a generated "
+        "RandomPassword. Set it with `pulumi config set --secret image-factory:adminPassword`. Changing it: "
+        "replace VMs: Azure sets a VM's password only at creation, so `vms` fleets are recreated (scale sets "
+        "take it into their model); rotate day-to-day credentials with LAPS instead."),
+    "domainJoinPassword": (
+        "The password of `fleets.<name>.domainJoin.user`, needed by every fleet with domainJoin. Set it with "
+        "`pulumi config set --secret image-factory:domainJoinPassword`. Changing it: in place (the join "
+        "extension's protected settings); joined VMs stay joined."),
+    "artifactSasToken": (
+        "A SAS token appended to the URIs of customizers with `useSasToken: true` when the build downloads "
+        "them; never stored in a template, hashed or printed. Changing it: nothing: rotating it rebuilds "
+        "nothing, since the checksum already pins the content."),
+}
 # A shared access signature in a URI ("Grant limited access with shared access signatures", the `sig`
 # parameter): a credential, whatever key it sits under.
 SAS_SIGNATURE = re.compile(r"[?&]sig=", re.IGNORECASE)

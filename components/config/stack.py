@@ -22,28 +22,72 @@ NAMESPACE = "image-factory"
 
 
 class Gallery(Model):
-    name: Optional[GalleryName] = None
-    description: str = "Golden Windows Server images built by image-factory"
+    name: Optional[GalleryName] = Field(default=None, description=(
+        "The Azure Compute Gallery's name: 1-80 letters, digits, `_` and `.`, alphanumeric at both ends; default "
+        "`gal_imgfactory_<environment>_<location>`. Changing it: replace: a new gallery and image definitions, "
+        "every image rebuilt into it and every fleet's VMs replaced."))
+    description: str = Field(default="Golden Windows Server images built by image-factory", description=(
+        "The gallery's description, shown in the portal. Changing it: in place."))
 
 
 class StackConfig(Model):
-    environment: Environment
-    owner: Annotated[str, Field(min_length=1, max_length=256)]
-    location: Region
-    protect: bool = False
-    resource_group: Optional[ResourceGroupName] = None
-    gallery: Gallery = Gallery()
-    images: dict[ImageName, Image] = Field(min_length=1)
-    fleets: dict[WorkloadName, Fleet] = {}
-    captures: dict[WorkloadName, Capture] = {}
-    network: dict[Region, RegionNetwork] = {}
+    environment: Environment = Field(description=(
+        "The environment's short name in every resource name and the `environment` tag: 2-10 lower-case letters "
+        "and digits, starting with a letter; default: the stack's name. Changing it: replace: every resource is "
+        "named after it, so the whole stack is recreated under new names (a new stack in effect)."))
+    owner: Annotated[str, Field(min_length=1, max_length=256)] = Field(description=(
+        "Who owns the stack (a team mailbox): the `owner` tag on every resource. Changing it: in place (tags "
+        "only; image templates carry only stable tags, so nothing is rebuilt)."))
+    location: Region = Field(description=(
+        "The Azure region of the resource group, gallery, build identity and image templates, and the gallery's "
+        "home region (every image's `regions` must include it), e.g. `uksouth`. Changing it: replace: the "
+        "resource group, gallery and templates move, so every image is rebuilt and every fleet's VMs replaced."))
+    protect: bool = Field(default=False, description=(
+        "Protect the resource group, gallery and image definitions (Pulumi's protect) and lock the gallery "
+        "against deletion (an Azure CanNotDelete lock), as prod does. Changing it: in place; but false to true "
+        "in one step removes the DefinitionVersions resources, which deletes the image versions: unprotect or "
+        "protect a deployed stack in two steps (docs/design.md)."))
+    resource_group: Optional[ResourceGroupName] = Field(default=None, description=(
+        "The resource group of the gallery, identity and templates, by Azure's resource group name rules; "
+        "default `rg-imgfactory-<environment>-<location>`. Changing it: replace: everything in it is recreated "
+        "in the new group, every image rebuilt and every fleet's VMs replaced."))
+    gallery: Gallery = Field(default=Gallery(), description=(
+        "The Azure Compute Gallery the images are published to. Changing it: see its keys."))
+    images: dict[ImageName, Image] = Field(min_length=1, description=(
+        "The images, by image definition name (1-80 letters, digits, `-`, `_`, `.`): each is a gallery image "
+        "definition and, unless pinned, an Image Builder recipe. At least one. Changing it: adding one creates "
+        "its definition, template and build; removing one deletes them (its versions stay in prod)."))
+    fleets: dict[WorkloadName, Fleet] = Field(default={}, description=(
+        "The VM fleets, by name (part of every VM, NIC and scale set name). Changing it: adding one creates its "
+        "VMs or scale set; removing one deletes them."))
+    captures: dict[WorkloadName, Capture] = Field(default={}, description=(
+        "Reference VMs captured the manual way (marketplace image -> sysprep -> generalize -> managed image), "
+        "by name. Changing it: adding one creates its reference VM and managed image; removing one deletes them "
+        "and fails while a fleet or image still uses it."))
+    network: dict[Region, RegionNetwork] = Field(default={}, description=(
+        "The program's network per region: one for every fleet region (and for the stack location when an "
+        "image builds privately). Changing it: adding a region creates its network; see its keys for changes."))
     # Private-only Azure Bastion per fleet region: RDP from the corporate network, no public IP.
-    bastion: bool = False
+    bastion: bool = Field(default=False, description=(
+        "A private-only Azure Bastion (Premium, native client) in every fleet region, the only source of RDP "
+        "and WinRM; needs `network.<region>.bastionSubnet`. Without it nothing admits RDP or WinRM. Changing "
+        "it: in place: the Bastion hosts are created or deleted and the NSG rules updated; VMs keep running."))
     # Where File customizers and scriptUri download from: the build identity gets read access there.
-    artifact_storage_account_id: Optional[StorageAccountId] = None
-    admin_username: AdminUsername = "ifadmin"
-    patching: Patching = Patching()
-    tags: dict[TagName, TagValue] = {}
+    artifact_storage_account_id: Optional[StorageAccountId] = Field(default=None, description=(
+        "The storage account (ARM ID) File customizers and scripts download from: the build identity gets "
+        "Storage Blob Data Reader there. Changing it: in place: the role assignment is replaced; nothing is "
+        "rebuilt."))
+    admin_username: AdminUsername = Field(default="ifadmin", description=(
+        "The local administrator of every fleet VM and capture reference VM: 1-20 characters, not a name "
+        "Azure reserves (administrator, admin, user, root, ...). Changing it: replace VMs: Azure sets it only "
+        "at creation, so every VM of every fleet and every scale set is recreated."))
+    patching: Patching = Field(default=Patching(), description=(
+        "How fleet VMs are patched: Azure Update Manager on a schedule per region, or Windows Update on its "
+        "own. Changing it: see its keys."))
+    tags: dict[TagName, TagValue] = Field(default={}, description=(
+        "Your tags on every resource (names 1-512 characters without `< > % & \\ ? /`, values up to 256, at "
+        "most 43), besides the program's own (environment, owner, managed-by, project). Changing it: in place "
+        "(tags only; nothing is rebuilt)."))
 
     @property
     def network_regions(self) -> list[str]:
