@@ -19,17 +19,17 @@ F = "Pulumi.dev.yaml"
 
 @pytest.mark.parametrize("old, new, expected", [
     ("  image-factory:protect: false", "\timage-factory:protect: false",
-     f"{F}:6:1: found character '\\t' that cannot start any token while scanning for the next token"),
+     f"{F}:7:1: found character '\\t' that cannot start any token while scanning for the next token"),
     ("  image-factory:protect: false", "   image-factory:protect: false",
-     f"{F}:6:25: mapping values are not allowed here"),
+     f"{F}:7:25: mapping values are not allowed here"),
     ('      zones: ["1", "2"]', "      zones: ['1, \"2\"]",
-     f"{F}:73:1: found unexpected end of stream while scanning a quoted scalar that starts at line 72, column 15"),
+     f"{F}:74:1: found unexpected end of stream while scanning a quoted scalar that starts at line 73, column 15"),
     ("  image-factory:protect: false", "  image-factory:protect: !bool false",
-     f"{F}:6:26: the YAML tag '!bool' is not allowed in a stack file"),
+     f"{F}:7:26: the YAML tag '!bool' is not allowed in a stack file"),
     ("  image-factory:protect: false", "  image-factory:protect: !!python/object:os.system false",
-     f"{F}:6:26: the YAML tag '!!python/object:os.system' is not allowed in a stack file"),
+     f"{F}:7:26: the YAML tag '!!python/object:os.system' is not allowed in a stack file"),
     ("config:\n  azure-native:location: uksouth", "config:\n  - azure-native:location: uksouth",
-     f"{F}:4:3: expected <block end>, but found '?' while parsing a block collection that starts at line 3, "
+     f"{F}:5:3: expected <block end>, but found '?' while parsing a block collection that starts at line 4, "
      "column 3"),
 ])
 def test_yaml_problems_are_one_line_with_line_and_column(old, new, expected):
@@ -44,22 +44,22 @@ def test_config_written_as_a_list():
 
 def test_a_file_that_is_not_utf8():
     text = dev_text("it-platform@contoso", "it-platf\xf6rm@contoso").encode("latin-1")
-    assert text_problems(text) == [f"{F}:4:32: is not UTF-8 text (byte 0xf6); save the file as UTF-8"]
+    assert text_problems(text) == [f"{F}:5:32: is not UTF-8 text (byte 0xf6); save the file as UTF-8"]
 
 
 def test_a_duplicate_key_is_an_error_not_last_one_wins():
     assert text_problems(dev_text("  image-factory:protect: false", "  image-factory:protect: false\n"
                                   "  image-factory:protect: true")) == [
-        f"{F}:7:3: duplicate key 'image-factory:protect' (first at line 6, column 3): one key, one value"]
+        f"{F}:8:3: duplicate key 'image-factory:protect' (first at line 7, column 3): one key, one value"]
     assert text_problems(dev_text("      count: 2", "      count: 2\n      count: 20")) == [
-        f"{F}:71:7: duplicate key 'count' (first at line 70, column 7): one key, one value"]
+        f"{F}:72:7: duplicate key 'count' (first at line 71, column 7): one key, one value"]
 
 
 def test_the_program_reads_the_stack_file_strictly_where_it_can_see_it(tmp_path):
     # Under `pulumi up` the CLI has parsed the file already (last key wins): the program reads it too.
     (tmp_path / f"Pulumi.dev.yaml").write_text(dev_text("      count: 2", "      count: 2\n      count: 20"))
     assert stack_file_problems("dev", tmp_path) == [
-        f"{F}:71:7: duplicate key 'count' (first at line 70, column 7): one key, one value"]
+        f"{F}:72:7: duplicate key 'count' (first at line 71, column 7): one key, one value"]
     assert stack_file_problems("nofile", tmp_path) == []  # no file: the engine's values are all there is
 
 
@@ -216,4 +216,4 @@ def test_the_plan_command_prints_yaml_problems_not_a_traceback(capsys, monkeypat
     monkeypatch.setattr(offline_plan, "plan", lambda stack: real_plan(stack, text=broken))
     assert offline_plan.main(["--stack", "dev"]) == 2
     assert capsys.readouterr().err == ("error: the stack configuration is not valid:\n"
-                                       f"{F}:71:7: duplicate key 'count' (first at line 70, column 7): one key, one value\n")
+                                       f"{F}:72:7: duplicate key 'count' (first at line 71, column 7): one key, one value\n")
