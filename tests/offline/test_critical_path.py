@@ -112,9 +112,9 @@ def test_bench_reports_each_stacks_critical_path_beside_its_timings(plans):
                      "ends": "vm-nyc-app-005", "queues": False}
 
 
-def test_the_readme_table_matches_the_plans(plans):
+def test_the_design_notes_table_matches_the_plans(plans):
     from offline.plan import ROOT
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "design.md").read_text()
     for stack, doc in plans.items():
         ready = ", ".join(f"{name} {m}" for name, m in sorted(doc["criticalPath"]["fleetsReady"].items(),
                                                                key=lambda item: (item[1], item[0])))

@@ -113,11 +113,12 @@ def test_an_unknown_ref_is_a_clear_error(capsys):
     assert "no-such-ref-anywhere" in capsys.readouterr().err
 
 
-def test_the_readmes_example_comment_is_what_the_offline_job_writes(changed_prod, monkeypatch):
+def test_the_example_comment_is_what_the_offline_job_writes(changed_prod, monkeypatch):
     from offline import pr_report
 
     monkeypatch.setattr(pr_report, "plan", lambda stack: changed_prod)
     monkeypatch.setattr(pr_report, "plan_at", lambda ref, stack: _cached_plan("prod"))
     text, problem = pr_report.report("prod", "origin/main")
     summary = text[:text.index("<details>")].rstrip()
-    assert problem and summary in (ROOT / "README.md").read_text(), "README's example comment is stale"
+    assert problem and summary in (ROOT / "docs" / "pull-requests.md").read_text(), \
+        "docs/pull-requests.md's example comment is stale"
