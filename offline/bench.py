@@ -76,7 +76,7 @@ def main() -> int:
     print(f"vms 100 / vms 10: {warm['vms x100'] / warm['vms x10']:.2f}x time, "
           f"{counts['vms x100'] / counts['vms x10']:.2f}x resources")
     print("\nMinutes of `pulumi up` are estimates from nominal durations (offline/durations.py); what shortens "
-          "them: README, Design notes, 'Time to a running fleet'.")
+          "them: docs/design.md, 'Time to a running fleet'.")
     return 0
 
 

@@ -148,7 +148,7 @@ def long_waits(doc: dict) -> dict[str, Any]:
             "queued": peak["queued"],
             "warning": (f"{peak['demand']} long waits at once (around minute {int(peak['at'] + 0.5)}) but the dynamic "
                         f"provider has {PROVIDER_THREADS} threads: {', '.join(peak['queued'])} queue(s) behind the "
-                        "others. Build fewer images per stack, or split them into separate stacks (README: "
+                        "others. Build fewer images per stack, or split them into separate stacks (docs/design.md: "
                         "Concurrency)") if over else None}
 
 

@@ -191,3 +191,14 @@ def test_image_builders_own_needs_and_the_features_are_listed():
         assert f"`{name}`" in PREREQUISITES, name
     assert re.search(r"az provider register --namespace", PREREQUISITES)
     assert re.search(r"az feature register --namespace", PREREQUISITES)
+
+
+def test_the_mutation_table_has_a_row_for_every_module():
+    """docs/mutation.md's scores are measured by `make mutation` (too slow for a test to repeat): the table must
+    at least name each module pyproject.toml defines, and no other."""
+    import tomllib
+
+    modules = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["image-factory"]["mutation"])
+    text = (ROOT / "docs" / "mutation.md").read_text()
+    rows = {m.group(1) for m in re.finditer(r"^ *\| ([a-z_]+)(?: \(.*?\))? \| [0-9]+ \| [0-9]+% \|", text, re.MULTILINE)}
+    assert rows == modules, f"docs/mutation.md's table: missing {sorted(modules - rows)}, extra {sorted(rows - modules)}"
