@@ -297,7 +297,8 @@ class Versioning(Model):
 
 
 class Pinned(Model):
-    """Consume an existing version instead of building: prod pins what dev built and promoted."""
+    """Consume an existing version instead of building: what another stack built and promoted (the shipped
+    stacks build their own)."""
 
     version: Version = Field(description=(
         "The existing version to boot, `a.b.c`. Changing it: replace VMs: the fleets booting it roll to the "

@@ -202,3 +202,13 @@ def test_the_mutation_table_has_a_row_for_every_module():
     text = (ROOT / "docs" / "mutation.md").read_text()
     rows = {m.group(1) for m in re.finditer(r"^ *\| ([a-z_]+)(?: \(.*?\))? \| [0-9]+ \| [0-9]+% \|", text, re.MULTILINE)}
     assert rows == modules, f"docs/mutation.md's table: missing {sorted(modules - rows)}, extra {sorted(rows - modules)}"
+
+
+def test_the_design_notes_price_of_layering_is_the_plans(plans):
+    """docs/design.md compares prod's estimate with the same stack building its app image from the marketplace."""
+    prod = strict_yaml.parse((ROOT / "Pulumi.prod.yaml").read_bytes(), "Pulumi.prod.yaml")["config"]
+    images = copy.deepcopy(prod["image-factory:images"])
+    del images["win2025-app"]["source"]  # the marketplace default: both builds in parallel
+    parallel = plan("prod", overrides={"image-factory:images": images})["criticalPath"]["minutes"]
+    layered = plans["prod"]["criticalPath"]["minutes"]
+    assert f"(≈ {layered} against ≈ {parallel} min in the estimate)" in (ROOT / "docs" / "design.md").read_text()
