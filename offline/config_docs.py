@@ -122,6 +122,8 @@ def _type(node: dict, defs: dict) -> str:
         return "map"
     if kind == "object":
         value = node.get("additionalProperties")
+        if isinstance(value, dict) and "properties" in _resolve(value, defs):
+            return "map of maps (keys below)"
         return f"map of {_type(value, defs)}" if isinstance(value, dict) else "map"
     if node.get("format") == "date":
         return "date `YYYY-MM-DD`"

@@ -16,6 +16,7 @@ from offline.plan import ROOT
     (["diff", "BASE=HEAD~1", "STACK=prod", "FORMAT=json"], "-m offline.diff_cli --base HEAD~1 --stack prod --format json"),
     (["policy", "STACK=all"], "-m policy.offline --stack all --format text"),
     (["readme-graph"], "-m offline.readme_graph --write"),
+    (["docs"], "-m offline.config_docs --write"),
 ])
 def test_make_target(args, command):
     if not shutil.which("make"):
