@@ -153,6 +153,19 @@ def test_pulumi_yaml_declares_each_top_level_key_or_says_why_not():
     assert {k for k, v in declared.items() if "default" not in v} <= required
 
 
+def test_pulumi_yaml_passes_pulumis_own_project_checks():
+    """What sdk/go/common/workspace/project.go's Validate refuses beyond the JSON Schema: a type on a key outside
+    the project's namespace, an array without items, a default not of its type, both default and value."""
+    project = _project()
+    for key, declaration in project["config"].items():
+        namespace = key.split(":", 1)[0] if ":" in key else project["name"]
+        assert namespace == project["name"], f"{key}: only the project's own keys may declare a type"
+        assert not ("default" in declaration and "value" in declaration), key
+        assert declaration["type"] != "array" or "items" in declaration, key
+        if "default" in declaration:
+            assert pulumi_type_problem("default", key, declaration, declaration["default"]) is None, key
+
+
 def test_pulumi_yaml_defaults_are_the_models():
     """A declared default is what Pulumi passes when the stack says nothing: it must mean the model's default."""
     for key, declaration in _project()["config"].items():
