@@ -142,6 +142,12 @@ def test_each_recipes_quoted_diff_is_what_make_diff_says(name, plans):
     assert _quoted(name) == said, f"README's recipe {name!r} quotes a stale diff; today it says:\n" + "\n".join(said)
 
 
+def test_the_note_on_one_at_a_time_goes_when_the_diff_stops_saying_it():
+    said = "one at a time" in "\n".join(_quoted("customizer"))
+    noted = 'Today\'s "one at a time" is wrong' in README
+    assert said == noted, "README's note on the diff's 'one at a time' no longer matches the quoted diff"
+
+
 # --- links -----------------------------------------------------------------------------------------------
 
 
