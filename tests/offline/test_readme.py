@@ -218,3 +218,13 @@ def test_the_design_notes_price_of_layering_is_the_plans(plans):
     parallel = plan("prod", overrides={"image-factory:images": images})["criticalPath"]["minutes"]
     layered = plans["prod"]["criticalPath"]["minutes"]
     assert f"(≈ {layered} against ≈ {parallel} min in the estimate)" in (ROOT / "docs" / "design.md").read_text()
+
+
+def test_the_design_notes_numbers_of_prod_are_the_plans(plans):
+    design = (ROOT / "docs" / "design.md").read_text()
+    peak = plans["prod"]["longWaits"]["peak"]
+    assert f"Prod's peak is {peak} long waits at once" in design
+    config = strict_yaml.parse((ROOT / "Pulumi.prod.yaml").read_bytes(), "Pulumi.prod.yaml")["config"]
+    for name, fleet in config["image-factory:fleets"].items():
+        said = f"{name} (scale set, {fleet['count']})" if fleet.get("mode") == "scaleset" else f"{name} ({fleet['count']} VMs)"
+        assert said in design, f"docs/design.md's prod network table: {said}"
