@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
+from .acknowledge import Acknowledgement
 from .azure_rules import vnet_of
 from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
@@ -44,6 +45,11 @@ class StackConfig(Model):
     admin_username: AdminUsername = "ifadmin"
     patching: Patching = Patching()
     tags: dict[TagName, TagValue] = {}
+    acknowledge: list[Acknowledgement] = Field(
+        [], description="What this change acknowledges it takes down: a list of {fleet: <name>, reason} or "
+                        "{resource: <Azure name of a protected resource>, reason}. Read by the offline diff only "
+                        "(docs/diff.md): an entry counts for the change that adds it; an entry the change does not "
+                        "need is an error. Effect on a running stack: nothing.")
 
     @property
     def network_regions(self) -> list[str]:
