@@ -28,6 +28,7 @@ from .fleet_impact import VM, VMSS, fleet_consequences, fleets_of
 from .graph import azure_label
 from .replacement import replace_order, replace_reasons, restart_reasons, same_azure_id
 
+BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
 REPLICAS = "pulumi-python:dynamic/version_replicas:VersionReplicas"
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
 UNKNOWN = "[unknown]"
@@ -127,6 +128,8 @@ def consequences(changes: list[dict], before: dict, after: dict) -> list[dict]:
     def say(level: str, text: str, **extra) -> None:
         out.append({"level": level, "text": text, **extra})
 
+    # images whose build runs in this change: their replica steps are part of that build, not news of their own
+    built = {c["component"] for c in changes if c["type"] == BUILD and c["action"] in ("add", "replace")}
     for c in changes:
         if c["type"] == TEMPLATE:
             image = c["component"]
@@ -141,7 +144,7 @@ def consequences(changes: list[dict], before: dict, after: dict) -> list[dict]:
                              "must be in the template's name hash")
             elif c["action"] == "delete":
                 say("info", f"image {image}: template {c['azureName']} will be deleted")
-        if c["type"] == REPLICAS and c["action"] in ("add", "update"):
+        if c["type"] == REPLICAS and c["action"] in ("add", "update") and c["component"] not in built:
             regions = ", ".join(r["name"] for r in after[c["urn"]]["inputs"].get("target_regions") or [])
             say("info", f"image {c['component']}: its version is replicated to {regions} in place (VersionReplicas "
                         f"{c['azureName']}, {c['action']}): no rebuild, no VM touched")

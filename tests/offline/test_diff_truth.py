@@ -35,6 +35,13 @@ def _images(edit):
     return {"images": images}
 
 
+LAYERED = {"description": "Windows Server 2025 with SQL Server client tools, on the base image.",
+           "identifier": {"publisher": "ContosoFinance", "offer": "WindowsServer2025", "sku": "datacenter-azure-edition-sql"},
+           "source": {"image": "win2025-base"}, "build": {"vmSize": "Standard_D8ds_v5", "private": True},
+           "customize": [{"type": "PowerShell", "name": "sql-tools", "inline": ["Write-Output sql-tools"]}],
+           "regions": [{"name": "uksouth", "storageAccountType": "Standard_ZRS"}], "versioning": {"major": 1}}
+NEW_FLEET = {"region": "uksouth", "image": "win2025-base", "count": 2, "size": "Standard_D4s_v5", "zones": ["1", "2"]}
+
 EDITS = {
     "scale down": _fleets(lon_app={"count": 4}),
     "resize": _fleets(lon_app={"size": "Standard_D8s_v5"}, lon_web={"size": "Standard_D4s_v5"}),
@@ -42,6 +49,8 @@ EDITS = {
     "customizer insert": _images(lambda i: i["win2025-app"]["customize"].insert(1, NEW_CUSTOMIZER)),
     "region add": _images(lambda i: i["win2025-base"]["regions"].append(
         {"name": "ukwest", "storageAccountType": "Standard_LRS"})),
+    "layered image": _images(lambda i: i.update({"win2025-sql": LAYERED})),
+    "fleet add": {"fleets": {**stack_value("prod", "image-factory:fleets"), "lon-batch": NEW_FLEET}},
 }
 
 
@@ -138,6 +147,16 @@ def test_a_new_region_replicates_in_place_without_rebuild_or_rollout(edited):
                                    "win2025-base-replicas-ukwest, add): no rebuild, no VM touched"]
     assert diff["estimate"]["minutes"] == TABLE["replication, another region"].minutes
     assert render_text(diff).splitlines()[-1] == "this change ≈ 30 min: win2025-base-replicas-ukwest (add)"
+
+
+def test_a_new_layered_image_and_a_new_fleet_are_creates_only(edited):
+    image, fleet = edited["layered image"], edited["fleet add"]
+    assert {c["action"] for c in image["changes"] + fleet["changes"]} == {"add"}
+    template = next(c["azureName"] for c in image["changes"] if c["type"].endswith(":VirtualMachineImageTemplate"))
+    assert texts(image, "info") == [f"image win2025-sql will be built: new template {template}"]
+    assert texts(fleet, "info") == ["fleet lon-batch: new: 2 VM(s) created"]
+    # the new image's build after its base's existing version: build and its replica step, no base rebuild
+    assert [link["name"] for link in image["estimate"]["path"]][-2:] == ["win2025-sql-build", "win2025-sql-replicas-uksouth"]
 
 
 def test_an_unchanged_stack_has_nothing_to_estimate():
