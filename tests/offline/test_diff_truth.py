@@ -44,6 +44,7 @@ NEW_FLEET = {"region": "uksouth", "image": "win2025-base", "count": 2, "size": "
 
 EDITS = {
     "scale down": _fleets(lon_app={"count": 4}),
+    "scale set in": _fleets(lon_web={"count": 60}),
     "resize": _fleets(lon_app={"size": "Standard_D8s_v5"}, lon_web={"size": "Standard_D4s_v5"}),
     "admin username": {"adminUsername": "opsadmin"},
     "customizer insert": _images(lambda i: i["win2025-app"]["customize"].insert(1, NEW_CUSTOMIZER)),
@@ -104,6 +105,13 @@ def test_scaling_a_fleet_down_removes_vms_and_says_so(edited):
     assert diff["consequences"][0]["level"] == "warning"
     assert {c["action"] for c in diff["changes"]} == {"delete"}
     assert diff["estimate"]["minutes"] == round(TABLE["delete"].minutes)
+
+
+def test_a_scale_set_scaled_in_removes_instances_in_place(edited):
+    diff = edited["scale set in"]
+    assert [(c["action"], c["azureName"]) for c in diff["changes"]] == [("update", "vmss-lon-web")]
+    assert [(c["level"], c["text"]) for c in diff["consequences"]] == [
+        ("warning", "fleet lon-web: scale set vmss-lon-web 80 -> 60 instances: 20 instance(s) removed")]
 
 
 def test_a_resize_restarts_and_a_whole_vms_fleet_restarting_at_once_is_an_error(edited):
