@@ -93,7 +93,7 @@ def _vms(f: FleetChanges) -> list[dict]:
     down = set(by["replace"]) | set(by["restart"])
     why = _why([c for c in f.changes if c["action"] in ("replace", "restart")])
     because = f" ({why})" if why else ""
-    if staying and down >= set(staying) and len(staying) > 0:
+    if staying and down >= set(staying):
         what = []
         if by["replace"]:
             what.append(f"{len(by['replace'])} VM(s) recreated at once, each deleted before its replacement is created")
