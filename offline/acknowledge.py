@@ -48,7 +48,8 @@ def apply(consequences: list[dict], base_acks: list[dict], head_acks: list[dict]
         match = next((i for i, a in enumerate(new) if target(a) == target(wanted)), None)
         if match is None:
             kind, name = target(wanted)
-            out.append({**c, "text": f"{c['text']}. To go ahead, add {_entry(kind, name)} to {KEY} in "
+            instead = f"{c['otherwise'][0].upper()}{c['otherwise'][1:]}, or, to" if c.get("otherwise") else "To"
+            out.append({**c, "text": f"{c['text']}. {instead} go ahead, add {_entry(kind, name)} to {KEY} in "
                                      f"Pulumi.{stack}.yaml"})
             continue
         used.add(match)

@@ -99,9 +99,9 @@ def _vms(f: FleetChanges) -> list[dict]:
             what.append(f"{len(by['replace'])} VM(s) recreated at once, each deleted before its replacement is created")
         if by["restart"]:
             what.append(f"{len(by['restart'])} VM(s) restarted at once to resize")
-        out.append(_say("error", f.name, f"{' and '.join(what)}{because}: the fleet is down while they are. Stage it "
-                                         "with `pulumi up --target` on a few VMs at a time, or acknowledge it",
-                        acknowledge=True))
+        out.append({**_say("error", f.name, f"{' and '.join(what)}{because}: the fleet is down while they are",
+                           acknowledge=True),
+                    "otherwise": "stage it with `pulumi up --target` on a few VMs at a time"})
     else:
         if by["replace"]:
             out.append(_say("warning", f.name, f"{len(by['replace'])} of {len(staying)} VM(s) recreated at once, each "

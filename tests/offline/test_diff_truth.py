@@ -196,7 +196,9 @@ def test_an_acknowledged_fleet_is_a_warning_and_the_other_fleet_stays_an_error(c
     diff = diff_plans(_cached_plan("prod"), head)
     lon = next(c for c in diff["consequences"] if c["text"].startswith("fleet lon-app"))
     assert lon["level"] == "warning" and lon["acknowledged"] == ACK["reason"]
-    assert lon["text"].endswith(f"(acknowledged: {ACK['reason']})")
+    assert lon["text"] == ("fleet lon-app: 6 VM(s) recreated at once, each deleted before its replacement is created "
+                           "(storageProfile.imageReference.id): the fleet is down while they are "
+                           f"(acknowledged: {ACK['reason']})")
     assert [t.split(":", 1)[0] for t in texts(diff, "error")] == ["fleet nyc-app"]
 
 
