@@ -32,6 +32,9 @@ class FleetChanges:
     after: list[str] = field(default_factory=list)
     capacity: tuple[int | None, int | None] = (None, None)  # scale sets: instances before, after
     changes: list[dict] = field(default_factory=list)
+    # vms fleets: each VM's wave, the longest chain of the fleet's own VMs it waits for (0: it waits for none).
+    # Pulumi starts a VM's step once all it depends on is done, so the VMs of one wave go at the same time.
+    wave: dict[str, int] = field(default_factory=dict)
 
 
 def _in_fleet(resource: dict) -> bool:
@@ -56,7 +59,35 @@ def fleets_of(before: dict[str, dict], after: dict[str, dict], changes: list[dic
     for c in changes:
         if c["type"] in (VM, VMSS) and c["component"] in found:
             found[c["component"]].changes.append(c)
+    for fleet in found.values():
+        fleet.wave = _waves(after, fleet.name)
     return [found[n] for n in sorted(found)]
+
+
+def _waves(after: dict[str, dict], fleet: str) -> dict[str, int]:
+    """Each VM of the fleet (by Azure name) with its wave: how many of the fleet's VMs it waits for in a row,
+    through any resources between them."""
+    vms = {u: r["inputs"].get("vmName") or r["name"] for u, r in after.items()
+           if r["type"] == VM and _in_fleet(r) and r["parent"].rsplit("::", 1)[-1] == fleet}
+    upstream: dict[str, frozenset[str]] = {}
+
+    def vms_before(urn: str) -> frozenset[str]:  # the fleet's VMs that urn waits for, transitively
+        if urn not in upstream:
+            upstream[urn] = frozenset()
+            found: set[str] = set()
+            for dep in (after.get(urn) or {}).get("dependsOn", []):
+                found |= ({dep} if dep in vms else set()) | vms_before(dep)
+            upstream[urn] = frozenset(found)
+        return upstream[urn]
+
+    depth: dict[str, int] = {}
+
+    def wave(urn: str) -> int:
+        if urn not in depth:
+            depth[urn] = max((wave(u) + 1 for u in vms_before(urn)), default=0)
+        return depth[urn]
+
+    return {name: wave(u) for u, name in vms.items()}
 
 
 def _say(level: str, fleet: str, text: str, acknowledge: bool = False) -> dict:
@@ -93,7 +124,9 @@ def _vms(f: FleetChanges) -> list[dict]:
     down = set(by["replace"]) | set(by["restart"])
     why = _why([c for c in f.changes if c["action"] in ("replace", "restart")])
     because = f" ({why})" if why else ""
-    if staying and down >= set(staying):
+    waves = sorted({f.wave.get(n, 0) for n in down})
+    at_once = max((sum(1 for n in down if f.wave.get(n, 0) == w) for w in waves), default=0)
+    if staying and down >= set(staying) and at_once == len(staying):
         what = []
         if by["replace"]:
             what.append(f"{len(by['replace'])} VM(s) recreated at once, each deleted before its replacement is created")
@@ -102,6 +135,10 @@ def _vms(f: FleetChanges) -> list[dict]:
         out.append({**_say("error", f.name, f"{' and '.join(what)}{because}: the fleet is down while they are",
                            acknowledge=True),
                     "otherwise": "stage it with `pulumi up --target` on a few VMs at a time"})
+    elif len(waves) > 1:
+        out.append(_say("warning", f.name, f"{len(down)} of {len(staying)} VM(s) recreated or restarted{because} in "
+                                           f"{len(waves)} waves, at most {at_once} at a time: at least "
+                                           f"{len(staying) - at_once} keep running"))
     else:
         if by["replace"]:
             out.append(_say("warning", f.name, f"{len(by['replace'])} of {len(staying)} VM(s) recreated at once, each "

@@ -254,3 +254,23 @@ def test_a_long_value_shows_the_part_that_changed():
     a, b = show_pair(was, now)
     assert a.endswith('064e76718a"') and b.endswith('c62aa048ae"') and a.startswith("…")
     assert len(a) <= WIDTH + 2 and len(b) <= WIDTH + 2
+
+
+def _dev_vms_replaced(chain: bool) -> dict:
+    old = _cached_plan("dev")
+    new = copy.deepcopy(old)
+    vms = sorted((r for r in new["resources"] if r["type"].endswith(":VirtualMachine")), key=lambda r: r["name"])
+    for r in vms:
+        r["inputs"]["osProfile"]["adminUsername"] = "opsadmin"
+    if chain:  # a second wave: the later VM waits for the first (what a rollout in waves would plan)
+        vms[1]["dependsOn"] = sorted(vms[1]["dependsOn"] + [vms[0]["urn"]])
+    return diff_plans(old, new)
+
+
+def test_vms_recreated_together_take_the_fleet_down_vms_in_waves_do_not():
+    together, waves = _dev_vms_replaced(False), _dev_vms_replaced(True)
+    assert texts(together, "error")[0].startswith("fleet dev-app: 2 VM(s) recreated at once")
+    assert texts(waves, "error") == []
+    [warning] = texts(waves, "warning")
+    assert warning.startswith("fleet dev-app: 2 of 2 VM(s) recreated or restarted (osProfile.adminUsername")
+    assert warning.endswith(" in 2 waves, at most 1 at a time: at least 1 keep running")
