@@ -7,8 +7,8 @@ How Pulumi and Azure carry the changes out, which the words follow:
   replaced delete-first (its names are fixed: components/vms/fleet.py), so it is gone until its
   replacement has booted. When that is every VM of the fleet, the fleet is down: an error, unless the
   change acknowledges it (offline/acknowledge.py). VMs that wait for other VMs of the fleet (a rollout
-  in waves) go wave by wave: only a wave that holds every VM takes the fleet down. A VM resize restarts a running VM ("Resize a virtual
-  machine", https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
+  in waves) go wave by wave: only a wave that holds every VM takes the fleet down. A VM resize restarts
+  a running VM ("Resize a virtual machine", https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
 - `scaleset` fleets: one resource. A model change (image, size, profile) rolls over the instances by the
   Rolling upgrade policy, 20% a batch; a capacity change adds or removes instances; a replacement
   recreates them all.
