@@ -19,7 +19,8 @@ plan: $(VENV)/.installed
 	@$(PY) -m offline --stack $(STACK) --format $(FORMAT)
 
 ## What changes from a git ref to this working tree (BASE=HEAD~1|origin/main|..., STACK, FORMAT=text|json):
-## both revisions planned offline, the base in a temporary git worktree.
+## both revisions planned offline, the base in a temporary git worktree. Exits 1 when the diff has an error
+## (a fleet down at once or a protected resource replaced, unless acknowledged: docs/diff.md).
 diff: $(VENV)/.installed
 	@test -n "$(BASE)" || { echo "usage: make diff BASE=<git ref> [STACK=dev] [FORMAT=text|json]"; exit 2; }
 	@$(PY) -m offline.diff_cli --base $(BASE) --stack $(STACK) --format $(FORMAT)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from .durations import PROVIDER_THREADS, REPLICAS, is_long_wait, minutes
+from .durations import PROVIDER_THREADS, REPLICAS, TABLE, change_minutes, minutes
+from .durations import is_long_wait as _is_long_wait
 
 FLEET = "image-factory:fleet:VmFleet"
 NOTE = ("an estimate, not a measurement: nominal durations from offline/durations.py (each with the Microsoft "
@@ -37,15 +38,21 @@ def _is_home(resource: dict, index: dict[str, dict]) -> bool:
     return any(r.get("name") == location for r in resource["inputs"].get("target_regions") or [])
 
 
-def simulate(doc: dict) -> dict[str, Any]:
-    """Start, finish and what each custom resource waited for last, plus the provider threads' peak demand."""
+def simulate(doc: dict, runs: dict[str, float] | None = None) -> dict[str, Any]:
+    """Start, finish and what each custom resource waited for last, plus the provider threads' peak demand.
+    runs: for a change to a deployed stack, the minutes of each resource the change touches; the others
+    take no time and hold no provider thread (Pulumi's "same" step makes no call)."""
     nodes = {r["urn"]: r for r in doc["resources"] if r["custom"]}
     deps = {u: [d for d in r["dependsOn"] if d in nodes] for u, r in nodes.items()}
     dependents: dict[str, list[str]] = {u: [] for u in nodes}
     for u, ds in deps.items():
         for d in ds:
             dependents[d].append(u)
-    length = {u: minutes(r, nodes) for u, r in nodes.items()}
+    length = {u: minutes(r, nodes) for u, r in nodes.items()} if runs is None else \
+        {u: runs.get(u, 0.0) for u in nodes}
+
+    def is_long_wait(resource: dict) -> bool:
+        return _is_long_wait(resource) and (runs is None or resource["urn"] in runs)
     lock = {u: _lock_key(r, nodes) for u, r in nodes.items()}
     order = {u: (not _is_home(r, nodes) if lock[u] else False, r["name"], u) for u, r in nodes.items()}
     left = {u: len(ds) for u, ds in deps.items()}
@@ -138,6 +145,40 @@ def critical_path(doc: dict) -> dict[str, Any]:
             ready[fleets[r["parent"]]] = max(ready.get(fleets[r["parent"]], 0.0), finish[u])
     return {"minutes": int(finish[last] + 0.5), "estimate": True, "note": NOTE, "path": chain,
             "fleetsReady": {name: int(t + 0.5) for name, t in sorted(ready.items())}}
+
+
+CHANGE_NOTE = ("an estimate, not a measurement: only what this change touches runs (durations.py change_minutes: a "
+               "rebuild, a new replica region, a delete-first replacement, a resize, a rolling batch), in the order "
+               "of the plan's graph; deletions run last")
+
+
+def change_estimate(doc: dict, changes: list[dict], before: dict[str, dict]) -> dict[str, Any]:
+    """How long `pulumi up` of this change takes on the deployed stack (doc: the new plan; changes: the
+    diff's classified changes; before: the base plan's resources by URN): the critical path of the
+    changed resources, each with change_minutes, then the deletions (Pulumi deletes what leaves the
+    program after the rest of the update; they run in parallel)."""
+    nodes = {r["urn"]: r for r in doc["resources"] if r["custom"]}
+    runs = {c["urn"]: change_minutes(c, nodes[c["urn"]], before.get(c["urn"]), nodes)
+            for c in changes if c["urn"] in nodes}
+    action = {c["urn"]: c["action"] for c in changes}
+    deletes = [c for c in changes if c["action"] == "delete"]
+    sim = simulate(doc, runs)
+    finish = {u: t for u, t in sim["finish"].items() if u in runs}
+    path: list[dict] = []
+    end = 0.0
+    if finish:
+        last = max(finish, key=lambda u: (finish[u], nodes[u]["name"]))
+        end, u = finish[last], last
+        while u is not None:
+            if u in runs and runs[u]:
+                path.append({"name": nodes[u]["name"], "urn": u, "minutes": runs[u], "action": action[u]})
+            u = sim["waited"][u][0]
+        path.reverse()
+    if deletes:
+        gone = TABLE["delete"].minutes
+        path.append({"name": f"{len(deletes)} deletion(s)", "urn": None, "minutes": gone, "action": "delete"})
+        end += gone
+    return {"minutes": int(end + 0.5), "estimate": True, "note": CHANGE_NOTE, "path": path}
 
 
 def long_waits(doc: dict) -> dict[str, Any]:

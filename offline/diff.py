@@ -1,38 +1,39 @@
 """The offline diff of two plans of one stack: what a reviewer needs to know about a change.
 
-Resources are matched by URN (Pulumi's identity for a resource). A resource whose inputs changed is
-updated in place or replaced, as offline/replacement.py decides. A value Azure computes ([unknown] in
-a plan) counts as changed when a resource it depends on is replaced: that is how a rebuilt image
-reaches the VMs that boot it, as in `pulumi preview`. At the top, the consequences in plain words.
+One classification, which everything renders from: `changes`, one entry per custom resource that
+changes, with the action Azure and Pulumi will carry out:
+- add, delete;
+- update: in place, nothing restarts;
+- restart: in place, but Azure restarts the machine to do it (a VM or scale-set resize:
+  offline/replacement.py RESTARTS);
+- replace: a new resource for the old, `replaceOrder` delete-first (the resource's deleteBeforeReplace
+  option: down until the new one is up) or create-first (Pulumi's default).
+The summary counts that list, the consequences read it (per fleet: offline/fleet_impact.py), the
+resource list prints it, and the estimate times it: they cannot disagree.
+
+Resources are matched by URN (Pulumi's identity for a resource). Inputs are compared with lists matched
+by natural key (offline/compare.py). A value Azure computes ([unknown] in a plan) counts as changed when a
+resource it depends on is replaced: that is how a rebuilt image reaches the VMs that boot it, as in
+`pulumi preview`. A consequence at level "error" must not merge as is (make diff exits 1, the PR job
+fails) unless the change acknowledges it (offline/acknowledge.py).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from .acknowledge import apply as acknowledge
+from .compare import compare, flatten
+from .critical_path import change_estimate
+from .diff_text import render_text  # noqa: F401  (the text rendering, re-exported)
+from .fleet_impact import VM, VMSS, fleet_consequences, fleets_of
 from .graph import azure_label
-from .replacement import replace_reasons
+from .replacement import replace_order, replace_reasons, restart_reasons, same_azure_id
 
+BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
+REPLICAS = "pulumi-python:dynamic/version_replicas:VersionReplicas"
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
-VM = "azure-native:compute:VirtualMachine"
-VMSS = "azure-native:compute:VirtualMachineScaleSet"
 UNKNOWN = "[unknown]"
-
-
-def flatten(value: Any, path: str = "") -> dict[str, Any]:
-    """Leaves of a nested value by path: a.b[0].c."""
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for k in sorted(value):
-            out.update(flatten(value[k], f"{path}.{k}" if path else k))
-        return out
-    if isinstance(value, list) and value:
-        out = {}
-        for i, v in enumerate(value):
-            out.update(flatten(v, f"{path}[{i}]"))
-        return out
-    return {path: value}
+FLEET_TYPES = (VM, VMSS)
+ACTIONS = ("add", "delete", "update", "restart", "replace")
 
 
 def _order(resources: dict[str, dict]) -> list[str]:
@@ -53,10 +54,8 @@ def _order(resources: dict[str, dict]) -> list[str]:
     return done
 
 
-def diff_plans(old: dict | None, new: dict) -> dict:
-    """The change from old (None: the stack is new) to new, as a JSON-able document."""
-    before = {r["urn"]: r for r in (old or {"resources": []})["resources"] if r.get("custom")}
-    after = {r["urn"]: r for r in new["resources"] if r.get("custom")}
+def classify(before: dict[str, dict], after: dict[str, dict]) -> list[dict]:
+    """The one list of classified changes (see the module's docstring), dependencies first, deletes last."""
     changes: list[dict] = []
     replaced: set[str] = set()
     for urn in _order(after):
@@ -64,44 +63,73 @@ def diff_plans(old: dict | None, new: dict) -> dict:
         if urn not in before:
             changes.append(_change("add", r, None))
             continue
-        o, n = flatten(before[urn].get("inputs", {})), flatten(r.get("inputs", {}))
-        props = {p: [o.get(p), n.get(p)] for p in sorted(set(o) | set(n)) if o.get(p) != n.get(p)}
+        props = compare(before[urn].get("inputs", {}), r.get("inputs", {}))
         computed = [d for d in r.get("dependsOn", []) if d in replaced]
         if computed:
-            for p, v in n.items():
+            for p, v in flatten(r.get("inputs", {})).items():
                 if v == UNKNOWN and p not in props:
                     props[p] = [UNKNOWN, f"{UNKNOWN} (from replaced {computed[0].rsplit('::', 1)[-1]})"]
-        if not props:
-            continue
         reasons = replace_reasons(r, sorted(props))
+        reasons += [f"replaceWith: {u.rsplit('::', 1)[-1]} is replaced"
+                    for u in r["options"].get("replaceWith") or [] if u in replaced]
+        if not props and not reasons:
+            continue
         if reasons:
             replaced.add(urn)
-        changes.append(_change("replace" if reasons else "update", r, before[urn], props, reasons))
+            changes.append(_change("replace", r, before[urn], props, reasons))
+        else:
+            restarts = restart_reasons(r, sorted(props))
+            changes.append(_change("restart" if restarts else "update", r, before[urn], props, restarts=restarts))
     for urn in sorted(set(before) - set(after)):
         changes.append(_change("delete", before[urn], before[urn]))
-    summary = {a: sum(1 for c in changes if c["action"] == a) for a in ("add", "delete", "update", "replace")}
-    summary["same"] = len(after) - summary["add"] - summary["update"] - summary["replace"]
-    return {"stack": new["stack"], "summary": summary,
-            "consequences": consequences(changes, after, before), "changes": changes}
+    return changes
 
 
-def _change(action: str, r: dict, old: dict | None, props: dict | None = None, reasons: list | None = None) -> dict:
+def _change(action: str, r: dict, old: dict | None, props: dict | None = None, reasons: list | None = None,
+            restarts: list | None = None) -> dict:
     kind, name = azure_label(r)
-    old_name = azure_label(old)[1] if old else None
+    order = replace_order(r) if action == "replace" else None
     return {"action": action, "urn": r["urn"], "type": r["type"], "azureType": kind, "azureName": name,
-            "oldAzureName": old_name, "component": (r.get("parent") or "").rsplit("::", 1)[-1],
+            "oldAzureName": azure_label(old)[1] if old else None,
+            "component": (r.get("parent") or "").rsplit("::", 1)[-1],
             "protected": bool(old and old.get("options", {}).get("protect")),
-            "properties": props or {}, "replaceReasons": reasons or []}
+            "properties": props or {}, "replaceReasons": reasons or [], "restartReasons": restarts or [],
+            "replaceOrder": order,
+            # a create-first replacement that keeps its Azure ID: azure-native refuses to create it
+            "sameAzureId": bool(order == "create-first" and old and same_azure_id(old, r))}
 
 
-def consequences(changes: list[dict], after: dict, before: dict) -> list[dict]:
+def summarize(changes: list[dict], after: dict[str, dict]) -> dict:
+    """Counts of the classified changes, by action (and replacements by order)."""
+    summary = {a: sum(1 for c in changes if c["action"] == a) for a in ACTIONS}
+    summary["replaceDeleteFirst"] = sum(1 for c in changes if c["replaceOrder"] == "delete-first")
+    summary["replaceCreateFirst"] = sum(1 for c in changes if c["replaceOrder"] == "create-first")
+    summary["same"] = len(after) - sum(summary[a] for a in ACTIONS if a != "delete")
+    return summary
+
+
+def diff_plans(old: dict | None, new: dict) -> dict:
+    """The change from old (None: the stack is new) to new, as a JSON-able document."""
+    before = {r["urn"]: r for r in (old or {"resources": []})["resources"] if r.get("custom")}
+    after = {r["urn"]: r for r in new["resources"] if r.get("custom")}
+    changes = classify(before, after)
+    found = consequences(changes, before, after)
+    found = acknowledge(found, (old or {}).get("acknowledgements") or [], new.get("acknowledgements") or [],
+                        new["stack"])
+    return {"stack": new["stack"], "summary": summarize(changes, after), "consequences": found,
+            "changes": changes, "estimate": change_estimate(new, changes, before)}
+
+
+def consequences(changes: list[dict], before: dict, after: dict) -> list[dict]:
     """What the change means, in plain words: level is 'error' (must never merge as is), 'warning'
-    (a reviewer must agree) or 'info'."""
+    (a reviewer must agree) or 'info'. An error a change may acknowledge carries `acknowledge`."""
     out: list[dict] = []
 
-    def say(level: str, text: str) -> None:
-        out.append({"level": level, "text": text})
+    def say(level: str, text: str, **extra) -> None:
+        out.append({"level": level, "text": text, **extra})
 
+    # images whose build runs in this change: their replica steps are part of that build, not news of their own
+    built = {c["component"] for c in changes if c["type"] == BUILD and c["action"] in ("add", "replace")}
     for c in changes:
         if c["type"] == TEMPLATE:
             image = c["component"]
@@ -110,58 +138,26 @@ def consequences(changes: list[dict], after: dict, before: dict) -> list[dict]:
                                "(the name is a hash of the recipe)")
             elif c["action"] == "add":
                 say("info", f"image {image} will be built: new template {c['azureName']}")
-            elif c["action"] == "update":
+            elif c["action"] in ("update", "restart"):
                 say("error", f"in-place update of image template {c['azureName']} ({', '.join(c['properties'])}): "
                              "Azure refuses it (409, update of image templates is not supported); every input "
                              "must be in the template's name hash")
             elif c["action"] == "delete":
                 say("info", f"image {image}: template {c['azureName']} will be deleted")
+        if c["type"] == REPLICAS and c["action"] in ("add", "update") and c["component"] not in built:
+            regions = ", ".join(r["name"] for r in after[c["urn"]]["inputs"].get("target_regions") or [])
+            say("info", f"image {c['component']}: its version is replicated to {regions} in place (VersionReplicas "
+                        f"{c['azureName']}, {c['action']}): no rebuild, no VM touched")
         if c["protected"] and c["action"] in ("replace", "delete"):
             verb = "replaced" if c["action"] == "replace" else "deleted"
             say("error", f"protected {c['azureType']} {c['oldAzureName']} would be {verb}: Pulumi refuses while it "
-                         "is protected, and fleets and versions depend on it")
-    fleets: dict[str, list[str]] = {}
-    for c in changes:
-        if c["type"] == VM and c["action"] in ("replace", "delete"):
-            fleets.setdefault(c["component"], []).append(c["azureName"])
-    for fleet, vms in sorted(fleets.items()):
-        say("warning", f"fleet {fleet}: {len(vms)} VM(s) replaced, one at a time, old VM first "
-                       f"(delete-before-replace): {', '.join(sorted(vms))}")
-    for c in changes:
-        if c["type"] != VMSS or c["action"] == "add":
-            continue
-        capacity = ((after.get(c["urn"]) or before.get(c["urn"]))["inputs"].get("sku") or {}).get("capacity", "?")
-        if c["action"] in ("replace", "delete"):
-            what = "recreated" if c["action"] == "replace" else "deleted"
-            say("warning", f"fleet {c['component']}: scale set {c['azureName']} {c['action']}d, "
-                           f"{capacity} instance(s) {what}")
-        elif any(p.startswith("virtualMachineProfile.") for p in c["properties"]):
-            say("warning", f"fleet {c['component']}: scale set {c['azureName']} model changes; its {capacity} "
-                           "instance(s) roll in place, 20% a batch (Rolling upgrade policy)")
+                         "is protected (`pulumi state unprotect` on its URN first), and fleets and versions depend on it",
+                acknowledge={"resource": c["oldAzureName"]})
+        if c["sameAzureId"] and c["type"] not in FLEET_TYPES:  # a fleet's own: fleet_impact says it
+            say("error", f"{c['azureType']} {c['azureName']} would be replaced create-first under the same name "
+                         f"({', '.join(r.split(':', 1)[0] for r in c['replaceReasons'])}): azure-native refuses to "
+                         "create a resource that exists, so `pulumi up` fails there. Revert that change, or the "
+                         "program must replace it delete-first (deleteBeforeReplace)")
+    for fleet in fleets_of(before, after, changes):
+        out += fleet_consequences(fleet)
     return out
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value) if value is not None else "(none)"
-    return text if len(text) <= 90 else text[:87] + "..."
-
-
-SYMBOL = {"add": "+", "delete": "-", "update": "~", "replace": "+-"}
-
-
-def render_text(diff: dict, base: str = "base", head: str = "working tree") -> str:
-    s = diff["summary"]
-    lines = [f"Offline diff of stack '{diff['stack']}': {base} -> {head}", "", "Consequences:"]
-    marks = {"error": "ERROR", "warning": "WARNING", "info": "note"}
-    lines += [f"  {marks[c['level']]}: {c['text']}" for c in diff["consequences"]] or ["  none"]
-    lines += ["", f"Resources: {s['add']} to add, {s['delete']} to delete, {s['update']} to update, "
-                  f"{s['replace']} to replace, {s['same']} unchanged", ""]
-    for c in diff["changes"]:
-        title = f"{SYMBOL[c['action']]:>2} {c['action']:<8} {c['azureType']} {c['azureName']}"
-        if c["oldAzureName"] and c["oldAzureName"] != c["azureName"]:
-            title += f" (was {c['oldAzureName']})"
-        lines.append(title + (" [protected]" if c["protected"] else ""))
-        for path, (was, now) in c["properties"].items():
-            lines.append(f"       {path}: {_short(was)} -> {_short(now)}")
-        lines += [f"       replaces because {why}" for why in c["replaceReasons"][:3]]
-    return "\n".join(lines)

@@ -1,5 +1,7 @@
 """`make diff BASE=<git ref> [STACK=dev] [FORMAT=text|json]`: plan a stack at a base revision and in
-this working tree, offline, and print what changes.
+this working tree, offline, and print what changes. Exit status 1 when the diff has an error (a fleet
+taken down at once that the change does not acknowledge, a protected resource replaced or deleted, a
+change Azure refuses: docs/diff.md), 2 when a side cannot be planned, else 0.
 
 The base is planned by its own code, in a temporary `git worktree` (https://git-scm.com/docs/git-worktree)
 that is removed afterwards: its own offline plan module (`offline`, or `tests.harness.offline_plan` in
@@ -83,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     result = diff_plans(old, new)
     result["base"] = args.base
     print(json.dumps(result, indent=2, sort_keys=True) if args.format == "json" else render_text(result, args.base))
-    return 0
+    errors = [c for c in result["consequences"] if c["level"] == "error"]
+    if errors:
+        print(f"make diff: {len(errors)} error(s) above: this change must not merge as it is", file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -44,6 +44,9 @@ VMSS = ("Create virtual machines in a scale set using Azure portal",
         "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/flexible-virtual-machine-scale-sets-portal")
 CAPTURE = ("Create a legacy managed image of a generalized VM in Azure",
            "https://learn.microsoft.com/en-us/azure/virtual-machines/capture-image-resource")
+RESIZE = ("Resize a virtual machine", "https://learn.microsoft.com/en-us/azure/virtual-machines/sizes/resize-vm")
+ROLLING = ("Configure rolling upgrades on Virtual Machine Scale Sets",
+           "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-configure-rolling-upgrades")
 ARM = ("Azure Resource Manager overview", "https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/overview")
 
 TABLE: dict[str, Row] = {
@@ -68,6 +71,12 @@ TABLE: dict[str, Row] = {
     "network and other resources": Row(1, "nominal: a synchronous ARM create (resource group, VNet, subnet, NSG, NIC, "
                                           "NAT, public IP, identity, role, gallery, definition, lock, schedule)", *ARM),
     "bookkeeping": Row(0, "no Azure call at create (a password, DefinitionVersions: it acts at destroy)", *ARM),
+    # What a change to a deployed stack costs (change_minutes), beside what creating it costs.
+    "update in place": Row(1, "nominal: a synchronous ARM update (tags, settings)", *ARM),
+    "vm resize": Row(10, "nominal: a running VM restarts to take its new size (stop, resize, start)", *RESIZE),
+    "delete": Row(3, "nominal: a VM (with its OS disk) or another resource deleted", *ARM),
+    "rolling batch": Row(12, "nominal: one batch of a scale set's Rolling upgrade (20% of its instances updated "
+                             "and health-checked), 2 min pause included", *ROLLING),
 }
 
 BY_TYPE = {
@@ -136,3 +145,46 @@ def minutes(resource: dict, index: dict[str, dict]) -> float:
 def is_long_wait(resource: dict[str, Any]) -> bool:
     """Runs in the shared dynamic-provider process, holding one of its PROVIDER_THREADS while it waits."""
     return resource["type"].startswith("pulumi-python:dynamic")
+
+
+
+VMSS_TYPE = "azure-native:compute:VirtualMachineScaleSet"
+ROLLING_BATCHES = 5  # 20% a batch (components/vms/fleet.py)
+
+
+def _rolling() -> float:
+    return ROLLING_BATCHES * _m("rolling batch")
+
+
+def _update_minutes(change: dict, resource: dict, old: dict, index: dict[str, dict]) -> float:
+    """An in-place update of a deployed resource: what Azure does for the properties that changed."""
+    props = change["properties"]
+    if change["action"] == "restart":
+        return _rolling() if resource["type"] == VMSS_TYPE else _m("vm resize")
+    if resource["type"] == VMSS_TYPE:
+        rolls = any(p.startswith("virtualMachineProfile.") for p in props)
+        old_n, new_n = ((r["inputs"].get("sku") or {}).get("capacity") or 0 for r in (old, resource))
+        grows = _m("scale set") if new_n > old_n else (_m("delete") if new_n < old_n else 0)
+        return max(_rolling() if rolls else 0, grows) or _m("update in place")
+    if resource["type"] == REPLICAS:
+        had = {region_key(r["name"]): r.get("regional_replica_count") or 1
+               for r in old["inputs"].get("target_regions") or []}
+        times = [(0 if region_key(r["name"]) in had else _m("replication, another region")) +
+                 (_m("more replicas in a region") if (r.get("regional_replica_count") or 1) > had.get(
+                     region_key(r["name"]), 1) else 0)
+                 for r in resource["inputs"].get("target_regions") or []]
+        return max(times, default=0) or _m("replica step, nothing to change")
+    return _m("update in place")
+
+
+def change_minutes(change: dict, resource: dict, old: dict | None, index: dict[str, dict]) -> float:
+    """The nominal minutes one classified change (offline/diff.py) takes in a `pulumi up` of a deployed
+    stack: a create as in a new stack, a delete-first replacement its delete and its create, an update
+    what Azure does for the properties that changed (a resize restarts, a scale set rolls in batches)."""
+    if change["action"] == "add":
+        return minutes(resource, index)
+    if change["action"] == "replace":
+        return minutes(resource, index) + (_m("delete") if change["replaceOrder"] == "delete-first" else 0)
+    if change["action"] == "delete":
+        return _m("delete")
+    return _update_minutes(change, resource, old or resource, index)

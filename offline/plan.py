@@ -194,6 +194,8 @@ def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str,
     # Added after the first version of the format (consumers of the original keys are unaffected): how
     # long `pulumi up` of this stack is estimated to take, and whether dynamic providers would queue.
     doc["criticalPath"], doc["longWaits"] = critical_path(doc), long_waits(doc)
+    # The stack file's acknowledgements, as the program validated them: what the offline diff reads.
+    doc["acknowledgements"] = json.loads(config.get(f"{doc['project']}:acknowledge") or "[]")
     return doc
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pulumi
 
 from .diff import diff_plans, render_text as render_diff
+from .diff_text import estimate_lines, summary_line
 from .diff_cli import BaseError, plan_at
 from .graph import render_mermaid
 from .plan import plan, render_text as render_plan, stack_names
@@ -51,12 +52,10 @@ def report(stack: str, base: str) -> tuple[str, bool]:
     try:
         diff = diff_plans(plan_at(base, stack), new)
         problem |= any(c["level"] == "error" for c in diff["consequences"])
-        s = diff["summary"]
-        lines += [f"**{s['add']} to add, {s['delete']} to delete, {s['update']} to update, {s['replace']} to replace**"
-                  f" ({s['same']} unchanged)", ""]
+        lines += [f"**{summary_line(diff['summary'])}**", ""]
         icon = {"error": ":x:", "warning": ":warning:", "info": ":information_source:"}
         lines += [f"- {icon[c['level']]} {c['text']}" for c in diff["consequences"]] or ["- no consequences to review"]
-        lines += [""] + _details("Property-level diff", render_diff(diff, base, "this PR"), "diff")
+        lines += ["", estimate_lines(diff["estimate"])[-1], ""] + _details("Property-level diff", render_diff(diff, base, "this PR"), "diff")
     except BaseError as error:
         lines += [f"The base `{base}` could not be planned: {error}", ""]
     found = results(new)

@@ -6,6 +6,10 @@ Offline there is no provider to ask, so this module says it, from four sources:
 2. the resource's own `replaceOnChanges` option, as the program set it;
 3. the dynamic providers' REPLACE_KEYS (this program's own providers, read from their modules);
 4. IMMUTABLE below: properties Azure refuses to change on an existing resource, each with its source.
+
+An in-place update can still interrupt: RESTARTS lists the properties Azure changes on a running machine
+by restarting it (a resize). How Pulumi orders a replacement is the resource's own `deleteBeforeReplace`
+option (replace_order).
 """
 
 from __future__ import annotations
@@ -42,6 +46,16 @@ IMMUTABLE: dict[str, tuple[tuple[str, ...], str]] = {
         (), "https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-subnet"),
 }
 
+# token -> (input paths Azure changes in place by restarting the machine, the document that says so).
+# "Resize a virtual machine" (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm), which
+# applies to VMs and Flexible scale sets: "If the virtual machine is currently running, changing its size
+# will cause it to restart." A scale set's instances take the new size as they are upgraded to the model.
+RESIZE_DOC = "https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm"
+RESTARTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "azure-native:compute:VirtualMachine": (("hardwareProfile.vmSize",), RESIZE_DOC),
+    "azure-native:compute:VirtualMachineScaleSet": (("sku.name",), RESIZE_DOC),
+}
+
 # This program's dynamic providers replace on their REPLACE_KEYS (components/providers/base.py diff()).
 DYNAMIC_REPLACE_KEYS: dict[str, tuple[str, ...]] = {
     "pulumi-python:dynamic/image_build:ImageBuild": image_build.REPLACE_KEYS,
@@ -72,3 +86,28 @@ def replace_reasons(resource: dict, changed_paths: list[str]) -> list[str]:
         elif top in DYNAMIC_REPLACE_KEYS.get(token, ()):
             reasons.append(f"{path}: the provider replaces on it")
     return reasons
+
+
+def restart_reasons(resource: dict, changed_paths: list[str]) -> list[str]:
+    """Which of these changed input paths Azure applies by restarting the machine (empty: no restart)."""
+    paths, doc = RESTARTS.get(resource["type"], ((), ""))
+    return [f"{path}: Azure restarts a running machine to change it ({doc})"
+            for path in changed_paths if any(_covers(p, path) for p in paths)]
+
+
+def replace_order(resource: dict) -> str:
+    """How Pulumi replaces the resource: 'delete-first' with its deleteBeforeReplace option, else
+    'create-first' (Pulumi's default: the replacement is created, then the old resource deleted)."""
+    return "delete-first" if resource["options"].get("deleteBeforeReplace") else "create-first"
+
+
+def same_azure_id(old: dict, new: dict) -> bool:
+    """Whether two versions of an azure-native resource name one Azure resource (every part of the ID
+    known and equal): a create-first replacement of it is refused, since azure-native will not create a
+    resource that exists (pulumi/pulumi-azure-native, provider create: "cannot create already existing
+    resource")."""
+    kind = AZURE_TYPES.get(new["type"])
+    if kind is None:
+        return False
+    values = [(old["inputs"].get(p), new["inputs"].get(p)) for p in kind.path_params - {"subscriptionId"}]
+    return all(o == n and isinstance(n, str) and n != "[unknown]" for o, n in values)

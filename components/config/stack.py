@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
+from .acknowledge import Acknowledgement
 from .azure_rules import vnet_of
 from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
@@ -88,6 +89,11 @@ class StackConfig(Model):
         "Your tags on every resource (names 1-512 characters without `< > % & \\ ? /`, values up to 256, at "
         "most 43), besides the program's own (environment, owner, managed-by, project). Changing it: in place "
         "(tags only; nothing is rebuilt)."))
+    acknowledge: list[Acknowledgement] = Field(
+        [], description="What this change acknowledges it takes down: a list of {fleet: <name>, reason} or "
+                        "{resource: <Azure name of a protected resource>, reason}. Read by the offline diff only "
+                        "(docs/diff.md): an entry counts for the change that adds it; an entry the change does not "
+                        "need is an error. Changing it: nothing (the offline diff reads it; Azure never sees it).")
 
     @property
     def network_regions(self) -> list[str]:

@@ -42,16 +42,26 @@ def test_a_new_recipe_rebuilds_the_image(prod_diff):
     assert not any("win2025-base will be rebuilt" in t for t in texts(prod_diff, "warning"))
 
 
-def test_a_rebuilt_image_replaces_each_vm_of_the_fleets_booting_it(prod_diff):
-    warnings = texts(prod_diff, "warning")
-    assert any(t.startswith("fleet lon-app: 6 VM(s) replaced") for t in warnings), warnings
-    assert any(t.startswith("fleet nyc-app: 6 VM(s) replaced") for t in warnings), warnings
+def test_a_rebuilt_image_recreates_every_vm_of_a_vms_fleet_at_once_an_error(prod_diff):
+    errors = texts(prod_diff, "error")
+    for fleet in ("lon-app", "nyc-app"):
+        assert any(t.startswith(f"fleet {fleet}: 6 VM(s) recreated at once, each deleted before its replacement is "
+                                "created (storageProfile.imageReference.id): the fleet is down while they are")
+                   for t in errors), errors
+    assert not any("one at a time" in c["text"] for c in prod_diff["consequences"])
 
 
 def test_a_protected_resource_replacement_is_an_error(prod_diff):
-    errors = texts(prod_diff, "error")
+    errors = [t for t in texts(prod_diff, "error") if not t.startswith("fleet ")]
     assert errors == ["protected Microsoft.Compute/galleries/images win2025-base would be replaced: Pulumi refuses "
-                      "while it is protected, and fleets and versions depend on it"]
+                      "while it is protected (`pulumi state unprotect` on its URN first), and fleets and versions "
+                      "depend on it. To go ahead, add {resource: win2025-base, reason: <why it is fine now>} to "
+                      "image-factory:acknowledge in Pulumi.prod.yaml",
+                      # and the definition keeps its name: Pulumi's create-first replacement would fail
+                      "Microsoft.Compute/galleries/images win2025-base would be replaced create-first under the same "
+                      "name (identifier.sku): azure-native refuses to create a resource that exists, so `pulumi up` "
+                      "fails there. Revert that change, or the program must replace it delete-first "
+                      "(deleteBeforeReplace)"]
 
 
 def test_the_text_puts_the_consequences_first_and_shows_each_property(prod_diff):
@@ -113,12 +123,11 @@ def test_an_unknown_ref_is_a_clear_error(capsys):
     assert "no-such-ref-anywhere" in capsys.readouterr().err
 
 
-def test_the_example_comment_is_what_the_offline_job_writes(changed_prod, monkeypatch):
+def test_the_docs_example_comment_is_what_the_offline_job_writes(changed_prod, monkeypatch):
     from offline import pr_report
 
     monkeypatch.setattr(pr_report, "plan", lambda stack: changed_prod)
     monkeypatch.setattr(pr_report, "plan_at", lambda ref, stack: _cached_plan("prod"))
     text, problem = pr_report.report("prod", "origin/main")
     summary = text[:text.index("<details>")].rstrip()
-    assert problem and summary in (ROOT / "docs" / "pull-requests.md").read_text(), \
-        "docs/pull-requests.md's example comment is stale"
+    assert problem and summary in (ROOT / "docs/diff.md").read_text(), "docs/diff.md's example comment is stale"
