@@ -106,6 +106,9 @@ def project_config() -> dict:
             continue
         entry: dict[str, Any] = {"type": _project_type(prop, schema["$defs"]),
                                  "description": prop["description"].partition(CHANGE)[0].strip()}
+        if entry["type"] == "array":  # Pulumi's project schema requires an array's item type
+            entry["items"] = {"type": _project_type(_resolve(_optional(prop), schema["$defs"])["items"],
+                                                    schema["$defs"])}
         if key not in schema["required"]:
             entry["default"] = {} if entry["type"] == "object" else prop["default"]
         declared[key] = entry

@@ -15,16 +15,16 @@ from .types import Model, WorkloadName
 class Acknowledgement(Model):
     fleet: Optional[WorkloadName] = Field(
         None, description="A fleet (a key of `fleets`) this change may take down at once: every VM of a `vms` "
-                          "fleet recreated or restarted together, or its scale set recreated. Effect on a running "
-                          "stack: nothing; the offline diff's error for that fleet becomes a warning.")
+                          "fleet recreated or restarted together, or its scale set recreated; the offline diff's error for that "
+                          "fleet becomes a warning. Changing it: nothing (Azure never sees it).")
     resource: Optional[str] = Field(
         None, min_length=1, max_length=260,
         description="The Azure name of a protected resource this change may replace or delete, as the diff "
-                    "prints it (e.g. win2025-base). Effect on a running stack: nothing; Pulumi still refuses "
-                    "until the resource is unprotected.")
+                    "prints it (e.g. win2025-base); Pulumi still refuses until the "
+                    "resource is unprotected. Changing it: nothing (Azure never sees it).")
     reason: str = Field(min_length=1, max_length=500,
                         description="Why taking it down is fine this time (a change ticket, the window agreed): "
-                                    "what a reviewer approves. Effect on a running stack: nothing.")
+                                    "what a reviewer approves. Changing it: nothing.")
 
     @model_validator(mode="after")
     def _one_target(self) -> "Acknowledgement":
