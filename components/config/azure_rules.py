@@ -91,8 +91,23 @@ MAINTENANCE_START_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"
 IN_GUEST_PATCH_DURATION_PATTERN = r"^(01:(3[0-9]|[45][0-9])|02:[0-5][0-9]|03:([0-4][0-9]|5[0-5]))$"
 MAINTENANCE_RECURRENCE_PATTERN = (r"^\d+(Day|Week( (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
                                   r"(,(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))*)?|Month( .+)?)$")
-WINDOWS_PATCH_CLASSIFICATIONS = ("Critical", "Security", "UpdateRollUp", "FeaturePack", "ServicePack",
+# The Maintenance API's own spelling: "UpdateRollup" (maintenance configuration REST reference,
+# InputWindowsParameters.classificationsToInclude, "Maintenance Configurations - Create Or Update",
+# https://learn.microsoft.com/rest/api/maintenance/maintenance-configurations/create-or-update), not the
+# Compute API's patch enum "UpdateRollUp". The published type is a plain string list, so whether the service
+# compares case-sensitively is not documented: the program always sends the Maintenance spelling (accepted
+# either way) and reads either spelling from the stack file (maintenance_classification).
+WINDOWS_PATCH_CLASSIFICATIONS = ("Critical", "Security", "UpdateRollup", "FeaturePack", "ServicePack",
                                  "Definition", "Tools", "Updates")
+
+
+def maintenance_classification(value: str) -> str:
+    """A Windows patch classification in the Maintenance API's spelling, whatever the case it was written in
+    (the Compute API's UpdateRollUp included); ValueError for one the Maintenance API does not list."""
+    for known in WINDOWS_PATCH_CLASSIFICATIONS:
+        if isinstance(value, str) and value.lower() == known.lower():
+            return known
+    raise ValueError(f"must be one of {', '.join(WINDOWS_PATCH_CLASSIFICATIONS)}")
 
 # VM sizes as Azure names them (Standard_D4ds_v5); availability per region is Azure's to say.
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from . import azure_rules as rules
-from .types import Model, Region, _matches
+from .types import Model, PatchClassification, Region, _matches
 
 Start = Annotated[str, _matches(re.compile(rules.MAINTENANCE_START_PATTERN), "'yyyy-MM-dd HH:mm', such as 2027-01-02 02:00")]
 Duration = Annotated[str, _matches(re.compile(rules.IN_GUEST_PATCH_DURATION_PATTERN),
@@ -42,8 +42,12 @@ class Patching(Model):
     # One window per fleet region; a region without one uses `window`.
     windows: dict[Region, PatchWindow] = {}
     window: PatchWindow = PatchWindow()
-    classifications: list[Literal[rules.WINDOWS_PATCH_CLASSIFICATIONS]] = Field(  # type: ignore[valid-type]
-        default=["Critical", "Security", "UpdateRollUp", "Definition", "Updates"], min_length=1)
+    # issue 21 item 6: the Maintenance API's spelling UpdateRollup (either spelling read; see azure_rules).
+    classifications: list[PatchClassification] = Field(
+        default=["Critical", "Security", "UpdateRollup", "Definition", "Updates"], min_length=1,
+        description="Windows update classifications Update Manager installs: Critical, Security, UpdateRollup "
+                    "(UpdateRollUp is read as UpdateRollup), FeaturePack, ServicePack, Definition, Tools, Updates. "
+                    "A change updates the maintenance configurations in place.")
     reboot: Literal["IfRequired", "Never", "Always"] = "IfRequired"
 
     def window_for(self, region: str) -> PatchWindow:

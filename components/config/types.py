@@ -77,6 +77,8 @@ def _iso_date_text(value: object) -> object:
 
 
 Region = Annotated[str, AfterValidator(_region)]
+# A Windows patch classification, sent in the Maintenance API's spelling (azure_rules.maintenance_classification).
+PatchClassification = Annotated[str, AfterValidator(rules.maintenance_classification)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text), Field(strict=False)]
 Version = Annotated[str, AfterValidator(_version)]
 TemplateName = Annotated[str, _matches(rules.TEMPLATE_NAME, rules.TEMPLATE_NAME_RULE)]

@@ -77,3 +77,26 @@ def test_bad_windows_are_refused_by_key(window, key, allowed):
     with pytest.raises(ConfigError) as error:
         plan("dev", overrides={"image-factory:patching": {"window": window}})
     assert f"image-factory:patching.{key} = " in str(error.value) and allowed in str(error.value)
+
+
+# --- issue 21 item 6: the Maintenance API spells UpdateRollup ---------------------------------------
+
+def _classifications(doc: dict) -> list[list[str]]:
+    found = [r["inputs"]["installPatches"]["windowsParameters"]["classificationsToInclude"]
+             for r in resources(doc, MAINTENANCE)]
+    assert found, "no maintenance configuration in this plan: the check would be vacuous"
+    return found
+
+
+def test_update_rollups_are_sent_in_the_maintenance_apis_spelling(stack_plan):
+    for sent in _classifications(stack_plan):
+        assert "UpdateRollup" in sent and "UpdateRollUp" not in sent
+
+
+def test_the_compute_apis_spelling_is_read_and_sent_as_the_maintenance_one():
+    doc = plan("dev", overrides={"image-factory:patching": {"classifications": ["Security", "UpdateRollUp"]}})
+    assert _classifications(doc) == [["Security", "UpdateRollup"]]
+    with pytest.raises(ConfigError) as error:
+        plan("dev", overrides={"image-factory:patching": {"classifications": ["Rollups"]}})
+    assert ("image-factory:patching.classifications[0] = 'Rollups': must be one of Critical, Security, UpdateRollup, "
+            "FeaturePack") in str(error.value)
