@@ -173,3 +173,19 @@ def test_a_single_image_has_nothing_to_build_on_and_a_pinned_ones_source_is_not_
     pinned = with_(f"images.{IMG}.pinned", {"version": "1.0.0", "regions": ["uksouth"]})
     assert _lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}, pinned)) == []  # not built here
     assert len(_lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}))) == 1
+
+
+# --- issue 21 item 11: the timeout covers the build, boot optimization and distribution -------------
+
+def test_a_timeout_shorter_than_build_optimization_and_distribution_is_refused():
+    refused = line(f"{BUILD}.timeoutMinutes", "120",
+                   "must be at least 140: the run must fit a Windows build (up to 90), boot optimization (about 35 "
+                   "for a 127 GB image) and distribution to the home region (about 15); a run that times out leaves "
+                   "no version")
+    assert refused in _lines(with_(f"{BUILD}.timeoutMinutes", 120))
+    assert not any("timeoutMinutes" in p for p in _lines(with_(f"{BUILD}.timeoutMinutes", 140)))
+    # 0 is Image Builder's default of 240; without boot optimization 105 is enough.
+    assert not any("timeoutMinutes" in p for p in _lines(with_(f"{BUILD}.timeoutMinutes", 0)))
+    raw = with_(f"images.{IMG}.optimizeVmBoot", False, with_(f"{BUILD}.timeoutMinutes", 105))
+    assert not any("timeoutMinutes" in p for p in _lines(raw))
+    assert any("must be at least 105" in p for p in _lines(with_(f"{BUILD}.timeoutMinutes", 104, raw)))
