@@ -110,7 +110,12 @@ class Fleet(Model):
     zones: list[Literal["1", "2", "3"]] = []
     computer_name_prefix: Optional[ComputerNamePrefix] = None
     license_type: Optional[Literal["Windows_Server"]] = None
-    encryption_at_host: bool = False
+    encryption_at_host: bool = Field(
+        default=True,
+        description="Encrypt the VMs' temp disk and OS/data disk caches on the host (securityProfile.encryptionAtHost). "
+                    "true (the default) or false. Needs the subscription feature Microsoft.Compute/EncryptionAtHost "
+                    "registered and a size that supports it. A change updates the VMs in place (Azure deallocates "
+                    "each VM to apply it: a restart).")
     os_disk: OsDisk = OsDisk()
     subnet_id: Optional[SubnetId] = None
     domain_join: Optional[DomainJoin] = None

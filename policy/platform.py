@@ -1,0 +1,35 @@
+"""Azure's platform rules read again against Microsoft's documents (issue 21, second pass): what a real
+subscription would refuse or silently skip, on the resources the program sends. Each rule reuses
+components/config's statement of it where there is one."""
+
+from __future__ import annotations
+
+from .model import Policy, get, known
+
+VM = "azure-native:compute:VirtualMachine"
+VMSS = "azure-native:compute:VirtualMachineScaleSet"
+
+
+def _profile(r: dict) -> dict:
+    return r["inputs"] if r["type"] == VM else r["inputs"].get("virtualMachineProfile") or {}
+
+
+# --- encryption at host on every VM (item 14) -----------------------------------------------------------
+
+
+def _encryption_at_host(r: dict):
+    if r["type"] not in (VM, VMSS):
+        return
+    value = get(_profile(r), "securityProfile.encryptionAtHost")
+    if known(value) and value is not True:
+        yield ("securityProfile.encryptionAtHost is not true: the temp disk and the disk caches on the host are not "
+               "encrypted (set encryptionAtHost: true; the subscription needs the feature "
+               "Microsoft.Compute/EncryptionAtHost registered)")
+
+
+ENCRYPTION_AT_HOST = Policy(
+    "encryption-at-host", "Every VM and scale set encrypts its temp disk and caches at the host.",
+    "https://learn.microsoft.com/azure/virtual-machines/disk-encryption#encryption-at-host---end-to-end-encryption-for-your-vm-data",
+    resource=lambda r: list(_encryption_at_host(r)))
+
+PLATFORM = [ENCRYPTION_AT_HOST]
