@@ -4,6 +4,8 @@ components/config's statement of it where there is one."""
 
 from __future__ import annotations
 
+from components.config import azure_rules as rules
+
 from .model import Policy, get, known
 
 VM = "azure-native:compute:VirtualMachine"
@@ -32,4 +34,22 @@ ENCRYPTION_AT_HOST = Policy(
     "https://learn.microsoft.com/azure/virtual-machines/disk-encryption#encryption-at-host---end-to-end-encryption-for-your-vm-data",
     resource=lambda r: list(_encryption_at_host(r)))
 
-PLATFORM = [ENCRYPTION_AT_HOST]
+# --- a custom role's assignable scopes (item 2) -----------------------------------------------------------
+
+ROLE = "azure-native:authorization:RoleDefinition"
+
+
+def _assignable_scopes(r: dict):
+    if r["type"] != ROLE:
+        return
+    for i, scope in enumerate(r["inputs"].get("assignableScopes") or []):
+        if known(scope) and rules.assignable_scope_problem(str(scope)):
+            yield f"assignableScopes[{i}] {scope} {rules.assignable_scope_problem(str(scope))}"
+
+
+ASSIGNABLE_SCOPES = Policy(
+    "custom-role-assignable-scopes", "A custom role is assignable at management groups, subscriptions or resource groups.",
+    "https://learn.microsoft.com/azure/role-based-access-control/role-definitions#assignablescopes",
+    resource=lambda r: list(_assignable_scopes(r)))
+
+PLATFORM = [ENCRYPTION_AT_HOST, ASSIGNABLE_SCOPES]

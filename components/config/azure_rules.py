@@ -211,6 +211,27 @@ def subscription_of(resource_id: str) -> str:
     return resource_id.split("/")[2] if resource_id.count("/") >= 2 else ""
 
 
+# A custom role's assignableScopes take management groups, subscriptions or resource groups, nothing narrower
+# ("Understand Azure role definitions", AssignableScopes,
+# https://learn.microsoft.com/azure/role-based-access-control/role-definitions#assignablescopes); an assignment
+# of the role may still be scoped to a resource (a VNet) inside one of them.
+ASSIGNABLE_SCOPE = re.compile(r"^(/providers/Microsoft\.Management/managementGroups/[^/]+|/subscriptions/[^/]+"
+                              r"(/resourceGroups/[^/]+)?)/?$", re.IGNORECASE)
+ASSIGNABLE_SCOPE_RULE = ("must be a management group, a subscription or a resource group: custom roles take no "
+                         "narrower assignable scope (\"Understand Azure role definitions\", AssignableScopes)")
+
+
+def assignable_scope_problem(scope: str) -> Optional[str]:
+    """None for a scope a custom role may name in assignableScopes, else what is allowed."""
+    return None if ASSIGNABLE_SCOPE.fullmatch(scope) else ASSIGNABLE_SCOPE_RULE
+
+
+def assignable_scope_of(scope: str) -> str:
+    """The narrowest scope a custom role may be assignable at that contains `scope`: a resource's group,
+    or the scope itself when it is a management group, subscription or resource group."""
+    return scope if ASSIGNABLE_SCOPE.fullmatch(scope) else resource_group_of(scope)
+
+
 def vnet_config_problems(subnet_id: Optional[str], container_instance_subnet_id: Optional[str],
                          proxy_vm_size: Optional[str]) -> list[tuple[str, str]]:
     """(vnetConfig field, what Image Builder requires) for each vnetConfig value it refuses. Template reference,

@@ -20,3 +20,13 @@ def test_a_vm_without_encryption_at_host_is_reported(plans):
     one(doc, VM, "vm-dev-app-000")["inputs"]["securityProfile"]["encryptionAtHost"] = False
     [message] = _messages(platform.ENCRYPTION_AT_HOST, doc)
     assert "Microsoft.Compute/EncryptionAtHost registered" in message
+
+
+def test_a_role_assignable_at_a_vnet_is_reported(plans):
+    doc = copy.deepcopy(plans["prod"])
+    role = one(doc, "azure-native:authorization:RoleDefinition", "network-role")
+    vnet = one(doc, "azure-native:authorization:RoleAssignment", "network-join")["inputs"]["scope"]
+    assert _messages(platform.ASSIGNABLE_SCOPES, doc) == []
+    role["inputs"]["assignableScopes"] = [vnet]
+    [message] = _messages(platform.ASSIGNABLE_SCOPES, doc)
+    assert message.startswith(f"assignableScopes[0] {vnet} must be a management group, a subscription or a resource group")
