@@ -56,8 +56,7 @@ for name in build_order(built):  # a layered image after the image it builds on,
         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
         source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures),
-        program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None),
-        sas_token=secret("artifactSasToken"))
+        program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None))
 versions = image_versions(config.images, gallery.definitions, templates)
 
 # 5. The fleets, each booting the image its config names, taken from what produced it.

@@ -52,4 +52,31 @@ ASSIGNABLE_SCOPES = Policy(
     "https://learn.microsoft.com/azure/role-based-access-control/role-definitions#assignablescopes",
     resource=lambda r: list(_assignable_scopes(r)))
 
-PLATFORM = [ENCRYPTION_AT_HOST, ASSIGNABLE_SCOPES]
+# --- no SAS token in a template body (item 4) ------------------------------------------------------------
+
+TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+SECRET = "[secret]"
+
+
+def _sas_in_template(r: dict):
+    if r["type"] != TEMPLATE:
+        return
+    steps = [("customize", s) for s in r["inputs"].get("customize") or []]
+    steps += [("validate.inVMValidations", s) for s in get(r["inputs"], "validate.inVMValidations") or []]
+    counters: dict[str, int] = {}
+    for where, step in steps:
+        i = counters[where] = counters.get(where, -1) + 1
+        for field in ("sourceUri", "scriptUri"):
+            uri = step.get(field)
+            if uri == SECRET or (isinstance(uri, str) and rules.SAS_QUERY.search(uri)):
+                yield (f"{where}[{i}].{field} carries a SAS token (or a secret): the template body is readable by anyone "
+                       "who can read the template, and a rotated token is an update Image Builder refuses; download as "
+                       "the build identity (Storage Blob Data Reader on artifactStorageAccountId)")
+
+
+NO_SAS_IN_TEMPLATE = Policy(
+    "no-sas-in-template", "A template's download URIs carry no SAS token: the build identity reads the artifacts.",
+    "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli",
+    resource=lambda r: list(_sas_in_template(r)))
+
+PLATFORM = [ENCRYPTION_AT_HOST, ASSIGNABLE_SCOPES, NO_SAS_IN_TEMPLATE]

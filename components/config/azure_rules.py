@@ -98,6 +98,21 @@ VM_DEPLOYMENTS_PER_REPLICA = 50  # Microsoft's guidance for concurrent deploymen
 
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
+# Download URIs in a template body carry no SAS (issue 21 item 4): anyone who can read the template reads the
+# body, and a rotated token would change a template Image Builder cannot update (a PUT on an existing template
+# answers 409, "Update/Upgrade of image templates is currently not supported"). The build identity reads the
+# artifact store instead, with Storage Blob Data Reader ("Azure VM Image Builder permissions", "Allow VM Image
+# Builder to access an existing storage account",
+# https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli). A SAS is any of its
+# query parameters ("Grant limited access to Azure Storage resources using shared access signatures").
+SAS_QUERY = re.compile(r"[?&](sig|sv|se|sp|spr|srt|ss|st|sr|skoid|sktid|skt|ske|sks|skv|sdd|signedidentifier)=",
+                       re.IGNORECASE)
+NO_SAS_IN_TEMPLATE = ("must not carry a SAS token: the template body is readable by anyone who can read the "
+                      "template, and a rotated token would change a template Image Builder cannot update. Give "
+                      "artifactStorageAccountId instead: the build identity then reads the blob with Storage Blob "
+                      "Data Reader")
+BLOB_HOST = re.compile(r"^([a-z0-9]{3,24})\.blob\.core\.windows\.net$")
+
 # Maintenance configurations (Azure Update Manager, scope InGuestPatch): start "yyyy-MM-dd HH:mm",
 # duration "HH:mm" from 01:30 to 03:55 for guest patching, recurrence such as "1Week Saturday" or
 # "1Day" (Microsoft: "Schedule recurring updates for machines", maintenance configuration REST docs).

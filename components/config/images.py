@@ -18,6 +18,9 @@ from .types import (CustomizerName, DefinitionId, HttpsUri, IdentityId, ImageNam
 
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
 
+USE_SAS_TOKEN = ("No longer supported (issue 21): true is refused. Builds download as the build identity, which "
+                 "holds Storage Blob Data Reader on artifactStorageAccountId; no SAS token is in a template.")
+
 
 class PowerShellValidator(Model):
     """A PowerShell script run in the build VM: inline, or downloaded and checked against its digest."""
@@ -27,9 +30,7 @@ class PowerShellValidator(Model):
     inline: Optional[list[str]] = Field(default=None, min_length=1)
     script_uri: Optional[HttpsUri] = None
     sha256_checksum: Optional[Sha256] = None
-    # Append the secret artifactSasToken to scriptUri when the build downloads it (never stored, hashed
-    # or printed: the checksum already pins the content, so rotating the token rebuilds nothing).
-    use_sas_token: bool = False
+    use_sas_token: bool = Field(default=False, description=USE_SAS_TOKEN)
     run_elevated: bool = True
     valid_exit_codes: Optional[list[Int32]] = None
 
@@ -58,7 +59,7 @@ class FileCustomizer(Model):
     source_uri: HttpsUri
     destination: WindowsFilePath
     sha256_checksum: Sha256
-    use_sas_token: bool = False  # as PowerShell's: append the secret artifactSasToken to sourceUri
+    use_sas_token: bool = Field(default=False, description=USE_SAS_TOKEN)
 
 
 class WindowsRestartCustomizer(Model):

@@ -61,10 +61,8 @@ def _https_uri(value: str) -> str:
         url = None
     if url is None or not urlsplit(value).hostname or not value.startswith("https://"):
         raise ValueError("must be an https:// URI")
-    if SAS_SIGNATURE.search(value):
-        raise ValueError("must not carry a SAS token: it is a credential, and part of the recipe hash here. "
-                         "Set it with `pulumi config set --secret image-factory:artifactSasToken '<token>'` and "
-                         "add useSasToken: true to the customizer")
+    if SAS_SIGNATURE.search(value) or rules.SAS_QUERY.search(value):
+        raise ValueError(rules.NO_SAS_IN_TEMPLATE)
     return value
 
 

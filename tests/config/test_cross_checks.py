@@ -300,11 +300,15 @@ def test_a_rebuild_trigger_needs_a_built_marketplace_image_at_latest_and_no_fixe
         assert problems(with_(path, value, with_(REBUILD, True))) == [line(REBUILD, "true", NEEDS_MARKETPLACE_LATEST)]
 
 
-SAS = "needs the SAS token: pulumi config set --secret image-factory:artifactSasToken '<token>'"
+SAS = ("is no longer supported: builds download as the build identity (Storage Blob Data Reader on "
+       "artifactStorageAccountId), so no SAS token is in a template; remove useSasToken and any token")
+ACCOUNT = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-artifacts/providers/"
+           "Microsoft.Storage/storageAccounts/example")
 
 
-def test_use_sas_token_needs_the_secret_in_customizers_and_validators_alike():
-    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "useSasToken": True})
+def test_use_sas_token_is_refused_in_customizers_and_validators_alike():
+    raw = with_("artifactStorageAccountId", ACCOUNT)
+    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
     raw = with_(f"images.{IMG}.validate.inVMValidations[1]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
     raw = with_(f"images.{IMG}.customize[5]", {**FILE_CUSTOMIZER, "name": "plain"}, raw)  # no token asked: no line
     # Alongside another problem: each is reported, none replaces the other.
@@ -313,8 +317,11 @@ def test_use_sas_token_needs_the_secret_in_customizers_and_validators_alike():
     assert line(f"images.{IMG}.customize[4].useSasToken", "[secret]", SAS) in lines
     assert line(f"images.{IMG}.validate.inVMValidations[1].useSasToken", "[secret]", SAS) in lines
     assert len(lines) == 3 and any(".versioning.version" in x for x in lines)
+    # A token in secret config is refused too, with or without useSasToken (issue 21 item 4).
     with_token = with_("artifactSasToken", "sv=2024-11-04&sig=abc", without(f"images.{IMG}.versioning", raw))
-    assert load_raw(with_token, secret=("artifactSasToken",))
+    assert line("artifactSasToken", None, "is no longer read: builds download as the build identity, with no SAS "
+                "token; remove it (pulumi config rm image-factory:artifactSasToken) and revoke the token") in \
+        problems(with_token, secret=("artifactSasToken",))
 
 
 def test_a_captures_source_is_a_gen2_windows_image():

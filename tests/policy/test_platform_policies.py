@@ -30,3 +30,15 @@ def test_a_role_assignable_at_a_vnet_is_reported(plans):
     role["inputs"]["assignableScopes"] = [vnet]
     [message] = _messages(platform.ASSIGNABLE_SCOPES, doc)
     assert message.startswith(f"assignableScopes[0] {vnet} must be a management group, a subscription or a resource group")
+
+
+def test_a_sas_token_in_a_template_body_is_reported(plans):
+    doc = copy.deepcopy(plans["prod"])
+    template = next(r for r in doc["resources"] if r["type"] == platform.TEMPLATE and "win2025-app" in r["urn"])
+    assert _messages(platform.NO_SAS_IN_TEMPLATE, doc) == []
+    [index] = [i for i, s in enumerate(template["inputs"]["customize"]) if s["type"] == "File"]
+    template["inputs"]["customize"][index]["sourceUri"] += "?sv=2024-11-04&se=2027-01-01&sig=abc"
+    [message] = _messages(platform.NO_SAS_IN_TEMPLATE, doc)
+    assert message.startswith(f"customize[{index}].sourceUri carries a SAS token")
+    template["inputs"]["customize"][index]["sourceUri"] = "[secret]"
+    assert len(_messages(platform.NO_SAS_IN_TEMPLATE, doc)) == 1
