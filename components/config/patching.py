@@ -31,7 +31,7 @@ class PatchWindow(Model):
     """A maintenance window: Update Manager starts installing at `start` (then every `recurEvery`) and
     stops starting new updates `duration` later."""
 
-    start: Start = "2027-01-02 02:00"
+    start: Start = "2026-01-03 02:00"  # a past Saturday: the window applies from the first run (issue 21 item 7)
     duration: Duration = "03:00"
     recur_every: Recurrence = "1Week Saturday"
     time_zone: str = Field(default="UTC", min_length=1)  # a Windows time zone name: GMT Standard Time
