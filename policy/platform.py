@@ -79,4 +79,27 @@ NO_SAS_IN_TEMPLATE = Policy(
     "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli",
     resource=lambda r: list(_sas_in_template(r)))
 
-PLATFORM = [ENCRYPTION_AT_HOST, ASSIGNABLE_SCOPES, NO_SAS_IN_TEMPLATE]
+# --- a source's security type matches its definition's (item 1) -------------------------------------------
+
+DEFINITION = "azure-native:compute:GalleryImage"
+
+
+def _security_types(resources: list[dict]):
+    by_urn = {r["urn"]: r for r in resources}
+    for template in (r for r in resources if r["type"] == TEMPLATE):
+        if (template["inputs"].get("source") or {}).get("type") != "ManagedImage":
+            continue
+        for definition in (by_urn[u] for u in template.get("dependsOn", []) if by_urn.get(u, {}).get("type") == DEFINITION):
+            features = {f.get("name"): f.get("value") for f in definition["inputs"].get("features") or []}
+            if str(features.get("SecurityType", "")).startswith("TrustedLaunch"):
+                yield template["urn"], (f"source is a ManagedImage (a normal source) and distributes to "
+                                        f"{definition['name']}, a {features['SecurityType']} definition: Image Builder "
+                                        "distributes a source only to definitions of its own security type")
+
+
+SECURITY_TYPES = Policy(
+    "source-security-type-matches-definition", "A template's source has the security type of its definition.",
+    "https://learn.microsoft.com/azure/virtual-machines/image-builder-overview#confidential-vm-and-trusted-launch-support",
+    stack=lambda rs: list(_security_types(rs)))
+
+PLATFORM = [ENCRYPTION_AT_HOST, ASSIGNABLE_SCOPES, NO_SAS_IN_TEMPLATE, SECURITY_TYPES]

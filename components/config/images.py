@@ -244,6 +244,12 @@ class Image(Model):
     existing_versions: dict[Version, list[Region]] = {}
     # A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image.
     rebuild_on_new_base_image: bool = False
+    security_type: Optional[Literal["TrustedLaunchSupported", "Standard"]] = Field(
+        default=None,
+        description="The definition's SecurityType: TrustedLaunchSupported or Standard. Unset (the default): that of "
+                    "the source (a managed image or capture: Standard; a marketplace image: TrustedLaunchSupported; a "
+                    "layer: its base's). Give it only for an imageVersionId source; it must match a source whose type "
+                    "is known. A change replaces the image definition (and the versions in it).")
     # Also distribute the build as a managed image (for consumers that cannot use a gallery).
     managed_image: bool = False
     # Also distribute as a VHD in the staging storage account (a third distributor), for export.

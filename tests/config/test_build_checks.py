@@ -99,7 +99,7 @@ CAPTURE = {"region": "uksouth", "size": "Standard_D2s_v5"}
 
 
 def test_a_capture_source_names_a_capture_of_the_stack_location():
-    raw = with_(f"images.{IMG}.source", {"capture": "ref"})
+    raw = with_(f"images.{IMG}.source", {"capture": "ref"}, with_("fleets", {}))  # no fleet: a Standard image (from a managed image) cannot boot Trusted Launch fleets
     assert _lines(raw) == [line(f"images.{IMG}.source.capture", "'ref'", "must be one of the captures: none defined")]
     raw = with_("captures", {"ref": CAPTURE, "alt": CAPTURE}, raw)
     assert _lines(raw) == []
@@ -113,7 +113,7 @@ def test_a_capture_source_names_a_capture_of_the_stack_location():
 
 
 def test_a_managed_image_output_only_from_a_managed_image_source():
-    raw = with_("captures", {"ref": CAPTURE}, with_(f"images.{IMG}.managedImage", True))
+    raw = with_("captures", {"ref": CAPTURE}, with_(f"images.{IMG}.managedImage", True, with_("fleets", {})))  # no fleet: a Standard image (from a managed image) cannot boot Trusted Launch fleets
     assert _lines(with_(f"images.{IMG}.source", {"capture": "ref"}, raw)) == []
     managed = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/"
                "images/golden")

@@ -42,3 +42,13 @@ def test_a_sas_token_in_a_template_body_is_reported(plans):
     assert message.startswith(f"customize[{index}].sourceUri carries a SAS token")
     template["inputs"]["customize"][index]["sourceUri"] = "[secret]"
     assert len(_messages(platform.NO_SAS_IN_TEMPLATE, doc)) == 1
+
+
+def test_a_managed_image_source_into_a_trusted_launch_definition_is_reported(plans):
+    doc = copy.deepcopy(plans["capture"])
+    assert _messages(platform.SECURITY_TYPES, doc) == []
+    definition = one(doc, platform.DEFINITION, "def-win2025-ref-hardened")
+    assert not definition["inputs"].get("features")  # a normal definition: the source is a captured managed image
+    definition["inputs"]["features"] = [{"name": "SecurityType", "value": "TrustedLaunchSupported"}]
+    [message] = _messages(platform.SECURITY_TYPES, doc)
+    assert "source is a ManagedImage (a normal source) and distributes to def-win2025-ref-hardened" in message
