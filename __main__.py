@@ -32,7 +32,8 @@ networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.ge
 # 2. The fleets' credentials, and when they are patched.
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
 patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
-                   resource_group=networks[region].resource_group) for region in config.patch_regions}
+                   fleets=config.scheduled_fleets(region), resource_group=networks[region].resource_group)
+                   for region in config.patch_regions}
 
 # 3. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version, -> a build's source).
 captures = {name: ManagedImageCapture(
@@ -62,7 +63,7 @@ versions = image_versions(config.images, gallery.definitions, templates)
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(
     name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
-    admin_username=config.admin_username, patching=config.patching.mode,
+    admin_username=config.admin_username, patching=fleet.patch_path(config.patching.mode),
     image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id))
     for name, fleet in config.fleets.items()}
 

@@ -12,7 +12,7 @@ from ..naming import computer_name_prefix, computer_name_room
 from . import azure_rules as rules
 from .addresses import RESERVED_RANGES, usable_addresses
 from .artifact_checks import artifact_checks
-from .patch_checks import patch_window_checks
+from .patch_checks import fleet_patching_checks, patch_window_checks
 from .security_types import security_type_checks
 from .azure_checks import Problem, azure_checks
 from .build_checks import build_checks
@@ -71,7 +71,7 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")
                      for name, fleet in config.fleets.items() if fleet.domain_join]
     return (problems + _check_fleets(config) + _check_version_regions(config) + azure_checks(config)
-            + build_checks(config) + _check_egress(config) + patch_window_checks(config)
+            + build_checks(config) + _check_egress(config) + patch_window_checks(config) + fleet_patching_checks(config)
             + security_type_checks(config.images, config.fleets))
 
 

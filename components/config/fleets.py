@@ -119,6 +119,20 @@ class Fleet(Model):
     os_disk: OsDisk = OsDisk()
     subnet_id: Optional[SubnetId] = None
     domain_join: Optional[DomainJoin] = None
+    patching: Optional[Literal["updateManager", "automaticByOS"]] = Field(
+        default=None,
+        description="How this fleet's VMs are patched: updateManager (the region's Update Manager schedule; single "
+                    "VMs only, with patching.mode scheduled) or automaticByOS (Windows Update inside each VM). Unset "
+                    "(the default): updateManager for mode vms under patching.mode scheduled, else automaticByOS. "
+                    "A change updates the VMs' patch settings in place.")
+
+    def patch_path(self, stack_mode: str) -> str:
+        """What patches this fleet, as windows_profile.PatchMode: 'scheduled' (Update Manager) or 'automaticByOS'.
+        Update Manager does not serve scale sets ("Unsupported workloads for Azure Update Manager",
+        https://learn.microsoft.com/azure/update-manager/unsupported-workloads), and automatic guest patching does
+        not serve custom images: a scale set patches by Windows Update inside each instance (issue 21 item 3)."""
+        chosen = self.patching or ("updateManager" if self.mode == "vms" and stack_mode == "scheduled" else "automaticByOS")
+        return "scheduled" if chosen == "updateManager" else "automaticByOS"
 
     @model_validator(mode="after")
     def _one_source(self):

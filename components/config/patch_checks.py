@@ -18,6 +18,22 @@ Problem = tuple[str, Any, str]
 FIRST_WEEK_DAYS = 7  # a window's first run may be up to a week away: the weekly recurrence's own period
 
 
+def fleet_patching_checks(config: StackConfig) -> list[Problem]:
+    """Every fleet has a patching path that serves it (issue 21 item 3): Update Manager serves single VMs on a
+    schedule, never scale sets ("Unsupported workloads for Azure Update Manager"), and needs patching.mode
+    scheduled for its maintenance configuration."""
+    problems: list[Problem] = []
+    for name, fleet in config.fleets.items():
+        if fleet.patching == "updateManager" and fleet.mode == "scaleset":
+            problems.append((f"fleets.{name}.patching", fleet.patching,
+                             "must be automaticByOS for a scale set: Azure Update Manager does not patch Virtual Machine "
+                             "Scale Sets, so nothing would patch it"))
+        elif fleet.patching == "updateManager" and config.patching.mode != "scheduled":
+            problems.append((f"fleets.{name}.patching", fleet.patching,
+                             "needs patching.mode scheduled: with automaticByOS there is no Update Manager schedule"))
+    return problems
+
+
 def patch_window_checks(config: StackConfig, today: Optional[dt.date] = None) -> list[Problem]:
     if config.patching.mode != "scheduled":
         return []

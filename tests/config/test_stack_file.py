@@ -144,7 +144,7 @@ def test_a_secret_looking_key_inside_an_object_is_hidden_in_every_dump():
     assert text_problems(text) == [
         line("fleets.dev-app.apiKey", "[secret]",
              "is not a known key; allowed keys: computerNamePrefix, count, domainJoin, encryptionAtHost, image, "
-             "imageVersion, licenseType, managedImage, mode, osDisk, region, size, subnetId, zones")]
+             "imageVersion, licenseType, managedImage, mode, osDisk, patching, region, size, subnetId, zones")]
     text = dev_text("    cost-centre: it-platform-dev", "    api-key: [Hunter2-Hunter2]")
     assert text_problems(text) == [line("tags.api-key", "[secret]", "input should be a valid string")]
 
