@@ -75,6 +75,10 @@ pulumi.export("imageVersions", versions)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})
+# The subnets a firewalled artifact store must admit (a virtual network rule; they carry the Microsoft.Storage
+# service endpoint): isolated builds download from the container-instance subnet, never from egressIps (issue 21).
+pulumi.export("artifactStoreSubnets", [n.container_instance_subnet_id for n in networks.values()
+                                       if n.container_instance_subnet_id])
 pulumi.export("patchSchedules", {region: p.configuration.id for region, p in patch_schedules.items()})
 pulumi.export("adminUsername", config.admin_username)
 pulumi.export("adminPassword", credentials.password)

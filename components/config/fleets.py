@@ -67,6 +67,12 @@ class RegionNetwork(Model):
     # How the workload subnet reaches the internet. Never Azure's default outbound access (retired,
     # Microsoft's address, not allow-listable): a NAT gateway unless the stack names a hub.
     egress: Egress = NatGatewayEgress(type="natGateway")
+    reached_by: Optional[Literal["expressRoute", "vpn", "peering"]] = Field(
+        default=None,
+        description="How administrators' networks reach this VNet, made outside this stack: expressRoute (private "
+                    "peering), vpn (a VPN gateway) or peering (VNet peering to a hub that has one). A private-only "
+                    "Bastion is reachable only so; unset with bastion: true (and no hub egress) makes the plan warn. "
+                    "Effect on a running stack: nothing (it describes the network).")
 
     @property
     def isolated_builds(self) -> bool:
