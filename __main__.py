@@ -31,9 +31,8 @@ networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.ge
 
 # 2. The fleets' credentials, and when they are patched.
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
-patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
-                   fleets=config.scheduled_fleets(region), resource_group=networks[region].resource_group)
-                   for region in config.patch_regions}
+patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names, resource_group=
+                   networks[region].resource_group, fleets=config.scheduled_fleets(region)) for region in config.patch_regions}
 
 # 3. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version, -> a build's source).
 captures = {name: ManagedImageCapture(
@@ -75,10 +74,7 @@ pulumi.export("imageVersions", versions)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})
-# The subnets a firewalled artifact store must admit (a virtual network rule; they carry the Microsoft.Storage
-# service endpoint): isolated builds download from the container-instance subnet, never from egressIps (issue 21).
-pulumi.export("artifactStoreSubnets", [n.container_instance_subnet_id for n in networks.values()
-                                       if n.container_instance_subnet_id])
+pulumi.export("artifactStoreSubnets", [s for s in (n.container_instance_subnet_id for n in networks.values()) if s])
 pulumi.export("patchSchedules", {region: p.configuration.id for region, p in patch_schedules.items()})
 pulumi.export("adminUsername", config.admin_username)
 pulumi.export("adminPassword", credentials.password)

@@ -70,7 +70,8 @@ def _timeout_problems(key: str, image: Image) -> list[Problem]:
     "VM optimization for gallery images with Azure VM Image Builder") and distribution: Image Builder fails a
     run that outlasts it, after the build VM's work is done, and leaves no version."""
     given = image.build.timeout_minutes or rules.BUILD_TIMEOUT_DEFAULT_MINUTES  # 0: Image Builder's default
-    least = rules.least_build_timeout(image.optimize_vm_boot)
+    least = (rules.WINDOWS_BUILD_MAX_MINUTES + (rules.BOOT_OPTIMIZATION_MINUTES if image.optimize_vm_boot else 0)
+             + rules.HOME_DISTRIBUTION_MINUTES)
     if given >= least:
         return []
     parts = f"a Windows build (up to {rules.WINDOWS_BUILD_MAX_MINUTES})"
