@@ -31,8 +31,8 @@ networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.ge
 
 # 2. The fleets' credentials, and when they are patched.
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
-patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
-                   resource_group=networks[region].resource_group) for region in config.patch_regions}
+patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names, resource_group=
+                   networks[region].resource_group, fleets=config.scheduled_fleets(region)) for region in config.patch_regions}
 
 # 3. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version, -> a build's source).
 captures = {name: ManagedImageCapture(
@@ -56,14 +56,13 @@ for name in build_order(built):  # a layered image after the image it builds on,
         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
         source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures),
-        program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None),
-        sas_token=secret("artifactSasToken"))
+        program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None))
 versions = image_versions(config.images, gallery.definitions, templates)
 
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(
     name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
-    admin_username=config.admin_username, patching=config.patching.mode,
+    admin_username=config.admin_username, patching=fleet.patch_path(config.patching.mode),
     image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id))
     for name, fleet in config.fleets.items()}
 
@@ -75,6 +74,7 @@ pulumi.export("imageVersions", versions)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})
+pulumi.export("artifactStoreSubnets", [s for s in (n.container_instance_subnet_id for n in networks.values()) if s])
 pulumi.export("patchSchedules", {region: p.configuration.id for region, p in patch_schedules.items()})
 pulumi.export("adminUsername", config.admin_username)
 pulumi.export("adminPassword", credentials.password)

@@ -101,6 +101,12 @@ class Names:
     def builder_network_role(self, subscription_id: str, vnet: str) -> str:
         return f"Image Factory Image Builder networking ({vnet}, subscription {subscription_id})"
 
+    @staticmethod
+    def group_assignable(role_title: str) -> str:
+        """The title of a role assignable at its resource's group (issue 21 item 2): new, so that the role made
+        before, assignable at the VNet and of the old title, can be deleted after it (titles are tenant-unique)."""
+        return f"{role_title}, group-assignable"
+
     def builder_scope_role(self, purpose: str, scope_id: str) -> str:
         """A role the identity holds on a scope outside the stack (an existing VNet, a source image's group).
         Role names are unique per tenant: they name the scope's group, resource and subscription, and this

@@ -5,8 +5,9 @@ from __future__ import annotations
 from .azure import AZURE
 from .firm import FIRM
 from .model import Policy
+from .platform import PLATFORM
 
-POLICIES: list[Policy] = FIRM + AZURE
+POLICIES: list[Policy] = FIRM + AZURE + PLATFORM
 
 
 def evaluate(resources: list[dict]) -> dict[str, list[tuple[str, str]]]:

@@ -1,5 +1,5 @@
 """The CrossGuard policy pack: `pulumi preview --policy-pack policy` (Pulumi runs this file, which starts
-the analyzer's gRPC server in PolicyPack()). Every rule is a plain function in firm.py or azure.py;
+the analyzer's gRPC server in PolicyPack()). Every rule is a plain function in firm.py, azure.py or platform.py;
 here each becomes a ResourceValidationPolicy or a StackValidationPolicy, and CrossGuard's arguments
 become the offline plan's resource shape (model.py). https://www.pulumi.com/docs/iac/using-pulumi/crossguard/
 """

@@ -78,7 +78,8 @@ def _check_sizes(config: StackConfig) -> list[Problem]:
             problems.append((key, size, f"must support premium storage for the {premium_disk} OS disk: a size with an "
                              "'s' feature such as Standard_D2s_v5, or a StandardSSD_ disk"))
         if host and not caps.encryption_at_host:
-            problems.append((key, size, "must support encryption at host, which encryptionAtHost: true asks for"))
+            problems.append((key, size, "must support encryption at host, which encryptionAtHost (true by default; the capture's reference VM "
+                             "always) asks for"))
 
     for name, fleet in config.fleets.items():
         disk = fleet.os_disk.type if fleet.os_disk.type.startswith("Premium") else None
@@ -86,7 +87,7 @@ def _check_sizes(config: StackConfig) -> list[Problem]:
               host=fleet.encryption_at_host)
     for name, capture in config.captures.items():
         # The reference VM's OS disk is Premium_LRS (vms/capture.py); it runs securityType Standard.
-        check(f"captures.{name}.size", capture.size, "Premium_LRS", trusted_launch=False)
+        check(f"captures.{name}.size", capture.size, "Premium_LRS", trusted_launch=False, host=True)
     for name, image in config.built_images.items():
         check(f"images.{name}.build.vmSize", image.build.vm_size, None, trusted_launch=False)
     return problems

@@ -79,10 +79,23 @@ WINDOWS_UPDATE_LIMIT_MAX = 10000
 
 BUILD_TIMEOUT_MAX_MINUTES = 960  # 0 means Image Builder's default of 240
 BUILD_TIMEOUT_DEFAULT_MINUTES = 240  # what Image Builder uses when buildTimeoutInMinutes is 0
+# What a build's timeout covers (build_checks.py, offline/durations.py): boot optimization "about 35 minutes for a
+# 127 GB Windows image" ("VM optimization for gallery images with Azure VM Image Builder",
+# https://learn.microsoft.com/azure/virtual-machines/vm-boot-optimization); the Windows build up to 90 and home
+# distribution about 15 minutes (our planning figures, not Microsoft's).
+BOOT_OPTIMIZATION_MINUTES, WINDOWS_BUILD_MAX_MINUTES, HOME_DISTRIBUTION_MINUTES = 35, 90, 15
 MAX_REPLICAS_PER_REGION = 100
 VM_DEPLOYMENTS_PER_REPLICA = 50  # Microsoft's guidance for concurrent deployments per replica
 
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+# No SAS in a template body (artifact_checks.py says why); a SAS is any of its query parameters ("Grant limited
+# access to Azure Storage resources using shared access signatures").
+SAS_QUERY = re.compile(r"[?&](sig|sv|se|sp|spr|srt|ss|st|sr|skoid|sktid|skt|ske|sks|skv|sdd|signedidentifier)=", re.I)
+NO_SAS_IN_TEMPLATE = ("must not carry a SAS token: the template body is readable by anyone who can read the template, "
+                      "and a rotated token would change a template Image Builder cannot update. Give artifactStorage"
+                      "AccountId instead: the build identity then reads the blob with Storage Blob Data Reader")
+BLOB_HOST = re.compile(r"^([a-z0-9]{3,24})\.blob\.core\.windows\.net$")
 
 # Maintenance configurations (Azure Update Manager, scope InGuestPatch): start "yyyy-MM-dd HH:mm",
 # duration "HH:mm" from 01:30 to 03:55 for guest patching, recurrence such as "1Week Saturday" or
@@ -91,8 +104,20 @@ MAINTENANCE_START_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"
 IN_GUEST_PATCH_DURATION_PATTERN = r"^(01:(3[0-9]|[45][0-9])|02:[0-5][0-9]|03:([0-4][0-9]|5[0-5]))$"
 MAINTENANCE_RECURRENCE_PATTERN = (r"^\d+(Day|Week( (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
                                   r"(,(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))*)?|Month( .+)?)$")
-WINDOWS_PATCH_CLASSIFICATIONS = ("Critical", "Security", "UpdateRollUp", "FeaturePack", "ServicePack",
+# The Maintenance API spells "UpdateRollup" ("Maintenance Configurations - Create Or Update",
+# https://learn.microsoft.com/rest/api/maintenance/maintenance-configurations/create-or-update), the Compute API
+# "UpdateRollUp"; whether the service compares case-insensitively is undocumented, so the Maintenance spelling is
+# always sent (right either way) and either is read (maintenance_classification).
+WINDOWS_PATCH_CLASSIFICATIONS = ("Critical", "Security", "UpdateRollup", "FeaturePack", "ServicePack",
                                  "Definition", "Tools", "Updates")
+
+
+def maintenance_classification(value: str) -> str:
+    """A classification in the Maintenance API's spelling, whatever its case; ValueError for one it does not list."""
+    for known in WINDOWS_PATCH_CLASSIFICATIONS:
+        if isinstance(value, str) and value.lower() == known.lower():
+            return known
+    raise ValueError(f"must be one of {', '.join(WINDOWS_PATCH_CLASSIFICATIONS)}")
 
 # VM sizes as Azure names them (Standard_D4ds_v5); availability per region is Azure's to say.
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
@@ -180,6 +205,23 @@ def resource_group_of(resource_id: str) -> str:
 
 def subscription_of(resource_id: str) -> str:
     return resource_id.split("/")[2] if resource_id.count("/") >= 2 else ""
+
+
+# A custom role's assignableScopes take management groups, subscriptions or resource groups ("Understand Azure role
+# definitions", https://learn.microsoft.com/azure/role-based-access-control/role-definitions#assignablescopes); an
+# assignment of the role may still be scoped to a resource (a VNet) inside one of them.
+ASSIGNABLE_SCOPE = re.compile(r"^(/providers/Microsoft\.Management/managementGroups/[^/]+|/subscriptions/[^/]+"
+                              r"(/resourceGroups/[^/]+)?)/?$", re.IGNORECASE)
+ASSIGNABLE_SCOPE_RULE = "must be a management group, a subscription or a resource group: custom roles take no narrower"
+
+
+def assignable_scope_problem(scope: str) -> Optional[str]:
+    return None if ASSIGNABLE_SCOPE.fullmatch(scope) else ASSIGNABLE_SCOPE_RULE
+
+
+def assignable_scope_of(scope: str) -> str:
+    """The narrowest scope a custom role may be assignable at that holds `scope` (a resource's group)."""
+    return scope if ASSIGNABLE_SCOPE.fullmatch(scope) else resource_group_of(scope)
 
 
 def vnet_config_problems(subnet_id: Optional[str], container_instance_subnet_id: Optional[str],

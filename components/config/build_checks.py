@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..naming import BUILD_SUBNET, CONTAINER_INSTANCE_SUBNET
+from . import azure_rules as rules
 from .azure_rules import vnet_config_problems
 from .images import Image
 from .stack import StackConfig
@@ -48,6 +49,7 @@ def build_checks(config: StackConfig) -> list[Problem]:
             problems.append((f"{key}.proxyVmSize", build.proxy_vm_size,
                              "applies only to a build in a network (private: true or subnetId): the proxy VM sits in "
                              "the build subnet"))
+        problems += _timeout_problems(key, image)
         capture = image.source.capture
         if capture and capture not in config.captures:
             problems.append((f"images.{name}.source.capture", capture,
@@ -61,3 +63,20 @@ def build_checks(config: StackConfig) -> list[Problem]:
             problems.append((f"network.{region}.containerInstanceSubnet", network.container_instance_subnet,
                              "needs buildSubnet: the container instance reaches the build VM there"))
     return problems
+
+
+def _timeout_problems(key: str, image: Image) -> list[Problem]:
+    """A build's timeout covers the build, boot optimization (about 35 minutes for a 127 GB Windows image,
+    "VM optimization for gallery images with Azure VM Image Builder") and distribution: Image Builder fails a
+    run that outlasts it, after the build VM's work is done, and leaves no version."""
+    given = image.build.timeout_minutes or rules.BUILD_TIMEOUT_DEFAULT_MINUTES  # 0: Image Builder's default
+    least = (rules.WINDOWS_BUILD_MAX_MINUTES + (rules.BOOT_OPTIMIZATION_MINUTES if image.optimize_vm_boot else 0)
+             + rules.HOME_DISTRIBUTION_MINUTES)
+    if given >= least:
+        return []
+    parts = f"a Windows build (up to {rules.WINDOWS_BUILD_MAX_MINUTES})"
+    if image.optimize_vm_boot:
+        parts += f", boot optimization (about {rules.BOOT_OPTIMIZATION_MINUTES} for a 127 GB image)"
+    return [(f"{key}.timeoutMinutes", image.build.timeout_minutes,
+             f"must be at least {least}: the run must fit {parts} and distribution to the home region "
+             f"(about {rules.HOME_DISTRIBUTION_MINUTES}); a run that times out leaves no version")]

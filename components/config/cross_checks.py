@@ -11,6 +11,9 @@ import ipaddress
 from ..naming import computer_name_prefix, computer_name_room
 from . import azure_rules as rules
 from .addresses import RESERVED_RANGES, usable_addresses
+from .artifact_checks import artifact_checks
+from .patch_checks import fleet_patching_checks, patch_window_checks
+from .security_types import security_type_checks
 from .azure_checks import Problem, azure_checks
 from .build_checks import build_checks
 from .sources import source_problem
@@ -62,20 +65,14 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
             problems.append((f"images.{image_name}.managedImage", True,
                              f"cannot be true for {what}: {rules.NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE}; for a "
                              "managed image use a capture (captures.<name>), or boot fleets from the gallery version"))
-    if "artifactSasToken" not in secrets_set:
-        problems += [(f"images.{name}.{where}[{i}].useSasToken", True, "needs the SAS token: pulumi config set "
-                      "--secret image-factory:artifactSasToken '<token>'")
-                     for name, image in config.built_images.items()
-                     for where, steps in (("customize", image.customize),
-                                          ("validate.inVMValidations", image.validate_.in_vm_validations
-                                           if image.validate_ else []))
-                     for i, step in enumerate(steps) if getattr(step, "use_sas_token", False)]
+    problems += artifact_checks(config, secrets_set)
     if "domainJoinPassword" not in secrets_set:
         problems += [(f"fleets.{name}.domainJoin", None,
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")
                      for name, fleet in config.fleets.items() if fleet.domain_join]
     return (problems + _check_fleets(config) + _check_version_regions(config) + azure_checks(config)
-            + build_checks(config) + _check_egress(config))
+            + build_checks(config) + _check_egress(config) + patch_window_checks(config) + fleet_patching_checks(config)
+            + security_type_checks(config.images, config.fleets))
 
 
 def _check_egress(config: StackConfig) -> list[Problem]:

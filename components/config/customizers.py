@@ -16,6 +16,13 @@ from .types import CustomizerName, HttpsUri, Int32, Model, Sha256, WindowsFilePa
 # --- Image Builder customizers (the `type` values are Image Builder's own) -----------------------
 
 
+# A template body can be read by anyone who can read the template, and a rotated token would change a
+# template Image Builder cannot update (issue 21 item 4; ../shared notes, "SAS tokens").
+USE_SAS_TOKEN = ("No longer supported: true is refused. Builds download as the build identity, which holds "
+                 "Storage Blob Data Reader on artifactStorageAccountId, so no SAS token is in a template. "
+                 "Changing it: nothing (only false is accepted).")
+
+
 class PowerShellValidator(Model):
     """A PowerShell script run in the build VM: inline, or downloaded and checked against its digest."""
 
@@ -33,11 +40,7 @@ class PowerShellValidator(Model):
     sha256_checksum: Optional[Sha256] = Field(default=None, description=(
         "The SHA-256 of the script at scriptUri (64 hex digits): the build runs exactly the reviewed script. "
         "Changing it: rebuild image."))
-    # Append the secret artifactSasToken to scriptUri when the build downloads it (never stored, hashed
-    # or printed: the checksum already pins the content, so rotating the token rebuilds nothing).
-    use_sas_token: bool = Field(default=False, description=(
-        "Append the secret artifactSasToken to scriptUri when the build downloads it. Changing it: rebuild "
-        "image (rotating the token itself rebuilds nothing)."))
+    use_sas_token: bool = Field(default=False, description=USE_SAS_TOKEN)
     run_elevated: bool = Field(default=True, description=(
         "Run the script elevated. Changing it: rebuild image."))
     valid_exit_codes: Optional[list[Int32]] = Field(default=None, description=(
@@ -75,9 +78,7 @@ class FileCustomizer(Model):
         "it: rebuild image."))
     sha256_checksum: Sha256 = Field(description=(
         "The SHA-256 of the file (64 hex digits), checked by Image Builder. Changing it: rebuild image."))
-    use_sas_token: bool = Field(default=False, description=(  # as PowerShell's: append the secret artifactSasToken
-        "Append the secret artifactSasToken to sourceUri when the build downloads it. Changing it: rebuild "
-        "image."))
+    use_sas_token: bool = Field(default=False, description=USE_SAS_TOKEN)
 
 
 class WindowsRestartCustomizer(Model):

@@ -93,6 +93,12 @@ class RegionNetwork(Model):
     egress: Egress = Field(default=NatGatewayEgress(type="natGateway"), description=(
         "How the workload subnet reaches the internet: `{type: natGateway, publicIpPrefixLength?}` (default) or "
         "`{type: hub, nextHopIp}`; never Azure's default outbound access. Changing it: see its keys."))
+    reached_by: Optional[Literal["expressRoute", "vpn", "peering"]] = Field(
+        default=None,
+        description="How administrators' networks reach this VNet, made outside this stack: expressRoute (private "
+                    "peering), vpn (a VPN gateway) or peering (VNet peering to a hub that has one). A private-only "
+                    "Bastion is reachable only so; unset with bastion: true (and no hub egress) makes the plan warn. "
+                    "Changing it: nothing (it describes the network; the plan's warning follows it).")
 
     @property
     def isolated_builds(self) -> bool:
@@ -167,9 +173,10 @@ class Fleet(Model):
         "at creation."))
     license_type: Optional[Literal["Windows_Server"]] = Field(default=None, description=(
         "`Windows_Server`: Azure Hybrid Benefit for licences the firm owns. Changing it: in place."))
-    encryption_at_host: bool = Field(default=False, description=(
-        "Encrypt temp disks and caches at the host (needs the EncryptionAtHost feature and a size that offers "
-        "it). Changing it: restart: Azure changes it only while the VM is deallocated."))
+    encryption_at_host: bool = Field(default=True, description=(
+        "Encrypt the VMs' temp disk and OS disk caches on the host (securityProfile.encryptionAtHost); default "
+        "true. Needs the subscription feature Microsoft.Compute/EncryptionAtHost registered and a size that "
+        "offers it. Changing it: restart: Azure changes it only while the VM is deallocated."))
     os_disk: OsDisk = Field(default=OsDisk(), description="The OS disk. Changing it: see its keys.")
     subnet_id: Optional[SubnetId] = Field(default=None, description=(
         "An existing subnet (ARM ID) instead of `network.<region>`: its egress and NSG are its owner's. "
@@ -177,6 +184,20 @@ class Fleet(Model):
     domain_join: Optional[DomainJoin] = Field(default=None, description=(
         "Join the VMs to AD DS (JsonADDomainExtension); needs the secret domainJoinPassword and the domain's "
         "DNS in dnsServers. Changing it: in place: the join extension is added, changed or removed."))
+    patching: Optional[Literal["updateManager", "automaticByOS"]] = Field(
+        default=None,
+        description="How this fleet's VMs are patched: updateManager (the region's Update Manager schedule; single "
+                    "VMs only, with patching.mode scheduled) or automaticByOS (Windows Update inside each VM). Unset "
+                    "(the default): updateManager for mode vms under patching.mode scheduled, else automaticByOS. "
+                    "Changing it: in place (the VMs' patch settings).")
+
+    def patch_path(self, stack_mode: str) -> str:
+        """What patches this fleet, as windows_profile.PatchMode: 'scheduled' (Update Manager) or 'automaticByOS'.
+        Update Manager does not serve scale sets ("Unsupported workloads for Azure Update Manager",
+        https://learn.microsoft.com/azure/update-manager/unsupported-workloads), and automatic guest patching does
+        not serve custom images: a scale set patches by Windows Update inside each instance (issue 21 item 3)."""
+        chosen = self.patching or ("updateManager" if self.mode == "vms" and stack_mode == "scheduled" else "automaticByOS")
+        return "scheduled" if chosen == "updateManager" else "automaticByOS"
 
     @model_validator(mode="after")
     def _one_source(self):

@@ -237,6 +237,12 @@ class Image(Model):
     rebuild_on_new_base_image: bool = Field(default=False, description=(
         "A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image (needs source.version "
         "latest and the Triggers feature). Changing it: in place: the trigger is created or deleted."))
+    security_type: Optional[Literal["TrustedLaunchSupported", "Standard"]] = Field(
+        default=None,
+        description="The definition's SecurityType: TrustedLaunchSupported or Standard. Unset (the default): that of "
+                    "the source (a managed image or capture: Standard; a marketplace image: TrustedLaunchSupported; a "
+                    "layer: its base's). Give it only for an imageVersionId source; it must match a source whose type "
+                    "is known. Changing it: replace: the image definition is recreated (and the versions in it).")
     # Also distribute the build as a managed image (for consumers that cannot use a gallery).
     managed_image: bool = Field(default=False, description=(
         "Also distribute as a managed image; refused for marketplace sources (TrustedLaunchSupported): use "

@@ -22,6 +22,7 @@ from .fleets import Egress
 from .placeholders import offline, placeholders
 from .sources import unknown_generation
 from .images import Customizer
+from .bastion_checks import bastion_warnings
 from .secrets import SECRET, SECRET_KEYS, looks_secret, redact, scrub
 from .stack import NAMESPACE, StackConfig
 from .strict_yaml import StackFileError, stack_entries
@@ -204,6 +205,10 @@ def load(stack: str | None = None) -> StackConfig:
             pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "
                             f"{what} cannot be known offline; Image Builder refuses a generation 1 source into "
                             "these V2 definitions")
+    warned = bastion_warnings(config)  # connectivity made outside the stack: a warning, never an error (issue 21)
+    if warned:
+        for line in format_problems(stack, warned, hidden).split("\n"):
+            pulumi.log.warn(line)
     found = placeholders(config)
     if found and offline():
         for line in format_problems(stack, found, hidden).split("\n"):

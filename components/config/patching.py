@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from . import azure_rules as rules
-from .types import Model, Region, _matches
+from .types import Model, PatchClassification, Region, _matches
 
 Start = Annotated[str, _matches(re.compile(rules.MAINTENANCE_START_PATTERN), "'yyyy-MM-dd HH:mm', such as 2027-01-02 02:00")]
 Duration = Annotated[str, _matches(re.compile(rules.IN_GUEST_PATCH_DURATION_PATTERN),
@@ -31,8 +31,9 @@ class PatchWindow(Model):
     """A maintenance window: Update Manager starts installing at `start` (then every `recurEvery`) and
     stops starting new updates `duration` later."""
 
-    start: Start = Field(default="2027-01-02 02:00", description=(
-        "When the first window opens, `yyyy-MM-dd HH:mm` in timeZone. Changing it: in place (the region's "
+    start: Start = Field(default="2026-01-03 02:00", description=(
+        "When the first window opens, `yyyy-MM-dd HH:mm` in timeZone; no later than a week after the "
+        "run (the default is a past Saturday, so the window applies from the first run). Changing it: in place (the region's "
         "maintenance configuration)."))
     duration: Duration = Field(default="03:00", description=(
         "How long the window stays open for starting updates, `HH:mm` from 01:30 to 03:55. Changing it: in "
@@ -56,9 +57,12 @@ class Patching(Model):
         "A patch window per fleet region, in its local time zone. Changing it: in place."))
     window: PatchWindow = Field(default=PatchWindow(), description=(
         "The window of a fleet region without its own entry in windows. Changing it: in place."))
-    classifications: list[Literal[rules.WINDOWS_PATCH_CLASSIFICATIONS]] = Field(  # type: ignore[valid-type]
-        default=["Critical", "Security", "UpdateRollUp", "Definition", "Updates"], min_length=1, description=(
-            "The Windows update classifications Update Manager installs. Changing it: in place."))
+    # issue 21 item 6: the Maintenance API's spelling UpdateRollup (either spelling read; see azure_rules).
+    classifications: list[PatchClassification] = Field(
+        default=["Critical", "Security", "UpdateRollup", "Definition", "Updates"], min_length=1,
+        description="Windows update classifications Update Manager installs: Critical, Security, UpdateRollup "
+                    "(UpdateRollUp is read as UpdateRollup), FeaturePack, ServicePack, Definition, Tools, Updates. "
+                    "Changing it: in place (the maintenance configurations).")
     reboot: Literal["IfRequired", "Never", "Always"] = Field(default="IfRequired", description=(
         "Whether Update Manager restarts VMs after patching. Changing it: in place."))
 

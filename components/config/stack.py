@@ -117,8 +117,13 @@ class StackConfig(Model):
 
     @property
     def patch_regions(self) -> list[str]:
-        """Regions with a patch schedule: every fleet region, when patching is scheduled."""
-        return self.fleet_regions if self.patching.mode == "scheduled" else []
+        """Regions with a patch schedule: where a fleet is patched by Update Manager (patch path 'scheduled')."""
+        return sorted({f.region for f in self.fleets.values() if f.patch_path(self.patching.mode) == "scheduled"})
+
+    def scheduled_fleets(self, region: str) -> list[str]:
+        """The fleets of `region` that Update Manager's schedule patches (the others patch by Windows Update)."""
+        return sorted(n for n, f in self.fleets.items()
+                      if f.region == region and f.patch_path(self.patching.mode) == "scheduled")
 
     @property
     def fleet_regions(self) -> list[str]:

@@ -61,10 +61,8 @@ def _https_uri(value: str) -> str:
         url = None
     if url is None or not urlsplit(value).hostname or not value.startswith("https://"):
         raise ValueError("must be an https:// URI")
-    if SAS_SIGNATURE.search(value):
-        raise ValueError("must not carry a SAS token: it is a credential, and part of the recipe hash here. "
-                         "Set it with `pulumi config set --secret image-factory:artifactSasToken '<token>'` and "
-                         "add useSasToken: true to the customizer")
+    if SAS_SIGNATURE.search(value) or rules.SAS_QUERY.search(value):
+        raise ValueError(rules.NO_SAS_IN_TEMPLATE)
     return value
 
 
@@ -77,6 +75,8 @@ def _iso_date_text(value: object) -> object:
 
 
 Region = Annotated[str, AfterValidator(_region)]
+# A Windows patch classification, sent in the Maintenance API's spelling (azure_rules.maintenance_classification).
+PatchClassification = Annotated[str, AfterValidator(rules.maintenance_classification)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text), Field(strict=False)]
 Version = Annotated[str, AfterValidator(_version)]
 TemplateName = Annotated[str, _matches(rules.TEMPLATE_NAME, rules.TEMPLATE_NAME_RULE)]

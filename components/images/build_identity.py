@@ -10,6 +10,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 from pulumi_azure_native import authorization, managedidentity, resources
 
+from ..config.azure_rules import assignable_scope_of
 from ..naming import Names, content_hash, stable_guid
 from ..providers.role_propagation import RolePropagation, RolePropagationArgs
 
@@ -126,10 +127,11 @@ class BuildIdentity(pulumi.ComponentResource):
         self.network_joins = [] if build_network_id is None else [self._scoped_role(
             "network-role", "network-join", build_network_id, BUILD_NETWORK_ACTIONS, NETWORK_ROLE_DESCRIPTION,
             pulumi.Output.all(subscription_id, build_network_id).apply(
-                lambda p: names.builder_network_role(p[0], p[1].rsplit("/", 1)[-1])), subscription_id, names)]
+                lambda p: names.builder_network_role(p[0], p[1].rsplit("/", 1)[-1])), subscription_id, names,
+            on_resource=True)]
         self.network_joins += [self._scoped_role(
             f"network-role-{label}", f"network-join-{label}", vnet, BUILD_NETWORK_ACTIONS, NETWORK_ROLE_DESCRIPTION,
-            names.builder_scope_role("networking", vnet), subscription_id, names, outside=True)
+            names.builder_scope_role("networking", vnet), subscription_id, names, outside=True, on_resource=True)
             for label, vnet in ((content_hash(v.lower(), 8), v) for v in existing_networks)]
         self.source_readers = [self._scoped_role(
             f"source-role-{label}", f"source-read-{label}", group, SOURCE_READ_ACTIONS,
@@ -157,26 +159,38 @@ class BuildIdentity(pulumi.ComponentResource):
 
     def _scoped_role(self, role_name: str, assignment_name: str, scope: pulumi.Input[str], actions: list[str],
                      description: str, title: pulumi.Input[str], subscription_id: pulumi.Input[str],
-                     names: Names, outside: bool = False) -> authorization.RoleAssignment:
-        """A custom role of exactly `actions`, assignable at `scope` only, assigned to the identity there.
-        outside: a scope another stack may use too (its GUID then also names this stack's identity)."""
+                     names: Names, outside: bool = False, on_resource: bool = False) -> authorization.RoleAssignment:
+        """A custom role of exactly `actions`, assigned to the identity at `scope` only. The role itself is
+        assignable at `scope`'s resource group (or `scope`, when it is a group already): custom roles take only
+        management groups, subscriptions or resource groups as assignableScopes ("Understand Azure role
+        definitions", AssignableScopes, https://learn.microsoft.com/azure/role-based-access-control/role-definitions#assignablescopes),
+        while an assignment may be narrower, so the identity still holds it on the VNet alone.
+        outside: a scope another stack may use too (its GUID then also names this stack's identity). on_resource:
+        `scope` is a resource (a VNet), narrower than a group."""
         child = pulumi.ResourceOptions(parent=self)
         ids = pulumi.Output.all(subscription_id, scope)
         stack = (names.builder_identity,) if outside else ()
+        # Issue 21 item 2: a stack deployed when the role was assignable at the VNet gets a new role (a new GUID and
+        # title, "assignable at the group") and a new assignment of it, created before the old ones are deleted:
+        # Azure refuses a second role of the same name in a tenant and any update of an assignment's role.
+        group = ids.apply(lambda p: assignable_scope_of(p[1]))
+        at_group = ["assignable-at-group"] if on_resource else []
         role = authorization.RoleDefinition(
             role_name,
-            role_definition_id=ids.apply(lambda p: stable_guid(p[0], p[1], *stack, f"image-builder-{role_name}")),
-            role_name=title,
+            role_definition_id=ids.apply(lambda p: stable_guid(p[0], p[1], *stack, f"image-builder-{role_name}",
+                                                               *at_group)),
+            role_name=pulumi.Output.from_input(title).apply(lambda t: names.group_assignable(t) if at_group else t),
             description=description,
             role_type="CustomRole",
-            scope=scope,
-            assignable_scopes=[scope],
+            scope=group,
+            assignable_scopes=[group],
             permissions=[{"actions": actions, "not_actions": []}],
             opts=child,
         )
         return authorization.RoleAssignment(
             assignment_name,
-            role_assignment_name=ids.apply(lambda p: stable_guid(p[0], p[1], names.builder_identity, assignment_name)),
+            role_assignment_name=ids.apply(lambda p: stable_guid(p[0], p[1], names.builder_identity, assignment_name,
+                                                                 *at_group)),
             scope=scope,
             role_definition_id=role.id,
             principal_id=self.identity.principal_id,

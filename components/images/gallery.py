@@ -8,6 +8,7 @@ import pulumi
 from pulumi_azure_native import authorization, compute, resources
 
 from ..config.images import Image
+from ..config.security_types import TRUSTED_LAUNCH_SUPPORTED, security_type
 from ..config.stack import Gallery
 from ..naming import Names
 from ..providers.definition_versions import DefinitionVersions, DefinitionVersionsArgs
@@ -44,7 +45,7 @@ class ImageGallery(pulumi.ComponentResource):
             opts=keep,
         )
         self.definitions = {
-            image_name: self._definition(image_name, image, location, names, keep)
+            image_name: self._definition(image_name, image, location, names, keep, security_type(image_name, images))
             for image_name, image in images.items()
         }
         self.version_cleanup = {} if protect else {
@@ -87,7 +88,7 @@ class ImageGallery(pulumi.ComponentResource):
         )
 
     def _definition(self, image_name: str, image: Image, location: str, names: Names,
-                    opts: pulumi.ResourceOptions) -> compute.GalleryImage:
+                    opts: pulumi.ResourceOptions, security: str) -> compute.GalleryImage:
         recommended = {}
         if image.recommended.v_cpus:
             recommended["v_cpus"] = image.recommended.v_cpus.model_dump()
@@ -106,8 +107,11 @@ class ImageGallery(pulumi.ComponentResource):
             architecture=compute.Architecture.X64,
             identifier=image.identifier.model_dump(),
             # TrustedLaunchSupported (not TrustedLaunch): fleets may boot it with Trusted Launch on,
-            # and the managed-image capture path, which needs securityType Standard, still can.
-            features=[{"name": "SecurityType", "value": "TrustedLaunchSupported"}],
+            # and the managed-image capture path, which needs securityType Standard, still can. An image built
+            # from a managed image (a normal source) gets a normal definition, with no SecurityType feature:
+            # Image Builder distributes a source only to its own security type (config/security_types.py).
+            features=[{"name": "SecurityType", "value": TRUSTED_LAUNCH_SUPPORTED}] if security == TRUSTED_LAUNCH_SUPPORTED
+            else None,
             recommended=recommended or None,
             end_of_life_date=image.end_of_life.isoformat() + "T00:00:00Z" if image.end_of_life else None,
             tags=names.tags(image=image_name),

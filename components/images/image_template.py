@@ -45,7 +45,6 @@ class TemplateRefs:
     source_id: Any = None  # the gallery version or managed image a layered image builds on (layering.py)
     build_subnet_id: Any = None  # the subnet a build in a network runs in (build.private or build.subnetId)
     container_instance_subnet_id: Any = None  # an isolated build's container-instance subnet, or None
-    sas_token: Any = None  # the secret artifactSasToken; None for the hash, which never holds it
 
     @classmethod
     def stand_ins(cls, image_name: str, image: Image, names: Names, digest_free_managed_image: str,
@@ -116,7 +115,7 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
         # template is created, unseen by Pulumi, and a second start would fail with 409.
         "auto_run": {"state": "Disabled"},
         "source": _source(image, refs),
-        "customize": [_with_token(c, refs.sas_token) for c in image.customize],
+        "customize": [_step(c) for c in image.customize],
         "error_handling": image.error_handling.model_dump(),
         "build_timeout_in_minutes": image.build.timeout_minutes,
         "distribute": distribute,
@@ -130,7 +129,7 @@ def template_spec(image_name: str, image: Image, location: str, names: Names, re
     }
     if image.validate_:
         spec["validate"] = {**image.validate_.model_dump(exclude_none=True, exclude={"in_vm_validations"}),
-                            "in_vm_validations": [_with_token(v, refs.sas_token) for v in image.validate_.in_vm_validations]}
+                            "in_vm_validations": [_step(v) for v in image.validate_.in_vm_validations]}
     if image.optimize_vm_boot:
         spec["optimize"] = {"vm_boot": {"state": "Enabled"}}
     return spec
@@ -153,15 +152,11 @@ def _source_tag(image: Image) -> str:
     return source.image or ("imageVersionId" if source.image_version_id else "managedImageId")
 
 
-def _with_token(step: Any, token: Any) -> dict[str, Any]:
-    """A customizer or validator as Image Builder takes it; with useSasToken, its download URI gets the
-    secret SAS token appended (as a secret Output: the state encrypts it, the plan shows [secret])."""
-    body = step.model_dump(exclude_none=True, exclude={"use_sas_token"})
-    if getattr(step, "use_sas_token", False) and token is not None:
-        key = "source_uri" if "source_uri" in body else "script_uri"
-        sep = "&" if "?" in body[key] else "?"
-        body[key] = pulumi.Output.secret(pulumi.Output.concat(body[key], sep, token))
-    return body
+def _step(step: Any) -> dict[str, Any]:
+    """A customizer or validator as Image Builder takes it. Its download URI is sent as written, with no SAS token:
+    the build identity reads the artifact store (Storage Blob Data Reader, build_identity.py), so the template body
+    holds no credential and nothing rotates under a template Image Builder cannot update (issue 21 item 4)."""
+    return step.model_dump(exclude_none=True, exclude={"use_sas_token"})
 
 
 def _versioned(definition_id: Any, version: str) -> Any:
@@ -187,7 +182,7 @@ class ImageTemplate(pulumi.ComponentResource):
     def __init__(self, image_name: str, image: Image, *, location: str, subscription_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], definition_id: pulumi.Input[str],
                  identity: BuildIdentity, replicas: ReplicaCounts, names: Names, source: Optional[LayerSource] = None,
-                 program_subnets: tuple[Any, Any] = (None, None), sas_token: Optional[pulumi.Input[str]] = None,
+                 program_subnets: tuple[Any, Any] = (None, None),
                  version_cleanup: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
         """replicas: each region's replica count for the built version (replica_plan.py). source: the gallery
         version or managed image a layered image builds on (layering.py), None for a marketplace source.
@@ -203,8 +198,7 @@ class ImageTemplate(pulumi.ComponentResource):
         managed_image_id = sub.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{names.resource_group}"
                                                 f"/providers/Microsoft.Compute/images/{names.managed_image(image_name, digest)}")
         refs = TemplateRefs(definition_id, managed_image_id, identity.identity.id, rg,
-                            source.version_id if source else None, *image.build.subnets(*program_subnets),
-                            sas_token=sas_token)
+                            source.version_id if source else None, *image.build.subnets(*program_subnets))
 
         self.template = vmi.VirtualMachineImageTemplate(
             f"{image_name}-template",

@@ -84,7 +84,7 @@ class ManagedImageCapture(pulumi.ComponentResource):
                         "windows_configuration": windows_configuration("manual")},
             network_profile={"network_interfaces": [{"id": nic.id, "primary": True, "delete_option": "Detach"}]},
             # Standard, not Trusted Launch: Azure refuses to capture a managed image from a TL VM.
-            security_profile=security_profile(trusted_launch=False, encryption_at_host=False),
+            security_profile=security_profile(trusted_launch=False, encryption_at_host=True),  # as the fleets (issue 21 item 14)
             diagnostics_profile=BOOT_DIAGNOSTICS,
             tags=names.tags(purpose="capture-reference"),
             # Azure refuses every update of a generalized VM, even of a tag ("Operation ... is not allowed on

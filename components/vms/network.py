@@ -10,6 +10,14 @@ https://learn.microsoft.com/azure/virtual-network/ip-services/default-outbound-a
 - hub: a route table sending 0.0.0.0/0 to an existing firewall or NVA (hub and spoke).
 Every subnet sets defaultOutboundAccess: false itself, so nothing changes when azure-native moves to a
 network API (2025-07-01 and later) in which new subnets are private by default.
+
+defaultOutboundAccess can be set only when a subnet is created (network API 2024-05-01; "Default outbound
+access in Azure", private subnets: "an existing subnet can't be converted", and Azure may refuse or ignore the
+change). So it is sent at creation only (SUBNET_CREATE_ONLY: a subnet deployed before keeps its state and
+no update carries the property), and it is never what keeps traffic off Microsoft's default outbound address:
+every subnet that egresses has an explicit path (NAT gateway or a route to the hub), which Azure uses in
+preference to default outbound access whatever the property says ("Default outbound access in Azure",
+https://learn.microsoft.com/azure/virtual-network/ip-services/default-outbound-access). Either state works.
 """
 
 from __future__ import annotations
@@ -35,6 +43,14 @@ from .nsg_rules import security_rules
 # https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource) is not in network API 2024-05-01,
 # which azure-native 3.29 sends, and needs StandardV2 public IPs: moving to it later means new egress IPs.
 NAT_GATEWAY_ZONE = "1"
+# Sent when a subnet is created, never in an update (issue 21 item 13, see the module's docstring).
+SUBNET_CREATE_ONLY = ["defaultOutboundAccess"]
+# Isolated builds: Image Builder's container instance downloads the artifacts (File customizers, scripts). A
+# firewalled storage account admits it by a virtual network rule for this subnet, which needs the
+# Microsoft.Storage service endpoint here; IP allow-listing is not supported for it ("Azure VM Image Builder
+# networking options", https://learn.microsoft.com/azure/virtual-machines/security-isolated-image-builds-image-builder
+# and https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-networking). Issue 21 item 5.
+STORAGE_SERVICE_ENDPOINT = {"service": "Microsoft.Storage"}
 ALL_ZONES = ["1", "2", "3"]
 
 
@@ -102,7 +118,7 @@ class FleetNetwork(pulumi.ComponentResource):
                 f"{name}-{key}", subnet_name=subnet_name, virtual_network_name=vnet.name,
                 resource_group_name=self.resource_group.name, address_prefix=prefix,
                 network_security_group={"id": nsg.id}, default_outbound_access=False, **egress, **extra,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=chain[-1:])))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=chain[-1:], ignore_changes=SUBNET_CREATE_ONLY)))
             return chain[-1]
 
         self.subnet_id = subnet("snet-workload", WORKLOAD_SUBNET, spec.workload_subnet).id
@@ -124,7 +140,8 @@ class FleetNetwork(pulumi.ComponentResource):
             # ("Deploy container instances into an Azure virtual network"); it leaves by the same egress.
             self.container_instance_subnet_id = subnet(
                 "snet-build-aci", CONTAINER_INSTANCE_SUBNET, spec.container_instance_subnet,
-                delegations=[{"name": "container-groups", "service_name": "Microsoft.ContainerInstance/containerGroups"}]).id
+                delegations=[{"name": "container-groups", "service_name": "Microsoft.ContainerInstance/containerGroups"}],
+                service_endpoints=[STORAGE_SERVICE_ENDPOINT]).id
         last_subnet = chain[-1]
 
         if bastion and spec.bastion_subnet:
@@ -140,7 +157,7 @@ class FleetNetwork(pulumi.ComponentResource):
                 # outbound access in Azure", Limitations of private subnets). So false changes nothing
                 # for Bastion; it is also what network APIs after 31 March 2026 set for new subnets.
                 default_outbound_access=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[last_subnet]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[last_subnet], ignore_changes=SUBNET_CREATE_ONLY),
             )
             network.BastionHost(
                 f"{name}-bastion",

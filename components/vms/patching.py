@@ -9,6 +9,8 @@ AutomaticByPlatform and bypassPlatformSafetyChecksOnUserSchedule (windows_profil
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import pulumi
 from pulumi_azure_native import maintenance, resources
 
@@ -20,7 +22,8 @@ class PatchSchedule(pulumi.ComponentResource):
     configuration: maintenance.MaintenanceConfiguration
 
     def __init__(self, name: str, region: str, *, patching: Patching, resource_group: resources.ResourceGroup,
-                 names: Names, opts: pulumi.ResourceOptions | None = None):
+                 names: Names, fleets: Sequence[str], opts: pulumi.ResourceOptions | None = None):
+        """fleets: the fleets of the region Update Manager patches (single VMs; never scale sets)."""
         super().__init__("image-factory:patching:PatchSchedule", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         window = patching.window_for(region)
@@ -47,8 +50,13 @@ class PatchSchedule(pulumi.ComponentResource):
             configuration_assignment_name=names.patch_assignment(region),
             resource_group_name=resource_group.name,
             maintenance_configuration_id=self.configuration.id,
+            # Only the VMs of the fleets it serves, by their `fleet` tag: a Flexible scale set's instances are
+            # virtualMachines in the same group, and Update Manager does not serve scale sets ("Unsupported workloads
+            # for Azure Update Manager", https://learn.microsoft.com/azure/update-manager/unsupported-workloads);
+            # they patch by Windows Update (issue 21 item 3). The capture's reference VM stays unpatched too.
             filter={"locations": [region], "os_types": ["Windows"],
-                    "resource_types": ["Microsoft.Compute/virtualMachines"]},
+                    "resource_types": ["Microsoft.Compute/virtualMachines"],
+                    "tag_settings": {"tags": {"fleet": list(fleets)}, "filter_operator": "Any"}},
             opts=child,
         )
         self.register_outputs({"maintenanceConfigurationId": self.configuration.id})

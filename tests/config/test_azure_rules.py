@@ -179,7 +179,9 @@ def test_gen2_and_trusted_launch():
     assert problems(with_("fleets.dev-app.size", "Standard_A2_v2")) == [
         line("fleets.dev-app.size", "'Standard_A2_v2'", "must be a size that supports Gen2 and Trusted Launch: the "
              "Windows Server 2025 images are Hyper-V generation 2"),
-        line("fleets.dev-app.size", "'Standard_A2_v2'", PREMIUM)]
+        line("fleets.dev-app.size", "'Standard_A2_v2'", PREMIUM),
+        line("fleets.dev-app.size", "'Standard_A2_v2'", "must support encryption at host, which encryptionAtHost "
+             "(true by default; the capture's reference VM always) asks for")]
     assert problems(with_(f"images.{IMG}.build.vmSize", "Standard_A4_v2")) == [
         line(f"images.{IMG}.build.vmSize", "'Standard_A4_v2'", "must be a size that supports Gen2: the Windows Server "
              "2025 images are Hyper-V generation 2")]
@@ -192,7 +194,17 @@ def test_encryption_at_host_needs_a_size_that_has_it():
     raw = with_("fleets.dev-app", {**dev_raw()["fleets"]["dev-app"], "size": "Standard_NV6",
                                    "osDisk": {"type": "StandardSSD_LRS"}, "encryptionAtHost": True})
     assert line("fleets.dev-app.size", "'Standard_NV6'",
-                "must support encryption at host, which encryptionAtHost: true asks for") in problems(raw)
+                "must support encryption at host, which encryptionAtHost (true by default; the capture's reference VM "
+                "always) asks for") in problems(raw)
+
+
+def test_encryption_at_host_is_on_unless_a_fleet_turns_it_off():
+    # issue 21 item 14: the default asks for it, so a size without it is refused without the key being written.
+    raw = with_("fleets.dev-app", {**dev_raw()["fleets"]["dev-app"], "size": "Standard_NV6",
+                                   "osDisk": {"type": "StandardSSD_LRS"}})
+    assert any("must support encryption at host" in p for p in problems(raw))
+    raw["fleets"]["dev-app"]["encryptionAtHost"] = False
+    assert not any("encryption at host" in p for p in problems(raw))
 
 
 # --- disk sizes and 32-bit limits -------------------------------------------------------------------

@@ -99,7 +99,7 @@ CAPTURE = {"region": "uksouth", "size": "Standard_D2s_v5"}
 
 
 def test_a_capture_source_names_a_capture_of_the_stack_location():
-    raw = with_(f"images.{IMG}.source", {"capture": "ref"})
+    raw = with_(f"images.{IMG}.source", {"capture": "ref"}, with_("fleets", {}))  # no fleet: a Standard image (from a managed image) cannot boot Trusted Launch fleets
     assert _lines(raw) == [line(f"images.{IMG}.source.capture", "'ref'", "must be one of the captures: none defined")]
     raw = with_("captures", {"ref": CAPTURE, "alt": CAPTURE}, raw)
     assert _lines(raw) == []
@@ -113,7 +113,7 @@ def test_a_capture_source_names_a_capture_of_the_stack_location():
 
 
 def test_a_managed_image_output_only_from_a_managed_image_source():
-    raw = with_("captures", {"ref": CAPTURE}, with_(f"images.{IMG}.managedImage", True))
+    raw = with_("captures", {"ref": CAPTURE}, with_(f"images.{IMG}.managedImage", True, with_("fleets", {})))  # no fleet: a Standard image (from a managed image) cannot boot Trusted Launch fleets
     assert _lines(with_(f"images.{IMG}.source", {"capture": "ref"}, raw)) == []
     managed = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/"
                "images/golden")
@@ -173,3 +173,19 @@ def test_a_single_image_has_nothing_to_build_on_and_a_pinned_ones_source_is_not_
     pinned = with_(f"images.{IMG}.pinned", {"version": "1.0.0", "regions": ["uksouth"]})
     assert _lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}, pinned)) == []  # not built here
     assert len(_lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}))) == 1
+
+
+# --- issue 21 item 11: the timeout covers the build, boot optimization and distribution -------------
+
+def test_a_timeout_shorter_than_build_optimization_and_distribution_is_refused():
+    refused = line(f"{BUILD}.timeoutMinutes", "120",
+                   "must be at least 140: the run must fit a Windows build (up to 90), boot optimization (about 35 "
+                   "for a 127 GB image) and distribution to the home region (about 15); a run that times out leaves "
+                   "no version")
+    assert refused in _lines(with_(f"{BUILD}.timeoutMinutes", 120))
+    assert not any("timeoutMinutes" in p for p in _lines(with_(f"{BUILD}.timeoutMinutes", 140)))
+    # 0 is Image Builder's default of 240; without boot optimization 105 is enough.
+    assert not any("timeoutMinutes" in p for p in _lines(with_(f"{BUILD}.timeoutMinutes", 0)))
+    raw = with_(f"images.{IMG}.optimizeVmBoot", False, with_(f"{BUILD}.timeoutMinutes", 105))
+    assert not any("timeoutMinutes" in p for p in _lines(raw))
+    assert any("must be at least 105" in p for p in _lines(with_(f"{BUILD}.timeoutMinutes", 104, raw)))

@@ -53,7 +53,7 @@ def test_every_stack_file_loads(stack, monkeypatch):
 def test_dev_config_round_trips_through_the_loader():
     loaded = load_raw(dev_raw())
     image = loaded.images[IMG]
-    assert image.build.timeout_minutes == 120
+    assert image.build.timeout_minutes == 180
     assert [c.name for c in image.customize] == [
         "baseline-settings", "restart-before-updates", "windows-update", "restart-after-updates"]
     assert [r.name for r in image.regions] == ["uksouth"]

@@ -300,11 +300,15 @@ def test_a_rebuild_trigger_needs_a_built_marketplace_image_at_latest_and_no_fixe
         assert problems(with_(path, value, with_(REBUILD, True))) == [line(REBUILD, "true", NEEDS_MARKETPLACE_LATEST)]
 
 
-SAS = "needs the SAS token: pulumi config set --secret image-factory:artifactSasToken '<token>'"
+SAS = ("is no longer supported: builds download as the build identity (Storage Blob Data Reader on "
+       "artifactStorageAccountId), so no SAS token is in a template; remove useSasToken and any token")
+ACCOUNT = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-artifacts/providers/"
+           "Microsoft.Storage/storageAccounts/example")
 
 
-def test_use_sas_token_needs_the_secret_in_customizers_and_validators_alike():
-    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "useSasToken": True})
+def test_use_sas_token_is_refused_in_customizers_and_validators_alike():
+    raw = with_("artifactStorageAccountId", ACCOUNT)
+    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
     raw = with_(f"images.{IMG}.validate.inVMValidations[1]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
     raw = with_(f"images.{IMG}.customize[5]", {**FILE_CUSTOMIZER, "name": "plain"}, raw)  # no token asked: no line
     # Alongside another problem: each is reported, none replaces the other.
@@ -313,8 +317,11 @@ def test_use_sas_token_needs_the_secret_in_customizers_and_validators_alike():
     assert line(f"images.{IMG}.customize[4].useSasToken", "[secret]", SAS) in lines
     assert line(f"images.{IMG}.validate.inVMValidations[1].useSasToken", "[secret]", SAS) in lines
     assert len(lines) == 3 and any(".versioning.version" in x for x in lines)
+    # A token in secret config is refused too, with or without useSasToken (issue 21 item 4).
     with_token = with_("artifactSasToken", "sv=2024-11-04&sig=abc", without(f"images.{IMG}.versioning", raw))
-    assert load_raw(with_token, secret=("artifactSasToken",))
+    assert line("artifactSasToken", None, "is no longer read: builds download as the build identity, with no SAS "
+                "token; remove it (pulumi config rm image-factory:artifactSasToken) and revoke the token") in \
+        problems(with_token, secret=("artifactSasToken",))
 
 
 def test_a_captures_source_is_a_gen2_windows_image():
@@ -330,3 +337,34 @@ def test_every_hub_egress_is_checked_whatever_comes_before_it():
     raw = with_("network.eastus", {**NET_EAST, "egress": {"type": "hub", "nextHopIp": "10.30.1.4"}},
                 with_("network.uksouth", NET))
     assert "network.eastus.egress.nextHopIp" in "\n".join(problems(raw))
+
+
+# --- issue 21 item 7: a patch window applies from its first intended week ---------------------------
+
+def test_a_patch_window_starting_more_than_a_week_ahead_is_refused():
+    import datetime as dt
+
+    from components.config.patch_checks import patch_window_checks
+    raw = with_("patching.window.start", "2099-01-03 02:00")
+    [refused] = [p for p in problems(raw) if "patching.window.start" in p]
+    assert refused.startswith("Pulumi.dev.yaml: image-factory:patching.window.start = '2099-01-03 02:00': must be no "
+                              "later than ")
+    assert refused.endswith("give a past date, the window recurs from it")
+    # Relative to the day of the run: a week ahead is accepted, a day more is not; a past date always is.
+    start = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=7)
+    config = load_raw(with_("patching.window.start", f"{start.isoformat()} 02:00"))  # a week ahead: loads
+    assert patch_window_checks(config, today=start - dt.timedelta(days=7)) == []
+    assert [k for k, _, _ in patch_window_checks(config, today=start - dt.timedelta(days=8))] == ["patching.window.start"]
+    assert patch_window_checks(load_raw(with_("patching.window.start", "2026-01-03 02:00")), dt.date(2030, 1, 1)) == []
+    # Per-region windows are named by region; automaticByOS has none to check.
+    raw = with_("patching.windows", {"uksouth": {"start": "2099-01-03 02:00"}})
+    assert any("patching.windows.uksouth.start = '2099-01-03 02:00'" in p for p in problems(raw))
+    assert load_raw(with_("patching.mode", "automaticByOS", raw))
+
+
+def test_the_default_and_shipped_windows_start_in_the_past(plans):
+    from components.config.patching import PatchWindow
+    assert PatchWindow().start < "2026-12-01"
+    starts = [r["inputs"]["startDateTime"] for doc in plans.values()
+              for r in doc["resources"] if r["type"] == "azure-native:maintenance:MaintenanceConfiguration"]
+    assert starts and all(s < "2026-12-01" for s in starts)

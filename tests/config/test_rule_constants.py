@@ -76,7 +76,7 @@ def test_maintenance_patterns():
     _both_sides(rules.MAINTENANCE_RECURRENCE_PATTERN,
                 ["1Day", "2Week", "1Week Saturday", "1Week Monday,Sunday", "1Month Second Tuesday", "1Month"],
                 ["Day", "1Week saturday", "1Week Saturday,", "1Year", "1Week  Saturday", "1Week Funday"])
-    assert rules.WINDOWS_PATCH_CLASSIFICATIONS == ("Critical", "Security", "UpdateRollUp", "FeaturePack",
+    assert rules.WINDOWS_PATCH_CLASSIFICATIONS == ("Critical", "Security", "UpdateRollup", "FeaturePack",
                                                    "ServicePack", "Definition", "Tools", "Updates")
 
 

@@ -19,7 +19,7 @@ def test_an_existing_managed_image_or_version_plans_with_a_warning_and_a_capture
                "Microsoft.Compute/images/img-ws2025-golden")
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["source"] = {"managedImageId": managed}
-    assert plan("dev", overrides={"image-factory:images": images})["warnings"] == [
+    assert plan("dev", overrides={"image-factory:images": images, "image-factory:fleets": {}})["warnings"] == [
         "Pulumi.dev.yaml: image-factory:images.win2025-base.source: the Hyper-V generation of the managedImageId "
         "given cannot be known offline; Image Builder refuses a generation 1 source into these V2 definitions"]
     # The capture's reference VM image is a Gen2 Windows Server SKU (checked), and the image is captured as V2.

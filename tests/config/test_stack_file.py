@@ -72,9 +72,9 @@ def test_the_program_reads_the_stack_file_strictly_where_it_can_see_it(tmp_path)
     ("      count: 2", "      count: 010", line("fleets.dev-app.count", "'010'", "input should be a valid integer")),
     ("      count: 2", "      count: 1e3", line("fleets.dev-app.count", "1000.0", "input should be a valid integer")),
     ("      count: 2", "      count: 2.0", line("fleets.dev-app.count", "2.0", "input should be a valid integer")),
-    ("        timeoutMinutes: 120", "        timeoutMinutes: no",
+    ("        timeoutMinutes: 180", "        timeoutMinutes: no",
      line(f"images.{IMG}.build.timeoutMinutes", "'no'", "input should be a valid integer")),
-    ("        timeoutMinutes: 120", "        timeoutMinutes: \u0661\u0662\u0660",
+    ("        timeoutMinutes: 180", "        timeoutMinutes: \u0661\u0662\u0660",
      line(f"images.{IMG}.build.timeoutMinutes", "'\u0661\u0662\u0660'", "input should be a valid integer")),
     ("        major: 1", "        major: on", line(f"images.{IMG}.versioning.major", "'on'", "input should be a valid integer")),
     ("          runElevated: true", "          runElevated: 1",
@@ -120,7 +120,7 @@ def test_an_empty_image_name_on_a_fleet_is_a_line_not_a_key_error():
 
 def test_an_image_named_like_a_customizer_type_is_named_in_the_line():
     text = dev_text(f"    {IMG}:", "    PowerShell:").replace(f"image: {IMG}", "image: PowerShell")
-    text = text.replace("        timeoutMinutes: 120", "        timeoutMinutes: 961")
+    text = text.replace("        timeoutMinutes: 180", "        timeoutMinutes: 961")
     assert text_problems(text) == [line("images.PowerShell.build.timeoutMinutes", "961",
                                         "input should be less than or equal to 960")]
 
@@ -144,7 +144,7 @@ def test_a_secret_looking_key_inside_an_object_is_hidden_in_every_dump():
     assert text_problems(text) == [
         line("fleets.dev-app.apiKey", "[secret]",
              "is not a known key; allowed keys: computerNamePrefix, count, domainJoin, encryptionAtHost, image, "
-             "imageVersion, licenseType, managedImage, mode, osDisk, region, size, subnetId, zones")]
+             "imageVersion, licenseType, managedImage, mode, osDisk, patching, region, size, subnetId, zones")]
     text = dev_text("    cost-centre: it-platform-dev", "    api-key: [Hunter2-Hunter2]")
     assert text_problems(text) == [line("tags.api-key", "[secret]", "input should be a valid string")]
 

@@ -77,9 +77,12 @@ def test_what_is_not_an_https_uri_is_refused(value):
 
 
 def test_an_https_uri_with_a_sas_token_is_refused_and_told_where_the_token_goes():
-    assert refusal(types.HttpsUri, "https://example.blob.core.windows.net/s/a.ps1?sv=2024&sig=abc") == (
-        "must not carry a SAS token: it is a credential, and part of the recipe hash here. Set it with `pulumi config "
-        "set --secret image-factory:artifactSasToken '<token>'` and add useSasToken: true to the customizer")
+    refused = ("must not carry a SAS token: the template body is readable by anyone who can read the template, and a "
+               "rotated token would change a template Image Builder cannot update. Give artifactStorageAccountId "
+               "instead: the build identity then reads the blob with Storage Blob Data Reader")
+    assert refusal(types.HttpsUri, "https://example.blob.core.windows.net/s/a.ps1?sv=2024&sig=abc") == refused
+    # Any SAS query parameter, not only the signature (issue 21 item 4).
+    assert refusal(types.HttpsUri, "https://example.blob.core.windows.net/s/a.ps1?se=2027-01-01&sp=r") == refused
 
 
 @pytest.mark.parametrize("value", ["2027-1-02", "02.01.2027", "２０２７-01-02", 1798848000, None])

@@ -94,3 +94,17 @@ def test_build_identity_reads_the_artifact_store_before_any_template_exists(plan
     for template in each(prod, TEMPLATE):
         assert reader in depends_on(prod, template, ASSIGNMENT)
     assert not any(r["name"] == "artifact-reader" for r in resources(plans["dev"], ASSIGNMENT))
+
+
+def test_the_networking_role_is_assignable_at_the_vnets_group_and_assigned_on_the_vnet_only(plans):
+    # issue 21 item 2: assignableScopes take management groups, subscriptions or resource groups.
+    doc = plans["prod"]
+    role = one(doc, ROLE, "network-role")["inputs"]
+    join = one(doc, ASSIGNMENT, "network-join")["inputs"]
+    vnet = join["scope"]
+    assert "/providers/Microsoft.Network/virtualNetworks/" in vnet
+    group = vnet.split("/providers/")[0]
+    assert role["assignableScopes"] == [group] and role["scope"] == group
+    assert join["roleDefinitionId"].startswith(group + "/providers/Microsoft.Authorization/roleDefinitions/")
+    # A new title: the role of the old (VNet-assignable) design can be deleted after this one is created.
+    assert role["roleName"].endswith(", group-assignable")

@@ -52,13 +52,17 @@ def test_the_identity_may_join_the_existing_network_and_no_other():
     [role] = [r for r in resources(doc, ROLE) if r["name"].startswith("network-role")]
     [join] = [a for a in resources(doc, ASSIGNMENT) if a["name"].startswith("network-join")]
     assert role["name"] != "network-role"  # the unsuffixed names are the program's own network's
-    assert role["inputs"]["scope"] == join["inputs"]["scope"] == NET and role["inputs"]["assignableScopes"] == [NET]
+    # Assigned on the network; assignable at its group (issue 21 item 2: no custom role is assignable at a VNet).
+    group = NET.split("/providers/")[0]
+    assert join["inputs"]["scope"] == NET and role["inputs"]["scope"] == group
+    assert role["inputs"]["assignableScopes"] == [group]
     assert set(role["inputs"]["permissions"][0]["actions"]) == {
         "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"}
     # Role names are unique per tenant: the network's group, name and subscription, and this stack, since another
     # group may hold a vnet-corp-uks and another stack may build in the same network.
     assert role["inputs"]["roleName"] == ("Image Factory Image Builder networking (rg-corp-net/vnet-corp-uks, "
-                                          "subscription 12345678-0000-0000-0000-000000000000, stack dev-uks)")
+                                          "subscription 12345678-0000-0000-0000-000000000000, stack dev-uks), "
+                                          "group-assignable")
     assert join in depends_on(doc, one(doc, ROLE_PROPAGATION), ASSIGNMENT)
     # No network of the program's is made for the build: dev has none in uksouth.
     assert not [r for r in resources(doc, ROLE) if r["name"] == "network-role"]

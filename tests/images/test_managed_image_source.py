@@ -63,7 +63,7 @@ def test_a_new_capture_recipe_is_a_new_template_and_its_publish_target_is_not(pl
 def test_an_existing_custom_source_is_read_where_it_lives(source, kind, key):
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["source"] = source
-    doc = plan("dev", overrides={"image-factory:images": images})
+    doc = plan("dev", overrides={"image-factory:images": images, "image-factory:fleets": {}})
     [template] = resources(doc, TEMPLATE)
     given = next(iter(source.values()))
     assert template["inputs"]["source"] == {"type": kind, key: given}
@@ -88,7 +88,8 @@ def test_a_source_in_the_gallerys_group_or_the_captures_group_adds_no_second_rol
     images["win2025-extra"] = {**images[LAYERED], "identifier": {"publisher": "ContosoFinance",
                                                                  "offer": "WindowsServer2025", "sku": "extra"},
                                "source": {"managedImageId": f"{gallery_rg}/providers/Microsoft.Compute/images/x"}}
-    doc = plan("capture", overrides={"image-factory:images": images})
+    fleets = {"cap-vms": stack_value("capture", "image-factory:fleets")["cap-vms"]}  # big-ss boots a Standard image now
+    doc = plan("capture", overrides={"image-factory:images": images, "image-factory:fleets": fleets})
     assert [r["name"] for r in resources(doc, ROLE) if r["name"].startswith("source-role-")] == [
         "source-role-capture-uksouth"]
 

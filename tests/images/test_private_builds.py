@@ -90,7 +90,9 @@ def test_the_identity_may_join_the_build_network_and_nothing_more(plans):
     join = one(doc, ASSIGNMENT, "network-join")["inputs"]
     vnet = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-imgfactory-fleet-prod-uks" \
            "/providers/Microsoft.Network/virtualNetworks/vnet-imgfactory-prod-uks"
-    assert role["scope"] == join["scope"] == vnet and role["assignableScopes"] == [vnet]
+    # Assigned on the VNet only; the role is assignable at the VNet's group (custom roles take no narrower scope).
+    group = vnet.split("/providers/")[0]
+    assert join["scope"] == vnet and role["scope"] == group and role["assignableScopes"] == [group]
     assert set(role["permissions"][0]["actions"]) == NETWORK_ACTIONS
     assert join["principalType"] == "ServicePrincipal"
     propagation = one(doc, ROLE_PROPAGATION)

@@ -198,7 +198,8 @@ def outside_scopes_plan():
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["build"]["subnetId"] = f"{NET}/subnets/snet-aib"
     images["win2025-base"]["source"] = {"managedImageId": GOLDEN}
-    return plan("dev", overrides={"image-factory:images": images})
+    # No fleet: an image built from a managed image is Standard, which Trusted Launch fleets cannot boot (issue 21).
+    return plan("dev", overrides={"image-factory:images": images, "image-factory:fleets": {}})
 
 
 def test_the_identity_may_reach_the_network_and_source_its_templates_use(outside_scopes_plan):

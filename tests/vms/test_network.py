@@ -165,3 +165,41 @@ def test_prod_has_private_only_bastion_in_both_regions(plans):
     assert not resources(plans["dev"], BASTION)
     assert under(prod, "azure-native:network:VirtualNetwork", "net-eastus")["inputs"]["addressSpace"] == {
         "addressPrefixes": ["10.40.0.0/16"]}
+
+
+# --- issue 21 items 5, 12, 13 ---------------------------------------------------------------------------
+
+def test_default_outbound_access_is_sent_at_creation_only_and_every_egressing_subnet_has_an_explicit_path(plans):
+    # Item 13: the property can be set only when a subnet is created (network 2024-05-01): a subnet deployed
+    # before must not get an update carrying it, and its traffic leaves by the NAT gateway or the hub either way.
+    from tests.graph import resources
+    for stack, doc in plans.items():
+        for subnet in resources(doc, "azure-native:network:Subnet"):
+            assert subnet["options"]["ignoreChanges"] == ["defaultOutboundAccess"], (stack, subnet["name"])
+            assert subnet["inputs"]["defaultOutboundAccess"] is False
+            if not subnet["name"].endswith("snet-bastion"):
+                assert "natGateway" in subnet["inputs"] or "routeTable" in subnet["inputs"], (stack, subnet["name"])
+
+
+def test_the_container_instance_subnet_can_be_admitted_by_a_firewalled_artifact_store(plans):
+    # Item 5: a service endpoint on the container-instance subnet, named in an output; not IP allow-listing.
+    from tests.graph import resources
+    doc = plans["prod"]
+    [aci] = [s for s in resources(doc, "azure-native:network:Subnet") if s["name"].endswith("snet-build-aci")]
+    assert aci["inputs"]["serviceEndpoints"] == [{"service": "Microsoft.Storage"}]
+    [subnet_id] = doc["outputs"]["artifactStoreSubnets"]
+    assert subnet_id.endswith("/subnets/snet-build-aci")
+    assert plans["dev"]["outputs"]["artifactStoreSubnets"] == []
+
+
+def test_a_private_only_bastion_nobody_can_reach_is_a_plan_warning(plans):
+    # Item 12: ExpressRoute private peering, a VPN or peering is made outside the stack: warn, do not refuse.
+    from offline.plan import plan
+    from tests.graph import stack_value
+    warned = [w for w in plans["prod"]["warnings"] if ".reachedBy: is not set" in w]
+    assert [w.split(":")[2].split(".")[1] for w in warned] == ["eastus", "uksouth"]
+    assert "ExpressRoute private peering, a VPN or VNet peering" in warned[0]
+    network = {region: {**spec, "reachedBy": "expressRoute"}
+               for region, spec in stack_value("prod", "image-factory:network").items()}
+    doc = plan("prod", overrides={"image-factory:network": network})
+    assert not [w for w in doc["warnings"] if "reachedBy" in w]
