@@ -4,17 +4,21 @@ Kept apart from the provider: the script is Windows' side of the job, the provid
 """
 
 SYSPREP_EXE = r"C:\Windows\System32\Sysprep\sysprep.exe"
-# /quiet on top of the documented command line: run as SYSTEM in session 0, a failing sysprep would
+# Microsoft's generalize steps for an Azure VM ("Remove machine specific information by generalizing a VM
+# before creating an image", https://learn.microsoft.com/azure/virtual-machines/generalize): Generalize, Enter
+# System OOBE, Shutdown. No /mode:vm: it keeps the hardware profile of the VM sysprep ran on, for a VHD booted
+# on that same virtual hardware, while the image boots fleets of other sizes. No /unattend: custom answer
+# files are not supported there. (The page's newest revision writes `sysprep.exe /generalize /shutdown`, its
+# earlier ones select "Enter System Out-of-Box Experience (OOBE)" in the dialog, which is /oobe.) /quiet on top: run as SYSTEM in session 0, a failing sysprep would
 # otherwise sit behind an error dialog nobody can see, and we would only learn it at the timeout.
-SYSPREP_ARGS = "/generalize /oobe /shutdown /mode:vm /quiet"
+SYSPREP_ARGS = "/generalize /oobe /shutdown /quiet"
 PANTHER = r"C:\Windows\System32\Sysprep\Panther"  # where sysprep writes setupact.log and setuperr.log
 # Windows' own servicing flags: sysprep refuses to run while an update waits for a restart.
 PENDING_REBOOT_KEYS = [
     r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending",
     r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired",
 ]
-# The steps of Microsoft's "Create a managed image of a generalized VM in Azure" (Windows): delete the
-# C:\Windows\Panther folder, then sysprep /generalize /oobe /shutdown (/mode:vm on Azure). Image
+# The steps of the same page (Windows): delete the C:\Windows\Panther folder, then sysprep. Image
 # Builder's own deprovisioning also removes leftover unattend.xml answer files, which would otherwise
 # drive the first boot of every VM made from the image. A pending reboot (from updates) makes sysprep
 # fail; the reference VM does not patch itself (patch mode Manual), so one only comes from the user's
