@@ -10,7 +10,8 @@ SYSPREP_EXE = r"C:\Windows\System32\Sysprep\sysprep.exe"
 # on that same virtual hardware, while the image boots fleets of other sizes. No /unattend: custom answer
 # files are not supported there. (The page's newest revision writes `sysprep.exe /generalize /shutdown`, its
 # earlier ones select "Enter System Out-of-Box Experience (OOBE)" in the dialog, which is /oobe.)
-# /quiet on top: run as SYSTEM in session 0, a failing sysprep would otherwise sit behind an error dialog nobody can see, and we would only learn it at the timeout.
+# /quiet on top: run as SYSTEM in session 0, a failing sysprep would otherwise sit behind an error dialog
+# nobody can see, and we would only learn it at the timeout.
 SYSPREP_ARGS = "/generalize /oobe /shutdown /quiet"
 PANTHER = r"C:\Windows\System32\Sysprep\Panther"  # where sysprep writes setupact.log and setuperr.log
 # Windows' own servicing flags: sysprep refuses to run while an update waits for a restart.
