@@ -42,7 +42,7 @@ from components.providers.image_builder_run import (IN_PROGRESS, ImageBuildError
 
 API_VERSION = "2024-02-01"  # azure-mgmt-imagebuilder 2.0.0 would send 2025-10-01
 REPLACE_KEYS = ("subscription_id", "resource_group_name", "template_name", "run_output_name")
-# template_urn only feeds the recovery advice (`pulumi up --replace <URN>`), and cancel_timeout_minutes bounds
+# template_urn only feeds the recovery advice (which resource the refresh drops), and cancel_timeout_minutes bounds
 # delete: neither must rebuild the image.
 TUNING_KEYS = ("build_timeout_minutes", "poll_interval_seconds", "api_version", "arm_endpoint", "template_urn",
                "cancel_timeout_minutes")
@@ -226,7 +226,7 @@ class ImageBuildArgs:
     poll_interval_seconds: pulumi.Input[float] = 30
     api_version: pulumi.Input[str] = API_VERSION
     arm_endpoint: pulumi.Input[str] = DEFAULT_ARM_ENDPOINT
-    template_urn: pulumi.Input[str] = ""  # the template's URN, for the `pulumi up --replace` advice
+    template_urn: pulumi.Input[str] = ""  # the template's URN, named in the recovery advice
     cancel_timeout_minutes: pulumi.Input[float] = 30  # delete: how long a cancel may take
 
 

@@ -323,8 +323,10 @@ def test_the_whole_failure_message_of_a_canceled_run(fake, aib):
         "  - recipe error (a customizer, a checksum): fix it in the stack file; the new recipe names a new template.",
         "  - transient error (capacity, quota, a timeout in Azure): `pulumi up` runs this same template again.",
         "  - template broken (provisioningState Failed, or `pulumi up` now fails on the template with 409 "
-        "\"Update/Upgrade of image templates is currently not supported\"): `pulumi up --replace '<URN of the "
-        f"template {TEMPLATE}>' (find it with `pulumi stack --show-urns`)` deletes and recreates it."]
+        f"\"Update/Upgrade of image templates is currently not supported\"): delete it first, `az image builder "
+        f"delete -g {RG} -n {TEMPLATE}`, then `pulumi up --refresh` (the refresh finds the template gone, and the "
+        f"update creates it anew under the same name). Not `pulumi up --replace`: it creates before it deletes, and "
+        f"the same name gets the same 409."]
 
 
 def test_a_partially_succeeded_run_says_why_it_is_a_failure(fake, aib):
