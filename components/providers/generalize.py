@@ -33,7 +33,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 from components.providers.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, ArmSession, call_until_deadline,
                                       describe_error, is_auth_failure, is_transient, lro_polling)
 from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
-from components.providers.sysprep import PANTHER, SYSPREP_SCRIPT
+from components.providers.sysprep import PANTHER, SYSPREP_SCRIPT, run_command_report
 
 API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01; it takes the version per call only
 REPLACE_KEYS = ("subscription_id", "resource_group_name", "vm_name", "vm_id")
@@ -259,7 +259,7 @@ class _Job:
                           lambda: self.ops.instance_view(self.rg, self.name, api_version=self.api))
         codes = tuple(s.code for s in (view.statuses or []) if s.code)
         self.last = _View(next((c for c in codes if c.startswith("PowerState/")), None), codes,
-                          _run_command_report(view))
+                          run_command_report(view))
         return self.last
 
     def _call(self, what: str, call: Callable[[], Any], settled: Optional[Callable] = None) -> Any:
@@ -267,29 +267,6 @@ class _Job:
         # until its deadline, and the POSTs among them ask `settled` (or are harmless to repeat).
         return call_until_deadline(call, what=what, retry=self.retry, deadline=self.deadline, settled=settled,
                                    session=self.session)
-
-
-@dataclass(frozen=True)
-class _Status:
-    code: str
-    level: str
-    message: str
-    time: str
-
-
-def _run_command_report(view: Any) -> tuple:
-    """The action Run Command's report on the instance view. Microsoft documents the action Run Command's output
-    in its answer ("Run scripts in your Windows VM by using action Run Commands",
-    https://learn.microsoft.com/azure/virtual-machines/windows/run-command), not where the instance view keeps it;
-    the VM agent reports it as the extension Microsoft.CPlat.Core.RunCommandWindows, with StdOut and StdErr as
-    substatuses. Matched by type or name, case-insensitively; with no such extension this gives () and the wait
-    goes on as before (the timeout's advice), so the form works either way."""
-    for ext in getattr(view, "extensions", None) or []:
-        if "runcommandwindows" in f"{ext.type or ''} {ext.name or ''}".lower():
-            return tuple(_Status(s.code or "", str(s.level.value if hasattr(s.level, "value") else s.level or ""),
-                                 (s.message or "").strip(), str(s.time or ""))
-                         for s in [*(ext.statuses or []), *(ext.substatuses or [])])
-    return ()
 
 
 def _poller_lost_track(exc: BaseException) -> bool:

@@ -1,7 +1,11 @@
 """What Generalize runs inside the reference VM (through Run Command): Microsoft's generalize steps.
 
-Kept apart from the provider: the script is Windows' side of the job, the provider ARM's side.
+Kept apart from the provider: the script is Windows' side of the job, and how the VM reports on it; the provider
+is ARM's side.
 """
+
+from dataclasses import dataclass
+from typing import Any
 
 SYSPREP_EXE = r"C:\Windows\System32\Sysprep\sysprep.exe"
 # Microsoft's generalize steps for an Azure VM ("Remove machine specific information by generalizing a VM
@@ -46,3 +50,27 @@ SYSPREP_SCRIPT = [
     "}",
     "Write-Output \"sysprep started (pid $($p.Id)); it shuts the VM down when done\"",
 ]
+
+
+@dataclass(frozen=True)
+class RunCommandStatus:
+    """One status of a Run Command's report, as plain strings (comparable: a changed report is a new one)."""
+    code: str
+    level: str
+    message: str
+    time: str
+
+
+def run_command_report(view: Any) -> tuple:
+    """The action Run Command's report on the instance view. Microsoft documents the action Run Command's output
+    in its answer ("Run scripts in your Windows VM by using action Run Commands",
+    https://learn.microsoft.com/azure/virtual-machines/windows/run-command), not where the instance view keeps it;
+    the VM agent reports it as the extension Microsoft.CPlat.Core.RunCommandWindows, with StdOut and StdErr as
+    substatuses. Matched by type or name, case-insensitively; with no such extension this gives () and the wait
+    goes on as before (the timeout's advice), so the form works either way."""
+    for ext in getattr(view, "extensions", None) or []:
+        if "runcommandwindows" in f"{ext.type or ''} {ext.name or ''}".lower():
+            return tuple(RunCommandStatus(s.code or "", str(getattr(s.level, "value", s.level) or ""),
+                                          (s.message or "").strip(), str(s.time or ""))
+                         for s in [*(ext.statuses or []), *(ext.substatuses or [])])
+    return ()
