@@ -6,6 +6,7 @@ template reaches the container-instance subnet only through it."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from components.providers import subnet_release
 from components.providers.subnet_release import SubnetReleaseError, SubnetReleaseProvider
@@ -31,8 +32,7 @@ def clock(monkeypatch) -> Clock:
 
 
 def delete_subnet(fake: FakeArm, subnet_id: str) -> int:
-    """The subnet's own delete, as azure-native sends it right after this step's."""
-    import requests  # noqa: PLC0415  (the fake's TLS: verify with its CA)
+    """The subnet's own delete, as azure-native sends it right after this step's (TLS checked with the fake's CA)."""
     return requests.delete(f"{fake.base_url}{subnet_id}?api-version=2024-05-01", verify=fake.ca_file,
                            headers={"Authorization": f"Bearer {fake.credential.token}"}).status_code
 
