@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fakes.fake_compute",
     "tests.fakes.fake_gallery",
     "tests.fakes.fake_image_builder",
+    "tests.fakes.fake_network",
 ]
 
 

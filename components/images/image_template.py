@@ -225,7 +225,7 @@ class ImageTemplate(pulumi.ComponentResource):
                 template_name=self.template.name,
                 run_output_name=names.run_output(image_name, "gallery"),
                 build_timeout_minutes=image.build.timeout_minutes,
-                # For the recovery its failures advise: `pulumi up --replace '<this URN>'`.
+                # Named in the recovery its failures advise (delete the template, then `pulumi up --refresh`).
                 template_urn=self.template.urn,
             ),
             opts=pulumi.ResourceOptions(parent=self),

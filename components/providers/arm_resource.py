@@ -1,6 +1,7 @@
-"""A minimal management client for ARM calls that no installed SDK covers: GET of any resource by its ID at an
-api-version. Role assignments (Microsoft.Authorization) are the case: azure-mgmt-authorization is not a
-dependency, and one GET does not justify one.
+"""A minimal management client for ARM calls that no installed SDK covers: GET and DELETE of any resource by its
+ID at an api-version. Role assignments (Microsoft.Authorization) and a subnet's container-service link
+(Microsoft.Network, Microsoft.ContainerInstance) are the cases: azure-mgmt-authorization, -network and
+-containerinstance are not dependencies, and a GET or two do not justify them.
 
 It has the generated clients' constructor and pipeline (retry, ARM challenge authentication, logging), so
 arm.management_client builds it and arm's retry policy wraps its calls like any other client's.
@@ -45,12 +46,20 @@ class ArmResourceClient:
     def get_by_id(self, resource_id: str) -> dict:
         """The resource's JSON, at the client's api-version; raises like the generated clients
         (ResourceNotFoundError for a 404, ...)."""
-        url = self._client.format_url(f"{resource_id}?api-version={self.api_version}")
-        response = self._client.send_request(HttpRequest("GET", url))
-        if response.status_code != 200:
+        return self._send("GET", resource_id, self.api_version, (200,)).json()
+
+    def delete_by_id(self, resource_id: str, api_version: str) -> None:
+        """DELETE at the api-version given (the resource's own provider's); 200, 202 and 204 are success, and a
+        202 is not waited for: the caller watches what the delete should change."""
+        self._send("DELETE", resource_id, api_version, (200, 202, 204))
+
+    def _send(self, method: str, resource_id: str, api_version: str, ok: tuple) -> Any:
+        url = self._client.format_url(f"{resource_id}?api-version={api_version}")
+        response = self._client.send_request(HttpRequest(method, url))
+        if response.status_code not in ok:
             map_error(status_code=response.status_code, response=response, error_map=_ERRORS)
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        return response.json()
+        return response
 
     def close(self) -> None:
         self._client.close()

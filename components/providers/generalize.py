@@ -33,7 +33,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 from components.providers.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, ArmSession, call_until_deadline,
                                       describe_error, is_auth_failure, is_transient, lro_polling)
 from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
-from components.providers.sysprep import PANTHER, SYSPREP_SCRIPT
+from components.providers.sysprep import PANTHER, SYSPREP_SCRIPT, run_command_report
 
 API_VERSION = "2024-11-01"  # azure-mgmt-compute 39 would send 2026-04-01; it takes the version per call only
 REPLACE_KEYS = ("subscription_id", "resource_group_name", "vm_name", "vm_id")
@@ -57,6 +57,9 @@ class GeneralizeError(Exception):
 class _View:
     power: Optional[str]  # e.g. "PowerState/running"; None when Azure shows no power state
     codes: tuple[str, ...]
+    # The last Run Command's report as the instance view shows it (the RunCommandWindows extension): its
+    # statuses and substatuses (StdOut, StdErr), or () before any Run Command has reported.
+    run_command: tuple = ()
 
 
 class GeneralizeProvider(ArmDynamicProvider):
@@ -110,6 +113,7 @@ class _Job:
         self.started = time.monotonic()
         self.deadline = self.started + float(a["timeout_minutes"]) * 60
         self.step, self.last = "look up the VM", _View(None, ())
+        self.report_before: Optional[tuple] = None  # the Run Command report seen before our POST; None: no POST
 
     @property
     def ops(self) -> Any:
@@ -158,6 +162,7 @@ class _Job:
 
     def _start_sysprep(self) -> None:
         self.step = "start sysprep (Run Command)"
+        self.report_before = self.last.run_command  # run() has just looked: an earlier Run Command's report
         body = {"commandId": "RunPowerShellScript", "script": SYSPREP_SCRIPT}
 
         def post() -> Any:
@@ -198,7 +203,21 @@ class _Job:
                 pass  # wait() re-raises a failed operation; handled by done() above
 
     def _check_output(self, result: Any) -> None:
-        statuses = list(getattr(result, "value", None) or [])
+        self._check_statuses(list(getattr(result, "value", None) or []))
+
+    def _check_report(self) -> None:
+        """Sysprep's outcome from the instance view, for when the Run Command's own answer is lost (its POST's
+        answer, then a 409 on the POST sent again): a report that changed since our POST, on a VM still up, is
+        this Run Command's. Its failure is raised with sysprep's own output, as _check_output does."""
+        report = self.last.run_command
+        if self.report_before is None or not report or report == self.report_before or self.last.power in GOING_DOWN:
+            return
+        waiting, self.step = self.step, "start sysprep (Run Command)"  # what failed, if it did
+        self._check_statuses([s for s in report if "/stdout" in s.code.lower() or "/stderr" in s.code.lower()
+                              or "/failed" in s.code.lower() or s.level == "Error"])
+        self.step = waiting
+
+    def _check_statuses(self, statuses: list) -> None:
         out = {("stderr" if "/StdErr" in (s.code or "") else "stdout"): (s.message or "").strip() for s in statuses}
         # level is the SDK's StatusLevelTypes, a str enum: str() of it reads "StatusLevelTypes.ERROR", == compares the value.
         failed = [s.code for s in statuses if "/failed" in (s.code or "").lower() or s.level == "Error"]
@@ -216,6 +235,7 @@ class _Job:
             power = self._view().power
             if power in wanted:
                 return power
+            self._check_report()
             if poller is not None and poller.done():
                 try:
                     poller.result()  # raises when the operation failed; success: the instance view lags
@@ -238,7 +258,8 @@ class _Job:
         view = self._call(f"GET virtualMachines/{self.name}/instanceView",
                           lambda: self.ops.instance_view(self.rg, self.name, api_version=self.api))
         codes = tuple(s.code for s in (view.statuses or []) if s.code)
-        self.last = _View(next((c for c in codes if c.startswith("PowerState/")), None), codes)
+        self.last = _View(next((c for c in codes if c.startswith("PowerState/")), None), codes,
+                          run_command_report(view))
         return self.last
 
     def _call(self, what: str, call: Callable[[], Any], settled: Optional[Callable] = None) -> Any:

@@ -35,14 +35,14 @@ from pulumi.dynamic import CreateResult
 from components.config import azure_rules as rules
 from components.providers.arm import (DEFAULT_ARM_ENDPOINT, ArmCallFailed, ArmRetry, call_until_deadline,
                                       call_with_retry, describe_error, final_read_deadline, lro_polling)
-from components.providers.base import ArmDynamicProvider, ArmDynamicResource, resource_props
+from components.providers.base import ArmDynamicProvider, ArmDynamicResource, human_duration, resource_props
 from components.providers.image_builder_run import (IN_PROGRESS, ImageBuildError, Run, RunWatch,
                                                     broken_template_message, failure_message, still_running_hint,
                                                     timeout_message, where)
 
 API_VERSION = "2024-02-01"  # azure-mgmt-imagebuilder 2.0.0 would send 2025-10-01
 REPLACE_KEYS = ("subscription_id", "resource_group_name", "template_name", "run_output_name")
-# template_urn only feeds the recovery advice (`pulumi up --replace <URN>`), and cancel_timeout_minutes bounds
+# template_urn only feeds the recovery advice (which resource the refresh drops), and cancel_timeout_minutes bounds
 # delete: neither must rebuild the image.
 TUNING_KEYS = ("build_timeout_minutes", "poll_interval_seconds", "api_version", "arm_endpoint", "template_urn",
                "cancel_timeout_minutes")
@@ -50,7 +50,13 @@ INPUT_KEYS = REPLACE_KEYS + TUNING_KEYS
 OUTPUT_KEYS = ("artifact_id", "version_name", "run_started", "run_ended")
 DEFAULTS = {"build_timeout_minutes": 0, "poll_interval_seconds": 30, "api_version": API_VERSION,
             "arm_endpoint": DEFAULT_ARM_ENDPOINT, "template_urn": "", "cancel_timeout_minutes": 30}
-_ADOPTED = object()
+_ADOPTED, _PROVISIONING = object(), object()
+# A template that ARM still shows Creating (or Updating): a replica that lags behind the PUT azure-native waited
+# for. Image Builder refuses a run until the template is provisioned (a 409), so the build waits for it.
+PROVISIONING = frozenset({"Creating", "Updating"})
+# A run output can answer 404 for a while after the run succeeded (a replica that has not seen it yet; the list
+# of run outputs may already show it). It is read this many times, one poll interval apart, before giving up.
+RUN_OUTPUT_READS = 5
 __all__ = ["ImageBuild", "ImageBuildArgs", "ImageBuildError", "ImageBuildProvider"]
 
 
@@ -123,7 +129,8 @@ class ImageBuildProvider(ArmDynamicProvider):
     # in progress (autoRun enabled by someone, or our own POST whose answer was lost).
     def _run_to_end(self, watch: RunWatch, started: float) -> Run:
         a = watch.a
-        baseline = watch.read()
+        watch.read()
+        baseline = self._await_provisioned(watch, started)
         if watch.provisioning_state == "Failed":
             raise ImageBuildError(broken_template_message(a, watch))
         if baseline.state == "Succeeded":
@@ -132,7 +139,7 @@ class ImageBuildProvider(ArmDynamicProvider):
         stale = None
         if baseline.state not in IN_PROGRESS:
             stale = baseline
-            poller = self._start(watch, baseline)
+            poller = self._start(watch, baseline, started)
             if poller is not None:
                 try:
                     # Returns None, without raising, when time is up; instead of poller.done(),
@@ -150,8 +157,32 @@ class ImageBuildProvider(ArmDynamicProvider):
                 f"Lost track of the Image Builder run of template '{a['template_name']}': {describe_error(exc)}. "
                 f"{watch.context()} {still_running_hint(a)}") from exc
 
-    def _start(self, watch: RunWatch, baseline: Run) -> Any:
-        """POST /run; returns its poller, or None when a run turned out to be going already."""
+    def _await_provisioned(self, watch: RunWatch, started: float) -> Run:
+        """Wait, within the build's deadline, while the template shows provisioningState Creating or Updating."""
+        a = watch.a
+        while watch.provisioning_state in PROVISIONING:
+            remaining = watch.deadline - time.monotonic()
+            if remaining <= 0:
+                raise ImageBuildError(
+                    f"Image Builder {where(a)} is still in provisioningState {watch.provisioning_state} after "
+                    f"{human_duration(time.monotonic() - started)}, so no build was started (Image Builder refuses a "
+                    f"run until the template is provisioned). Check with `az image builder show -g "
+                    f"{a['resource_group_name']} -n {a['template_name']} --query provisioningState`, then run "
+                    f"`pulumi up` again. {watch.context()}")
+            time.sleep(min(float(a["poll_interval_seconds"]), remaining))
+            watch.read()
+        return watch.last
+
+    def _start(self, watch: RunWatch, baseline: Run, started: float) -> Any:
+        """POST /run; returns its poller, or None when a run turned out to be going already. A 409 from a template
+        that turns out to be still Creating is waited for, and the run sent again."""
+        while True:
+            result = self._post_run(watch, baseline)
+            if result is not _PROVISIONING:
+                return None if result is _ADOPTED else result
+            self._await_provisioned(watch, started)
+
+    def _post_run(self, watch: RunWatch, baseline: Run) -> Any:
         a = watch.a
 
         def started_already(run: Run) -> bool:
@@ -166,12 +197,13 @@ class ImageBuildProvider(ArmDynamicProvider):
             except ResourceExistsError:
                 if started_already(watch.read()):
                     return _ADOPTED
+                if watch.provisioning_state in PROVISIONING:
+                    return _PROVISIONING
                 raise
 
-        result = call_with_retry(post, what=f"POST imageTemplates/{a['template_name']}/run",
-                                 retry=self.arm_retry, session=watch.session,
-                                 settled=lambda _exc: _ADOPTED if started_already(watch.read()) else None)
-        return None if result is _ADOPTED else result
+        return call_with_retry(post, what=f"POST imageTemplates/{a['template_name']}/run",
+                               retry=self.arm_retry, session=watch.session,
+                               settled=lambda _exc: _ADOPTED if started_already(watch.read()) else None)
 
     def _await_end(self, watch: RunWatch, stale: Optional[Run], started: float) -> Run:
         a = watch.a
@@ -187,26 +219,41 @@ class ImageBuildProvider(ArmDynamicProvider):
 
     def _artifact_id(self, watch: RunWatch) -> str:
         """The run output's artifactId: read with the same retries as the wait, and at least
-        retry.final_read_seconds, however late the build finished."""
+        retry.final_read_seconds, however late the build finished. A 404, or a run output without an artifactId,
+        is read again (RUN_OUTPUT_READS times): ARM's replicas can lag behind a run that has just succeeded."""
         a, session = watch.a, watch.session
         rg, name, output = a["resource_group_name"], a["template_name"], a["run_output_name"]
         deadline = final_read_deadline(watch.deadline, self.arm_retry)
+        interval = float(a["poll_interval_seconds"])
 
         def read(what: str, call: Any) -> Any:
             return call_until_deadline(call, what=what, deadline=deadline, retry=self.arm_retry, session=session)
 
-        try:
-            artifact = (read(f"GET imageTemplates/{name}/runOutputs/{output}",
-                             lambda: watch.ops.get_run_output(rg, name, output)).properties or {}).get("artifactId")
-        except ResourceNotFoundError:
-            artifact = None
-        if not artifact:
+        listed: dict[str, Any] = {}
+        for attempt in range(RUN_OUTPUT_READS):
+            if attempt:
+                time.sleep(interval)
+            try:
+                artifact = (read(f"GET imageTemplates/{name}/runOutputs/{output}",
+                                 lambda: watch.ops.get_run_output(rg, name, output)).properties or {}).get("artifactId")
+            except ResourceNotFoundError:
+                artifact = None
+            if artifact:
+                return artifact
             outputs = read(f"GET imageTemplates/{name}/runOutputs", lambda: list(watch.ops.list_run_outputs(rg, name)))
-            known = ", ".join(o.name for o in outputs) or "none"
-            raise ImageBuildError(f"Image Builder run of template '{name}' succeeded but has no run output "
-                                  f"'{output}' with an artifactId (it has: {known}). run_output_name must equal "
-                                  f"the distributor's runOutputName. {watch.context()}")
-        return artifact
+            listed = {o.name: (o.properties or {}).get("artifactId") for o in outputs}
+            if listed.get(output):  # the list's replica has it already
+                return listed[output]
+        tried = f"{RUN_OUTPUT_READS} reads, {human_duration(interval)} apart"
+        if output in listed:
+            raise ImageBuildError(f"Image Builder run of template '{name}' succeeded, and Image Builder lists its run "
+                                  f"output '{output}', but the run output gave no artifactId in {tried}. ARM's "
+                                  f"replicas can lag behind a finished run: `pulumi up` reads it again (the template "
+                                  f"is not built again: its last run succeeded). {watch.context()}")
+        known = ", ".join(listed) or "none"
+        raise ImageBuildError(f"Image Builder run of template '{name}' succeeded but has no run output "
+                              f"'{output}' with an artifactId (it has: {known}). run_output_name must equal "
+                              f"the distributor's runOutputName ({tried}). {watch.context()}")
 
     def _budget_seconds(self, a: dict) -> float:
         minutes = float(a["build_timeout_minutes"]) or rules.BUILD_TIMEOUT_DEFAULT_MINUTES
@@ -226,7 +273,7 @@ class ImageBuildArgs:
     poll_interval_seconds: pulumi.Input[float] = 30
     api_version: pulumi.Input[str] = API_VERSION
     arm_endpoint: pulumi.Input[str] = DEFAULT_ARM_ENDPOINT
-    template_urn: pulumi.Input[str] = ""  # the template's URN, for the `pulumi up --replace` advice
+    template_urn: pulumi.Input[str] = ""  # the template's URN, named in the recovery advice
     cancel_timeout_minutes: pulumi.Input[float] = 30  # delete: how long a cancel may take
 
 

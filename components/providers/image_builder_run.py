@@ -112,25 +112,30 @@ def logs(a: dict, staging: Optional[str]) -> str:
             f"'{staging or f'IT_{rg}_{name}_<id>'}'")
 
 
-def replace_command(a: dict) -> str:
-    urn = a.get("template_urn")
-    if isinstance(urn, str) and urn.startswith("urn:"):
-        return f"pulumi up --replace '{urn}'"
-    return (f"pulumi up --replace '<URN of the template {a['template_name']}>' (find it with "
-            f"`pulumi stack --show-urns`)")
+def recreate_command(a: dict) -> str:
+    """Delete the broken template first, then let Pulumi create it again under the same name. Not `pulumi up
+    --replace <URN>`: Pulumi replaces create-before-delete, and a template's name is its recipe's hash, so the new
+    template would carry the old one's name and Image Builder answers 409 again. Not deleteBeforeReplace on the
+    template either: a recipe change is a new name (no clash), and delete-before-replace would take every resource
+    replaced with it, the fleets booting its image among them, down before their replacements exist. The az delete
+    works whether or not the failed create reached the state; the refresh then drops it from the state."""
+    rg, name, urn = a["resource_group_name"], a["template_name"], a.get("template_urn")
+    target = f"'{urn}'" if isinstance(urn, str) and urn.startswith("urn:") else "the template"
+    return (f"`az image builder delete -g {rg} -n {name}`, then `pulumi up --refresh` (the refresh finds {target} "
+            f"gone, and the update creates it anew under the same name)")
 
 
 def recovery(a: dict) -> str:
     """What to do after a failed build. Image Builder accepts no update of an existing template (a PUT gets 409
     "Update/Upgrade of image templates is currently not supported"), so "run it again" is right only for a
-    transient failure; a broken template has to be replaced, which deletes it and creates it anew."""
+    transient failure; a broken template has to be deleted and created anew, in that order."""
     return "\n".join([
         "  Next:",
         "  - recipe error (a customizer, a checksum): fix it in the stack file; the new recipe names a new template.",
         "  - transient error (capacity, quota, a timeout in Azure): `pulumi up` runs this same template again.",
         f"  - template broken (provisioningState Failed, or `pulumi up` now fails on the template with 409 "
-        f"\"Update/Upgrade of image templates is currently not supported\"): `{replace_command(a)}` deletes "
-        f"and recreates it.",
+        f"\"Update/Upgrade of image templates is currently not supported\"): delete it first, {recreate_command(a)}. "
+        f"Not `pulumi up --replace`: it creates before it deletes, and the same name gets the same 409.",
     ])
 
 

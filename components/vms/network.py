@@ -30,6 +30,7 @@ from pulumi_azure_native import network, resources
 from ..config.fleets import HubEgress, NatGatewayEgress, RegionNetwork
 from ..config.regions import has_zones
 from ..naming import BASTION_SUBNET, BUILD_SUBNET, CONTAINER_INSTANCE_SUBNET, WORKLOAD_SUBNET, Names
+from ..providers.subnet_release import SubnetRelease, SubnetReleaseArgs
 from .nsg_rules import security_rules
 
 # A NAT gateway is zonal or "no zone", never zone-redundant ("NAT gateway and availability zones",
@@ -138,10 +139,18 @@ class FleetNetwork(pulumi.ComponentResource):
             # instance here instead of a proxy VM behind Private Link, and drives the build VM from it (the
             # NSG's allow-winrm-from-image-builder). Container groups need the subnet delegated to them
             # ("Deploy container instances into an Azure virtual network"); it leaves by the same egress.
-            self.container_instance_subnet_id = subnet(
+            aci_subnet = subnet(
                 "snet-build-aci", CONTAINER_INSTANCE_SUBNET, spec.container_instance_subnet,
                 delegations=[{"name": "container-groups", "service_name": "Microsoft.ContainerInstance/containerGroups"}],
-                service_endpoints=[STORAGE_SERVICE_ENDPOINT]).id
+                service_endpoints=[STORAGE_SERVICE_ENDPOINT])
+            # Its users (the template) reach it through SubnetRelease, so a destroy deletes the template, then waits
+            # for the container service's serviceAssociationLink to go, then deletes the subnet: otherwise Azure can
+            # refuse the subnet's delete (InUseSubnetCannotBeDeleted; components/providers/subnet_release.py).
+            self.container_instance_subnet_id = SubnetRelease(
+                f"{name}-snet-build-aci-release",
+                SubnetReleaseArgs(subscription_id=aci_subnet.id.apply(lambda i: i.split("/")[2]),
+                                  subnet_id=aci_subnet.id),
+                opts=pulumi.ResourceOptions(parent=self)).subnet_id
         last_subnet = chain[-1]
 
         if bastion and spec.bastion_subnet:

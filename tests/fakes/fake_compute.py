@@ -8,6 +8,10 @@ Behaviour modelled on ARM (every route rejects other api-versions with a 400, li
   tests decide how many polls each step takes. A deallocation ends after `deallocate_polls` observations,
   operation polls or instance views alike (Azure does not need its operation polled), and with
   `deallocate_error` it fails, leaving the VM as it was.
+- A Run Command runs in the VM whether or not anyone polls its operation: instanceView observations move it
+  too, and once it has reported, the instance view shows it as the RunCommandWindows extension (its StdOut and
+  StdErr as substatuses, its outcome as a ProvisioningState status): what a client whose POST answer was lost
+  can still read.
 - runCommand on a VM that is not running, and generalize on a VM that is not stopped, get the 409
   OperationNotAllowed ARM sends; a second runCommand while one executes gets a 409 Conflict.
 
@@ -16,6 +20,7 @@ Fixture: `fake_compute` (server + Compute routes).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -85,6 +90,7 @@ class _Operation:
     polls_left: Optional[int]
     result: Optional[dict] = None
     error: Optional[dict] = None
+    ended: Optional[str] = None  # when it reported (the extension status's time)
 
     def tick(self) -> str:
         if self.polls_left is not None and self.polls_left > 0:
@@ -93,7 +99,18 @@ class _Operation:
             return "InProgress"
         if self.kind == "deallocate":
             self.vm.power = self.vm.deallocated_from if self.error else "deallocated"
+        self.ended = self.ended or dt.datetime.now(dt.timezone.utc).isoformat()
         return "Failed" if self.error else "Succeeded"
+
+    def extension_view(self) -> dict:
+        """The Run Command as the VM's instance view shows it once it has reported."""
+        failed = self.error is not None
+        status = {"code": f"ProvisioningState/{'failed' if failed else 'succeeded'}", "level": "Error" if failed else
+                  "Info", "displayStatus": "Provisioning failed" if failed else "Provisioning succeeded",
+                  "message": (self.error or {}).get("message", "Finished executing command"), "time": self.ended}
+        return {"name": "RunCommandWindows", "type": "Microsoft.CPlat.Core.RunCommandWindows",
+                "typeHandlerVersion": "1.1.18", "substatuses": (self.result or {}).get("value", []),
+                "statuses": [status]}
 
 
 class ComputeFake:
@@ -150,15 +167,19 @@ class ComputeFake:
             vm.observe()
             # Azure deallocates whether or not anyone polls the operation.
             for op in self.operations.values():
-                if op.vm is vm and op.kind == "deallocate" and op.polls_left:
+                if op.vm is vm and op.polls_left:  # a Run Command, too, goes on in the VM
                     op.tick()
             statuses = [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded"}]
             if vm.generalized:
                 statuses.append({"code": "OSState/generalized", "level": "Info", "displayStatus": "VM generalized"})
             if vm.power:  # None: no PowerState status (Azure shows none while the VM agent has not reported)
                 statuses.append({"code": f"PowerState/{vm.power}", "level": "Info", "displayStatus": f"VM {vm.power}"})
-            return Reply(200, {"computerName": vm.name[:15], "osName": "Windows Server 2025 Datacenter",
-                               "statuses": statuses})
+            reported = [op for op in self.operations.values()
+                        if op.vm is vm and op.kind == "runCommand" and op.polls_left == 0]
+            body = {"computerName": vm.name[:15], "osName": "Windows Server 2025 Datacenter", "statuses": statuses}
+            if reported:
+                body["extensions"] = [reported[-1].extension_view()]
+            return Reply(200, body)
 
     def _accepted(self, req: FakeRequest, m, op: _Operation) -> Reply:
         op_id = uuid.uuid4().hex

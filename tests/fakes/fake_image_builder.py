@@ -12,6 +12,9 @@ Behaviour modelled on ARM (every route rejects other api-versions with a 400, li
   (since API 2024-02-01 only PATCH of identity, tags and vmProfile changes a template); a DELETE while a
   run is in progress gets 409; POST /cancel moves a running run to Canceling, then (after
   `RunPlan.cancel_polls` observations) Canceled, and gets 409 when there is no run to cancel.
+- Lag (ARM's replicas): a template can still show provisioningState Creating for `creating_polls` template
+  GETs after it was created, and refuses a run with 409 until it is Succeeded; a run output can answer 404 for
+  `run_output_404s` GETs after the run succeeded, while the list of run outputs already shows it.
 
 Fixture: `fake_image_builder` (server + Image Builder routes).
 """
@@ -88,6 +91,13 @@ class FakeTemplate:
     # keeps it with provisioningState Failed and a provisioningError; it can neither run nor be updated.
     provisioning_state: str = "Succeeded"
     provisioning_error: Optional[dict] = None
+    creating_polls: int = 0  # template GETs still showing provisioningState Creating (then Succeeded)
+    run_output_404s: int = 0  # GETs of a run output answering 404 after the run succeeded (replica lag)
+
+    def creating(self, polls: int) -> "FakeTemplate":
+        """The template as a lagging replica shows it right after its creation: Creating for `polls` GETs."""
+        self.provisioning_state, self.creating_polls = "Creating", polls
+        return self
 
     def artifact_id(self, number: int) -> str:
         return f"{self.gallery_image_id}/versions/1.0.{number}"
@@ -157,6 +167,10 @@ class ImageBuilderFake:
 
     def _get_template(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
         run = t.observe()
+        if t.provisioning_state == "Creating":
+            if t.creating_polls <= 0:
+                t.provisioning_state = "Succeeded"
+            t.creating_polls -= 1
         props = {"provisioningState": t.provisioning_state, "buildTimeoutInMinutes": 120, "autoRun": {"state": "Disabled"},
                  "exactStagingResourceGroup": f"/subscriptions/{m['sub']}/resourceGroups/{t.staging_resource_group}",
                  "distribute": [{"type": "SharedImage", "galleryImageId": t.gallery_image_id,
@@ -211,6 +225,10 @@ class ImageBuilderFake:
     def _run(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
         if t.provisioning_state == "Failed":
             return arm_error(400, "BadRequest", f"Image template '{t.name}' is in a failed provisioning state.")
+        if t.provisioning_state == "Creating":
+            # Image Builder's wording is not published; the code and the reason are what matter here.
+            return arm_error(409, "Conflict", f"Image template '{t.name}' is still being created (provisioningState "
+                                              f"Creating); run it once it is provisioned.")
         if t.run and t.run.state in IN_PROGRESS:
             return arm_error(409, "Conflict", f"Image template '{t.name}' already has a run in progress.")
         t.start_run()
@@ -241,7 +259,9 @@ class ImageBuilderFake:
                 "properties": {"artifactId": t.run_outputs[name], "provisioningState": "Succeeded"}}
 
     def _get_run_output(self, req: FakeRequest, m, t: FakeTemplate) -> Reply:
-        if m["output"] not in t.run_outputs:
+        if m["output"] not in t.run_outputs or t.run_output_404s > 0:
+            if m["output"] in t.run_outputs:
+                t.run_output_404s -= 1  # a replica that has not seen the run output yet
             return arm_error(404, "ResourceNotFound", f"Run output '{m['output']}' was not found.")
         return Reply(200, self._output_body(t, req.path.rsplit("/runOutputs/", 1)[0], m["output"]))
 

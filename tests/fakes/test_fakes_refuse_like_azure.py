@@ -137,3 +137,25 @@ def test_a_patch_while_the_version_is_not_in_a_terminal_state_is_refused_with_40
         refused = send(c, "PATCH", VERSION_PATH, "2024-03-03", body)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "Conflict"
     assert not v.patches and v.counts() == {"eastus": 1}
+
+
+def test_a_template_still_creating_refuses_a_run_then_runs(fake: FakeArm, fake_image_builder: ImageBuilderFake):
+    fake_image_builder.add_template(TEMPLATE, RG).creating(1)
+    with client(fake, ImageBuilderClient, "2024-02-01") as c:
+        assert send(c, "POST", TEMPLATE_PATH + "/run", "2024-02-01").status_code == 409
+        states = [send(c, "GET", TEMPLATE_PATH, "2024-02-01").json()["properties"]["provisioningState"]
+                  for _ in range(2)]
+        assert states == ["Creating", "Succeeded"]
+        assert send(c, "POST", TEMPLATE_PATH + "/run", "2024-02-01").status_code == 202
+
+
+def test_a_run_output_can_answer_404_once_after_the_run_succeeded(fake: FakeArm, fake_image_builder: ImageBuilderFake):
+    t = fake_image_builder.add_template(TEMPLATE, RG, next_run=RunPlan(polls=1))
+    t.start_run()
+    t.observe()
+    t.run_output_404s = 1
+    output = TEMPLATE_PATH + "/runOutputs/win2022-gallery"
+    with client(fake, ImageBuilderClient, "2024-02-01") as c:
+        listed = send(c, "GET", TEMPLATE_PATH + "/runOutputs", "2024-02-01").json()["value"]
+        assert [o["name"] for o in listed] == ["win2022-gallery"]
+        assert [send(c, "GET", output, "2024-02-01").status_code for _ in range(2)] == [404, 200]

@@ -28,7 +28,10 @@ def test_prods_templates_build_in_its_own_build_subnet(plans):
         assert vnet["containerInstanceSubnetId"].endswith("/vnet-imgfactory-prod-uks/subnets/snet-build-aci")
         assert "proxyVmSize" not in vnet
         assert subnet in depends_on(doc, template, SUBNET)
-        assert _aci_subnet(doc) in depends_on(doc, template, SUBNET)
+        # The container-instance subnet through SubnetRelease, so that a destroy waits for its service
+        # association link between the template's delete and the subnet's (tests/providers/test_subnet_release.py).
+        [release] = depends_on(doc, template, "pulumi-python:dynamic/subnet_release:SubnetRelease")
+        assert depends_on(doc, release, SUBNET) == [_aci_subnet(doc)]
 
 
 def _aci_subnet(doc: dict) -> dict:

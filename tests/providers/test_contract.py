@@ -25,17 +25,20 @@ from components.providers.definition_versions import DefinitionVersions, Definit
 from components.providers.generalize import Generalize, GeneralizeProvider
 from components.providers.image_build import ImageBuild, ImageBuildProvider
 from components.providers.role_propagation import RolePropagation, RolePropagationProvider
+from components.providers.subnet_release import SubnetRelease, SubnetReleaseProvider
 from components.providers.version_replicas import VersionReplicas, VersionReplicasProvider
 from tests.fakes.fake_arm import SUBSCRIPTION
 from tests.providers import generalize_support as gen
 from tests.providers import image_build_support as build
 from tests.providers import test_definition_versions as dv
 from tests.providers import test_role_propagation as rp
+from tests.providers import test_subnet_release as sr
 from tests.providers import version_replicas_support as rep
 from tests.providers.engine import assert_pickles_by_reference
 
 OTHER_SUB = "22222222-0000-0000-0000-000000000000"
 ASSIGNMENT = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.Authorization/roleAssignments/a"
+ACI_SUBNET = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/aci"
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,11 @@ CASES = [
          replaces=[({"role_assignment_ids": [ASSIGNMENT, ASSIGNMENT + "b"]}, ["role_assignment_ids"]),
                    ({"role_assignment_ids": Unknown()}, ["role_assignment_ids"])],
          bad=[({"role_assignment_ids": ["not-an-id"]}, (), {"role_assignment_ids"})]),
+    Case(SubnetReleaseProvider, SubnetRelease, "dynamic/subnet_release:SubnetRelease",
+         lambda fake, **o: sr.inputs(fake, **{"subnet_id": ACI_SUBNET, **o}), lambda fake: sr.inputs(fake, ACI_SUBNET),
+         outputs=(), tuning={"timeout_minutes": 45, "poll_interval_seconds": 30}, delete_acts=True,
+         replaces=[({"subnet_id": ACI_SUBNET + "-2"}, ["subnet_id"]), ({"subnet_id": Unknown()}, ["subnet_id"])],
+         bad=[({"subnet_id": "not-an-id", "timeout_minutes": 0}, (), {"subnet_id", "timeout_minutes"})]),
 ]
 REPLACES = [(c, o, r) for c in CASES for o, r in c.replaces]
 BAD = [(c, o, d, f) for c in CASES for o, d, f in c.bad]

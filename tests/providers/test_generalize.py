@@ -4,6 +4,8 @@ sanity ceilings."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from components.providers import generalize
@@ -32,7 +34,7 @@ def test_happy_path_sysprep_stop_deallocate_generalize(fake, compute):
     script = "\n".join(body["script"])
     assert body["commandId"] == "RunPowerShellScript"
     assert r"C:\Windows\System32\Sysprep\sysprep.exe" in script
-    assert "'/generalize /oobe /shutdown /mode:vm" in script
+    assert "-ArgumentList '/generalize /oobe /shutdown /quiet'" in script
     assert "Start-Process" in script, "sysprep must run detached so the Run Command can return"
     assert result.id == result.outs["vm_id"] == vm.arm_id
     assert result.outs["generalized_at"].endswith("+00:00")
@@ -58,6 +60,19 @@ def test_sysprep_follows_microsofts_generalize_steps(fake, compute):
     panther = at(r"Remove-Item -Recurse -Force -ErrorAction SilentlyContinue $Env:SystemRoot\Panther")
     unattend = at(r"Sysprep\unattend.xml")
     assert pending < panther < at("Start-Process") and unattend < at("Start-Process")
+
+
+def test_sysprep_runs_with_azures_switches_and_not_in_vm_mode(fake, compute):
+    # "Remove machine specific information by generalizing a VM before creating an image"
+    # (https://learn.microsoft.com/azure/virtual-machines/generalize): OOBE, Generalize, Shutdown, no /mode:vm,
+    # which keeps the hardware profile of the VM it ran on (a fleet VM of another size would boot with the
+    # reference VM's devices), and no /unattend (custom answer files are not supported there).
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=2, report_polls=1))
+    create(provider(fake), inputs(fake))
+    [start] = [line for line in vm.run_commands[0]["script"] if "Start-Process" in line]
+    [switches] = re.findall(r"-ArgumentList '([^']*)'", start)
+    assert sorted(switches.split()) == ["/generalize", "/oobe", "/quiet", "/shutdown"]
+    assert "/mode:vm" not in "\n".join(vm.run_commands[0]["script"]).lower()
 
 
 def test_lost_run_command_answer_adopts_the_running_sysprep(fake, compute):

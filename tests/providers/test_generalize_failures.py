@@ -8,7 +8,7 @@ import time
 import pytest
 
 from components.providers.sysprep import PANTHER
-from tests.fakes.fake_arm import RESET, Reply, arm_error
+from tests.fakes.fake_arm import LOST_RESPONSE, RESET, Reply, arm_error
 from tests.fakes.fake_compute import ComputeFake, SysprepPlan
 from tests.providers.engine import create, within
 from tests.providers.generalize_support import RG, VM, VM_PATH, error_of, inputs, provider
@@ -280,3 +280,37 @@ def test_a_failed_status_without_a_message_shows_empty_output(fake, compute):
         {"code": "ComponentStatus/StdOut/failed", "level": "Info"}]))  # InstanceViewStatus.message is optional
     text = error_of(provider(fake), inputs(fake))
     assert "  status: ComponentStatus/StdOut/failed\n  stdout: (empty)\n  stderr: (empty)\n" in text, text
+
+
+# -- a lost answer, then a failing sysprep (issue 21, item 16) ---------------------------------------
+
+STDERR = "sysprep exited with code 1\nSYSPRP Package Microsoft.Copilot was installed for a user, but not provisioned"
+
+
+def test_a_lost_run_command_answer_still_reports_sysprep_s_own_error(fake, compute):
+    # The POST's answer is lost; the VM is still up, so the POST is sent again and gets 409 (the first Run Command
+    # is executing); that Run Command then fails. Its output is on the VM's instance view (the RunCommandWindows
+    # extension): sysprep's own words must reach the message, not a timeout that guesses.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, report_polls=3, stdout="", stderr=STDERR))
+    fake.inject("POST", VM_PATH + "/runCommand", LOST_RESPONSE)
+
+    text = within(30, lambda: error_of(provider(fake), inputs(fake, timeout_minutes=0.05)))
+
+    assert len(vm.run_commands) == 1 and len(fake.requests("POST", "/runCommand$")) == 2
+    assert "timed out" not in text, text
+    assert "step 'start sysprep (Run Command)' failed" in text and "reported an error" in text
+    assert "stderr: sysprep exited with code 1" in text and "installed for a user, but not provisioned" in text
+    assert not fake.requests("POST", "/deallocate$") and not vm.generalized
+
+
+def test_an_earlier_run_command_s_failure_is_not_taken_for_this_one(fake, compute):
+    # A failed sysprep from an earlier `pulumi up` is still on the instance view when the user has fixed the cause:
+    # only a report that changed since our POST counts, so this run goes on to generalize.
+    vm = compute.add_vm(VM, RG, sysprep=SysprepPlan(polls_to_stop=None, report_polls=1, stdout="", stderr=STDERR))
+    error_of(provider(fake), inputs(fake))
+    vm.sysprep = SysprepPlan(polls_to_stop=4, report_polls=None)  # the fixed VM: sysprep shuts it down
+    fake.inject("POST", VM_PATH + "/runCommand", LOST_RESPONSE)
+
+    create(provider(fake), inputs(fake))
+
+    assert vm.generalized

@@ -8,6 +8,7 @@ import time
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 
+from components.providers import image_build
 from components.providers.arm import ArmRetry, describe_error
 from components.providers.image_build import ImageBuildProvider
 from tests.fakes.fake_arm import LOST_RESPONSE, SUBSCRIPTION, Reply, arm_error
@@ -286,10 +287,11 @@ def test_a_succeeded_run_without_the_run_output_lists_those_there_are(fake, aib,
     for name in others or ():
         t.run_outputs[name] = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/images/i"
     if others is None:
-        fake.inject("GET", TEMPLATE_PATH + "/runOutputs", Reply(200, {"value": []}))
+        fake.inject("GET", TEMPLATE_PATH + "/runOutputs", *[Reply(200, {"value": []})] * image_build.RUN_OUTPUT_READS)
     text = build_error(provider(fake), inputs(fake))
     assert text == (f"Image Builder run of template '{TEMPLATE}' succeeded but has no run output '{OUTPUT}' with an "
-                    f"artifactId (it has: {listed}). run_output_name must equal the distributor's runOutputName. "
+                    f"artifactId (it has: {listed}). run_output_name must equal the distributor's runOutputName "
+                    f"({image_build.RUN_OUTPUT_READS} reads, 0.1s apart). "
                     f"Last seen: runState Succeeded, runSubState Distributing. Logs: customization.log in container "
                     f"'packerlogs' of the storage account in staging resource group '{t.staging_resource_group}'.")
 
@@ -323,8 +325,10 @@ def test_the_whole_failure_message_of_a_canceled_run(fake, aib):
         "  - recipe error (a customizer, a checksum): fix it in the stack file; the new recipe names a new template.",
         "  - transient error (capacity, quota, a timeout in Azure): `pulumi up` runs this same template again.",
         "  - template broken (provisioningState Failed, or `pulumi up` now fails on the template with 409 "
-        "\"Update/Upgrade of image templates is currently not supported\"): `pulumi up --replace '<URN of the "
-        f"template {TEMPLATE}>' (find it with `pulumi stack --show-urns`)` deletes and recreates it."]
+        f"\"Update/Upgrade of image templates is currently not supported\"): delete it first, `az image builder "
+        f"delete -g {RG} -n {TEMPLATE}`, then `pulumi up --refresh` (the refresh finds the template gone, and the "
+        f"update creates it anew under the same name). Not `pulumi up --replace`: it creates before it deletes, and "
+        f"the same name gets the same 409."]
 
 
 def test_a_partially_succeeded_run_says_why_it_is_a_failure(fake, aib):

@@ -1,6 +1,8 @@
 """ImageBuild across a template's life (issue 8, items 3 and 5): deleting it cancels a run still in progress,
 so that the template's own delete (next in Pulumi's order) is not refused; a template Azure marked Failed is
-reported with the exact recovery, `pulumi up --replace '<template URN>'`, and so is a failed run."""
+reported with the exact recovery, and so is a failed run. The recovery deletes the template before creating it
+again (issue 21, item 9): `pulumi up --replace` creates first, and the template's name (its recipe's hash) is the
+same, so Image Builder would answer 409 again."""
 
 from __future__ import annotations
 
@@ -90,7 +92,8 @@ def test_template_in_failed_state_gets_the_replace_recovery(fake, fake_image_bui
 
     text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
 
-    assert f"pulumi up --replace '{URN}'" in text
+    assert (f"delete it first, `az image builder delete -g {RG} -n {TEMPLATE}`, then `pulumi up --refresh` (the "
+            f"refresh finds '{URN}' gone, and the update creates it anew under the same name)") in text, text
     assert (f"(resource group '{RG}') is in provisioningState Failed: Other Authorization failed for the identity. "
             f"A template that failed at submission cannot be run or updated. Last seen: runState (none), runSubState "
             f"(none), template provisioningState Failed. Logs: ") in text, text
@@ -100,14 +103,26 @@ def test_template_in_failed_state_gets_the_replace_recovery(fake, fake_image_bui
 def test_failed_run_gives_the_exact_recovery_not_run_it_again(fake, fake_image_builder: ImageBuilderFake):
     fake_image_builder.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Failed", 2, "Customizing", "exit 1603"))
     text = create_error(provider(fake), {**outputs(fake, template_urn=URN), "__provider": "x"}, ImageBuildError)
-    assert f"pulumi up --replace '{URN}'" in text and "Update/Upgrade of image templates" in text
-    assert "fix it in the stack file" in text
+    assert f"az image builder delete -g {RG} -n {TEMPLATE}`, then `pulumi up --refresh`" in text
+    assert "Update/Upgrade of image templates" in text and "fix it in the stack file" in text
 
 
-def test_without_the_urn_the_advice_says_how_to_find_it(fake, fake_image_builder: ImageBuilderFake):
+def test_without_the_urn_the_advice_still_deletes_by_name(fake, fake_image_builder: ImageBuilderFake):
     fake_image_builder.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Failed", 1))
     text = create_error(provider(fake), {**outputs(fake), "__provider": "x"}, ImageBuildError)
-    assert f"pulumi up --replace '<URN of the template {TEMPLATE}>'" in text and "pulumi stack --show-urns" in text
+    assert (f"`az image builder delete -g {RG} -n {TEMPLATE}`, then `pulumi up --refresh` (the refresh finds the "
+            f"template gone") in text
+
+
+@pytest.mark.parametrize("urn", [URN, ""])
+def test_the_recovery_deletes_before_it_creates(fake, fake_image_builder: ImageBuilderFake, urn):
+    # `pulumi up --replace` creates the replacement first: same name (the recipe's hash), so Image Builder
+    # answers 409 again. The advice must delete the template, then create it.
+    fake_image_builder.add_template(TEMPLATE, RG, OUTPUT, next_run=RunPlan("Failed", 1))
+    text = create_error(provider(fake), {**outputs(fake, template_urn=urn), "__provider": "x"}, ImageBuildError)
+    [advice] = [line for line in text.splitlines() if line.startswith("  - template broken")]
+    assert advice.index("az image builder delete") < advice.index("pulumi up --refresh")
+    assert advice.count("--replace") == 1 and "Not `pulumi up --replace`: it creates before it deletes" in advice
 
 
 def test_urn_and_cancel_timeout_are_tuning_not_a_rebuild(fake):
@@ -127,7 +142,9 @@ def test_a_failed_template_without_a_provisioning_error_says_so_line_by_line(fak
                      f"Last seen: runState (none), runSubState (none), template provisioningState Failed. Logs: "
                      f"customization.log in container 'packerlogs' of the storage account in staging resource group "
                      f"'{t.staging_resource_group}'.")
-    assert rest[0] == "  Next:" and rest[-1].endswith(f"`pulumi up --replace '{URN}'` deletes and recreates it.")
+    assert rest[0] == "  Next:" and rest[-1].endswith(
+        f"gone, and the update creates it anew under the same name). Not `pulumi up --replace`: it creates before it "
+        f"deletes, and the same name gets the same 409.")
 
 
 # -- the cancel's retries, and what delete says when it cannot stop a run (issue 14) -----------------

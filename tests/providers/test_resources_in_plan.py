@@ -9,7 +9,7 @@ import functools
 
 import pytest
 
-from components.providers import definition_versions, image_build, role_propagation, version_replicas
+from components.providers import definition_versions, image_build, role_propagation, subnet_release, version_replicas
 from offline.plan import plan
 from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, each
 
@@ -19,6 +19,11 @@ def _dev() -> dict:
     return plan("dev")
 
 
+@functools.lru_cache(maxsize=None)
+def _prod() -> dict:
+    return plan("prod")
+
+
 @pytest.mark.parametrize("type_, args, name", [
     (REPLICAS, version_replicas.VersionReplicasArgs, "win2025-base-replicas-uksouth"),
     (BUILD, image_build.ImageBuildArgs, "win2025-base-build"),
@@ -26,9 +31,11 @@ def _dev() -> dict:
      "versions-win2025-base"),
     ("pulumi-python:dynamic/role_propagation:RolePropagation", role_propagation.RolePropagationArgs,
      "role-propagation"),
+    ("pulumi-python:dynamic/subnet_release:SubnetRelease", subnet_release.SubnetReleaseArgs,
+     "net-uksouth-snet-build-aci-release"),  # isolated builds: prod's
 ])
 def test_each_dynamic_resource_is_registered_with_its_args(type_, args, name):
-    [resource] = each(_dev(), type_)
+    [resource] = each(_prod() if type_.endswith(":SubnetRelease") else _dev(), type_)
     assert resource["name"] == name and resource["custom"] is True
     assert set(resource["inputs"]) == {f.name for f in dataclasses.fields(args)} | {"__provider"}
     assert resource["inputs"]["__provider"] == "[secret]"  # the pickled provider, as the engine keeps it
