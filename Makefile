@@ -7,9 +7,11 @@ FORMAT ?= text
 
 .PHONY: plan diff policy readme-graph test bench mutation venv clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt tests/azurite/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# Azurite (Azure Storage emulator) for DiskUpload's tests and `make bench`, pinned by its lock file.
+	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
 	touch $@
 
 venv: $(VENV)/.installed
