@@ -69,7 +69,7 @@ class Azurite:
         if self._proc.poll() is None:
             self._proc.terminate()
             try:
-                self._proc.wait(timeout=10)
+                self._proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()

@@ -15,4 +15,5 @@ STATE_PATHS: dict[str, str] = {
     "VersionReplicasProvider": "components.providers.version_replicas",
     "DefinitionVersionsProvider": "components.providers.definition_versions",
     "RolePropagationProvider": "components.providers.role_propagation",
+    "DiskUploadProvider": "components.providers.disk_upload",
 }
