@@ -124,8 +124,9 @@ class DiskUploadProvider(ArmDynamicProvider):
             try:
                 stats = job.run(scan)
             except (AzureError, ArmCallFailed, page_upload.UploadFailed) as exc:
+                why = str(exc) if isinstance(exc, page_upload.UploadFailed) else describe_error(exc)
                 failure: Optional[str] = f"DiskUpload of {path} to {disk} failed in step '{job.step}': " \
-                                         f"{page_upload.scrub(describe_error(exc), *job.urls)}."
+                                         f"{page_upload.scrub(why, *job.urls)}."
             else:
                 failure = None
             finally:

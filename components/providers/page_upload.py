@@ -49,6 +49,7 @@ def scrub(text: str, *secrets: str) -> str:
 def describe(exc: BaseException, *secrets: str) -> str:
     if isinstance(exc, HttpResponseError):
         code = getattr(exc, "error_code", None) or getattr(getattr(exc, "error", None), "code", None)
+        code = getattr(code, "value", code)  # the wire string (AuthenticationFailed), not the SDK's enum
         first = (exc.message or "").strip().splitlines()
         text = f"HTTP {exc.status_code} {code or exc.reason or 'error'}: {first[0] if first else ''}".rstrip(": ")
     elif isinstance(exc, (ServiceRequestError, ServiceResponseError)):

@@ -1,7 +1,7 @@
 """A loopback HTTP proxy in front of Azurite that breaks chosen requests the way a network or Azure Storage does:
 a connection reset before the request reaches the service (RESET), one after the service took it (LOST: the page
 landed, the answer did not), or a 503 ServerBusy with Azure Storage's XML error body. It also counts the Put Page
-bytes that reached Azurite, which is what "bytes sent" means in the tests.
+bytes that Azurite took, which is what "bytes sent" means in the tests.
 
     proxy = FaultProxy(azurite.blob_endpoint); proxy.inject(after=3, action=RESET, count=1)
 """
@@ -26,8 +26,8 @@ class FaultProxy:
         up = urlsplit(upstream_endpoint)
         self.upstream = (up.hostname, up.port)
         self.page_puts = 0  # Put Page requests seen (forwarded or not)
-        self.page_bytes = 0  # Put Page body bytes that reached Azurite
-        self.page_bytes_failed = 0  # Put Page body bytes that never reached it
+        self.page_bytes = 0  # Put Page body bytes that Azurite took (2xx): written twice, counted twice
+        self.page_bytes_failed = 0  # Put Page body bytes that never reached it, or that it refused
         self._faults: list[dict] = []
         self._lock = threading.Lock()
         self._server = _Server(self)
@@ -100,7 +100,10 @@ class _Handler(BaseHTTPRequestHandler):
             upstream.close()
         if is_page_put:
             with proxy._lock:
-                proxy.page_bytes += len(body)
+                if reply.status < 300:
+                    proxy.page_bytes += len(body)
+                else:  # refused (an expired SAS's 403): nothing landed
+                    proxy.page_bytes_failed += len(body)
         if action == LOST:
             return self._reset()
         self.send_response(reply.status, reply.reason)
