@@ -152,7 +152,7 @@ def check_vhd(path: str, generation: str = "V2") -> tuple[Optional[VhdInfo], lis
             "Azure's OS disks hold at most 4 TiB"
         problems.append(f"{path} has a virtual size of {virtual / TIB:.2f} TiB, but {why}: shrink the partition "
                         f"and the disk (`Resize-VHD -Path {path} -ToMinimumSize`) to {limit // GIB} GiB or less")
-    if problems and (kind != "fixed" or size != virtual + FOOTER_SIZE):
+    if problems:
         # Not a file the upload could send as it is: no scan (it could be a 127 GB read for nothing).
         return VhdInfo(path, size, virtual, kind, 0, ""), problems
     scan = scan_vhd(path)
