@@ -7,14 +7,19 @@ FORMAT ?= text
 
 .PHONY: plan diff policy readme-graph test bench mutation venv clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt tests/azurite/package-lock.json
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	# Azurite (Azure Storage emulator) for DiskUpload's tests and `make bench`, pinned by its lock file.
+	touch $@
+
+# Azurite (Microsoft's Azure Storage emulator, from npm, pinned by its lock file): DiskUpload's tests and
+# `make bench` upload to it. `make plan` does not need it (nor node).
+AZURITE := tests/azurite/node_modules/.installed
+$(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
 	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(AZURITE)
 
 ## The offline plan of a stack (STACK=dev|prod|..., FORMAT=text|json|mermaid|dot): no Azure, no Pulumi CLI.
 plan: $(VENV)/.installed
@@ -35,11 +40,11 @@ readme-graph: $(VENV)/.installed
 	@$(PY) -m offline.readme_graph --write
 
 ## The whole test suite, including conformance to Azure's published ARM types (../shared/azure-schema).
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(AZURITE)
 	$(PY) -m pytest
 
 ## Offline-plan timings as ratios (cold `make plan` per stack; scale set and VM fleets of growing size).
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(AZURITE)
 	@$(PY) -m offline.bench
 
 ## Mutation testing (mutmut) of one module, or all: MODULE=naming|azure_rules|cross_checks|... (pyproject.toml),

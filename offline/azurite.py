@@ -1,5 +1,6 @@
 """Azurite, Microsoft's Azure Storage emulator, as a local page-blob endpoint: DiskUpload's tests and `make bench`
-upload to it. Installed from npm by tests/azurite/package.json (+ package-lock.json; `npm ci` in `make venv`).
+upload to it. Installed from npm by tests/azurite/package.json (+ package-lock.json: `npm ci`, which
+`make venv`, `make test` and `make bench` run).
 
 Started on loopback, on a free port, with its data in a temporary folder removed at stop. The account is
 Azurite's well-known development account (published in Azurite's README; not a secret: it opens nothing but
@@ -22,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 AZURITE_BLOB = ROOT / "tests" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 ACCOUNT = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-HOW_TO_INSTALL = "Azurite is not installed: run `npm ci --prefix tests/azurite` (`make venv` does it)"
+HOW_TO_INSTALL = ("Azurite is not installed: run `npm ci --prefix tests/azurite` "
+                  "(`make venv`, `make test` and `make bench` do it)")
 
 
 def installed() -> Optional[Path]:
