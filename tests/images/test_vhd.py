@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from components.images import vhd
+from components.images import vhd, vhd_scan
 from components.images.vhd import GIB, MIB, TIB, check_vhd, data_ranges, make_footer, scan_vhd, write_fixed_vhd
 
 
@@ -180,8 +180,8 @@ def test_an_unchanged_file_is_not_read_again(tmp_path, monkeypatch):
     path = write_fixed_vhd(str(tmp_path / "web.vhd"), 32 * MIB, ((MIB, b"data"),))
     first = scan_vhd(path)
     reads = []
-    real = vhd._walk
-    monkeypatch.setattr(vhd, "_walk", lambda *a: (reads.append(1), real(*a))[1])
+    real = vhd_scan._walk
+    monkeypatch.setattr(vhd_scan, "_walk", lambda *a: (reads.append(1), real(*a))[1])
 
     assert scan_vhd(path) == first and reads == []  # the sidecar answered
     with open(path, "r+b") as f:  # same size, new content: mtime moves

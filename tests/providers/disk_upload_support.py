@@ -64,3 +64,19 @@ def proxy(fake_disks: DisksFake):
         yield p
     finally:
         p.stop()
+
+
+CONTRACT_DISK = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-onprem/providers/"
+                 "Microsoft.Compute/disks/disk-web-0a1b2c3d")
+
+
+def contract_inputs(fake: FakeArm, **overrides) -> dict:
+    """Inputs as the program sends them, for the contract suite (no file is read by check, diff or update)."""
+    return {"disk_id": CONTRACT_DISK, "vhd_path": "/srv/hyperv/web.vhd", "fingerprint": "sha256:" + "ab" * 32,
+            "size_bytes": 127 * 1024 * MIB + 512, "arm_endpoint": fake.base_url, "bytes_sent": None,
+            "data_bytes": None, "uploaded_at": None, "__provider": "serialized", **overrides}
+
+
+def contract_stored(fake: FakeArm) -> dict:
+    return {**DiskUploadProvider().check({}, contract_inputs(fake)).inputs, "__provider": "old-pickle",
+            "bytes_sent": 20 * 1024 * MIB, "data_bytes": 20 * 1024 * MIB, "uploaded_at": "2026-01-01T10:00:00+00:00"}
