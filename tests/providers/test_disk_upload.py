@@ -118,3 +118,23 @@ def test_check_names_a_bad_disk_id_and_a_size_azure_refuses(fake, fake_disks, tm
     checked = provider(fake).check({}, inputs(fake, disk, path, disk_id="/subscriptions/x/disks/y",
                                               size_bytes=64 * vhd.MIB + 1, fingerprint="md5:x"))
     assert {f.property for f in checked.failures} == {"disk_id", "size_bytes", "fingerprint"}
+
+
+def test_progress_goes_to_stderr_where_pulumi_shows_a_dynamic_providers_output(fake, fake_disks, tmp_path, capsys):
+    from components.providers.disk_upload import DiskUploadProvider
+    path = sparse_vhd(str(tmp_path / "web.vhd"), 64 * vhd.MIB, 1)
+    disk = fake_disks.add_upload_disk("disk-web", vhd.os.stat(path).st_size)
+    create(DiskUploadProvider(**fake.provider_kwargs()), inputs(fake, disk, path))
+    err = capsys.readouterr().err
+    assert "DiskUpload disk-web: 1.1 of 1.1 MiB of data written (100%; file 0.06 GiB)" in err and "sig=" not in err
+
+
+def test_scrub_cuts_the_sas_from_what_azure_core_puts_in_errors():
+    from components.providers.page_upload import scrub
+    sas = ("https://md-impexp-x1.z8.blob.storage.azure.net/cq5dzqvwtbnm/abcd?sv=2018-03-28&sr=b&si=1a2b-3c4d"
+           "&sig=Zm9vYmFy%2Fc2VjcmV0%3D")
+    text = (f"<urllib3.connection.HTTPSConnection>: Failed to establish a new connection (url: {sas})\n"
+            f"Request URL: '{sas.replace('https://', 'http://')}' signature=abc123")
+    cleaned = scrub(text, sas)
+    assert "Zm9vYmFy" not in cleaned and "si=1a2b" not in cleaned and "abc123" not in cleaned
+    assert "md-impexp-x1.z8.blob.storage.azure.net" in cleaned  # where it went stays readable
