@@ -66,8 +66,8 @@ class DiskUploadError(Exception):
 
 class DiskUploadProvider(ArmDynamicProvider):
     REPLACE_KEYS, TUNING_KEYS, DEFAULTS, CLIENT = REPLACE_KEYS, TUNING_KEYS, DEFAULTS, ComputeManagementClient
-    # Azure grants disk access for at most 5 days ("Grant Access", durationInSeconds); uploadSizeBytes lies between
-    # 20 MiB + 512 and 32 TiB + 512 (components/images/vhd.py).
+    # access_seconds: our bound (5 min to 5 days; Microsoft's upload example grants 86400 s, and an expired SAS is
+    # granted again mid-upload anyway); uploadSizeBytes lies between 20 MiB + 512 and 32 TiB + 512 (vhd.py).
     RANGES = {"access_seconds": (300, 432000), "parallel_uploads": (1, 64), "poll_interval_seconds": (0.001, 3600),
               "size_bytes": (vhd.MIN_VIRTUAL_SIZE + vhd.FOOTER_SIZE, 32 * vhd.TIB + vhd.FOOTER_SIZE)}
     _blob_kwargs: dict = {}
