@@ -144,12 +144,12 @@ def upload(path: str, ranges: Sequence[Range], sas_url: str, *, parallel: int = 
 
     idle = 0
     with open(path, "rb") as f:
-        read_lock = threading.Lock()
-
         def read(start: int, end: int) -> bytes:
-            with read_lock:
-                f.seek(start)
-                return f.read(end - start)
+            body = os.pread(f.fileno(), end - start, start)  # no shared file position: threads read at once
+            if len(body) != end - start:
+                raise UploadFailed(f"{label}: {path} is shorter than it was when scanned ({start + len(body)} "
+                                   f"bytes at most); nothing past it was sent")
+            return body
 
         while True:
             stats.passes += 1
@@ -167,7 +167,11 @@ def upload(path: str, ranges: Sequence[Range], sas_url: str, *, parallel: int = 
             errors: list[BaseException] = [] if listing_error is None or not _forbidden(listing_error) \
                 else [listing_error]
 
+            stop = threading.Event()  # the first failure ends the pass: an expired SAS would fail every piece
+
             def put(piece: Range) -> None:
+                if stop.is_set():
+                    return
                 start, end = piece
                 body = read(start, end)
                 with lock:
@@ -175,6 +179,7 @@ def upload(path: str, ranges: Sequence[Range], sas_url: str, *, parallel: int = 
                 try:
                     client.upload_page(body, offset=start, length=end - start, validate_content=True)
                 except Exception as exc:  # noqa: BLE001 - judged below, all of them
+                    stop.set()
                     with lock:
                         errors.append(exc)
                         stats.faults.append(describe(exc, *urls))
