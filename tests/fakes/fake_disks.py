@@ -57,6 +57,7 @@ class DisksFake:
         self.service = BlobServiceClient.from_connection_string(azurite.connection_string)
         self.disks: dict[str, FakeDisk] = {}
         self.operations: dict[str, dict] = {}
+        self.azurite_key = ACCOUNT_KEY
         self.endpoint = azurite.blob_endpoint  # what SAS URLs point at: a FaultProxy's, to inject faults
         self._lock = threading.Lock()
         v = DISK_API_VERSIONS

@@ -108,3 +108,22 @@ def test_a_refused_revoke_says_how_to_revoke_by_hand(fake, fake_disks, tmp_path)
 
     assert "but Revoking write access to managed disk disk-web (resource group rg-onprem) failed" in message
     assert "`az disk revoke-access -g rg-onprem -n disk-web`" in message
+
+
+def test_a_file_that_shrank_during_the_upload_is_refused_not_padded(fake, fake_disks, tmp_path):
+    import datetime as dt
+
+    import pytest
+    from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+    from components.providers import page_upload
+    path, disk = _disk(fake_disks, tmp_path, data_mib=1)
+    ranges = vhd.data_ranges(path)
+    with open(path, "r+b") as f:  # cut after the scan: the footer's range now lies past the end
+        f.truncate(256 * vhd.MIB)
+    sas = generate_blob_sas("devstoreaccount1", disk.container, "abcd", account_key=fake_disks.azurite_key,
+                            permission=BlobSasPermissions(read=True, write=True),
+                            expiry=dt.datetime(2099, 1, 1))
+    with pytest.raises(page_upload.UploadFailed) as failed:
+        page_upload.upload(path, ranges, f"{fake_disks.blob(disk).url}?{sas}", progress=lambda _l: None)
+    assert f"{path} is shorter than it was when scanned" in str(failed.value)
