@@ -134,7 +134,7 @@ class DiskUploadProvider(ArmDynamicProvider):
         if failure:
             raise DiskUploadError(f"{failure} {revoked} {job.replace_hint()}".strip()) from None
         if revoked:  # uploaded, but access may still be open: not done
-            raise DiskUploadError(f"DiskUpload wrote {path} to {disk}, but {revoked}") from None
+            raise DiskUploadError(f"DiskUpload wrote {path} to {disk}, but {revoked[0].lower()}{revoked[1:]}") from None
         return CreateResult(a["disk_id"], {
             **{k: a[k] for k in INPUT_KEYS}, "bytes_sent": stats.bytes_sent, "data_bytes": scan.data_bytes,
             "uploaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})

@@ -106,7 +106,7 @@ def test_a_refused_revoke_says_how_to_revoke_by_hand(fake, fake_disks, tmp_path)
 
     message = create_error(provider(fake), inputs(fake, disk, path), DiskUploadError)
 
-    assert "but Revoking write access to managed disk disk-web (resource group rg-onprem) failed" in message
+    assert "but revoking write access to managed disk disk-web (resource group rg-onprem) failed" in message
     assert "`az disk revoke-access -g rg-onprem -n disk-web`" in message
 
 
