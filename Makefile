@@ -12,7 +12,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# Azurite (Microsoft's Azure Storage emulator, from npm, pinned by its lock file): DiskUpload's tests and
+# `make bench` upload to it. `make plan` does not need it (nor node).
+AZURITE := tests/azurite/node_modules/.installed
+$(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
+	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(VENV)/.installed $(AZURITE)
 
 ## The offline plan of a stack (STACK=dev|prod|..., FORMAT=text|json|mermaid|dot): no Azure, no Pulumi CLI.
 plan: $(VENV)/.installed
@@ -39,11 +46,11 @@ docs: $(VENV)/.installed
 	@$(PY) -m offline.config_docs --write
 
 ## The whole test suite, including conformance to Azure's published ARM types (../shared/azure-schema).
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(AZURITE)
 	$(PY) -m pytest
 
 ## Offline-plan timings as ratios (cold `make plan` per stack; scale set and VM fleets of growing size).
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(AZURITE)
 	@$(PY) -m offline.bench
 
 ## Mutation testing (mutmut) of one module, or all: MODULE=naming|azure_rules|cross_checks|... (pyproject.toml),

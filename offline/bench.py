@@ -5,6 +5,8 @@ Warm: `plan()` again in one process, which isolates the cost of the graph itself
 show how planning scales: a 1,000-instance scale set should cost what a 2-instance one does.
 Beside each, the plan's estimate of what users really wait for: the critical path of `pulumi up`
 (offline/critical_path.py), in minutes of Azure time, and a mark where long waits would queue.
+Then the upload of a VHD to a managed disk's page blob against Azurite (offline/upload_bench.py), or a line
+saying why it was skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from . import upload_bench
 from .plan import ROOT, plan
 
 REPEAT = 5
@@ -77,6 +80,7 @@ def main() -> int:
           f"{counts['vms x100'] / counts['vms x10']:.2f}x resources")
     print("\nMinutes of `pulumi up` are estimates from nominal durations (offline/durations.py); what shortens "
           "them: docs/design.md, 'Time to a running fleet'.")
+    upload_bench.report()
     return 0
 
 

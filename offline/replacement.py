@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from components.providers import definition_versions, generalize, image_build, role_propagation, version_replicas
+from components.providers import (definition_versions, disk_upload, generalize, image_build, role_propagation,
+                                  version_replicas)
 
 from .azure_types import AZURE_TYPES
 
@@ -63,6 +64,8 @@ DYNAMIC_REPLACE_KEYS: dict[str, tuple[str, ...]] = {
     "pulumi-python:dynamic/definition_versions:DefinitionVersions": definition_versions.REPLACE_KEYS,
     "pulumi-python:dynamic/generalize:Generalize": generalize.REPLACE_KEYS,
     "pulumi-python:dynamic/role_propagation:RolePropagation": role_propagation.REPLACE_KEYS,
+    # A changed fingerprint (the file's content) or size is a new upload, into a new disk.
+    "pulumi-python:dynamic/disk_upload:DiskUpload": disk_upload.REPLACE_KEYS,
 }
 
 

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fakes.fake_arm",
     "tests.fakes.fake_authorization",
     "tests.fakes.fake_compute",
+    "tests.fakes.fake_disks",
     "tests.fakes.fake_gallery",
     "tests.fakes.fake_image_builder",
     "tests.fakes.fake_network",

@@ -16,4 +16,5 @@ STATE_PATHS: dict[str, str] = {
     "DefinitionVersionsProvider": "components.providers.definition_versions",
     "RolePropagationProvider": "components.providers.role_propagation",
     "SubnetReleaseProvider": "components.providers.subnet_release",
+    "DiskUploadProvider": "components.providers.disk_upload",
 }

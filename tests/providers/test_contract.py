@@ -21,6 +21,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from components.providers import STATE_PATHS
+from components.providers.disk_upload import DiskUpload, DiskUploadProvider
 from components.providers.definition_versions import DefinitionVersions, DefinitionVersionsProvider
 from components.providers.generalize import Generalize, GeneralizeProvider
 from components.providers.image_build import ImageBuild, ImageBuildProvider
@@ -28,6 +29,7 @@ from components.providers.role_propagation import RolePropagation, RolePropagati
 from components.providers.subnet_release import SubnetRelease, SubnetReleaseProvider
 from components.providers.version_replicas import VersionReplicas, VersionReplicasProvider
 from tests.fakes.fake_arm import SUBSCRIPTION
+from tests.providers import disk_upload_support as up
 from tests.providers import generalize_support as gen
 from tests.providers import image_build_support as build
 from tests.providers import test_definition_versions as dv
@@ -114,6 +116,16 @@ CASES = [
          outputs=(), tuning={"timeout_minutes": 45, "poll_interval_seconds": 30}, delete_acts=True,
          replaces=[({"subnet_id": ACI_SUBNET + "-2"}, ["subnet_id"]), ({"subnet_id": Unknown()}, ["subnet_id"])],
          bad=[({"subnet_id": "not-an-id", "timeout_minutes": 0}, (), {"subnet_id", "timeout_minutes"})]),
+    Case(DiskUploadProvider, DiskUpload, "dynamic/disk_upload:DiskUpload", up.contract_inputs, up.contract_stored,
+         outputs=("bytes_sent", "data_bytes", "uploaded_at", "disk_id", "fingerprint"),
+         tuning={"vhd_path": "/mnt/export/web.vhd", "parallel_uploads": 16, "access_seconds": 7200},
+         replaces=[({"fingerprint": "sha256:" + "cd" * 32}, ["fingerprint"]),
+                   ({"fingerprint": Unknown()}, ["fingerprint"]),
+                   ({"disk_id": up.CONTRACT_DISK.replace("0a1b2c3d", "9f8e7d6c")}, ["disk_id"]),
+                   ({"size_bytes": 128 * 1024 * up.MIB + 512}, ["size_bytes"])],
+         bad=[({"disk_id": "/subscriptions/x/disks/y", "size_bytes": 64 * up.MIB, "parallel_uploads": 0,
+                "access_seconds": 10 ** 7}, ("fingerprint",),
+               {"disk_id", "size_bytes", "parallel_uploads", "access_seconds", "fingerprint"})]),
 ]
 REPLACES = [(c, o, r) for c in CASES for o, r in c.replaces]
 BAD = [(c, o, d, f) for c in CASES for o, d, f in c.bad]
