@@ -107,7 +107,8 @@ class PlatformSource(Model):
     """Where a build starts. A marketplace image (publisher/offer/sku/version); a gallery image version:
     `image`, another image of this stack (its built or pinned version, in the same graph: layering), or
     `imageVersionId`, an existing version anywhere; or a managed image: `capture`, one a capture of this
-    stack made (captures.<name>), or `managedImageId`, an existing one."""
+    stack made (captures.<name>), `vhdImport`, the managed image of a disk this stack imported
+    (imports.<name>), or `managedImageId`, an existing one."""
 
     publisher: str = "MicrosoftWindowsServer"
     offer: str = "WindowsServer"
@@ -117,14 +118,19 @@ class PlatformSource(Model):
     image_version_id: Optional[VersionId] = None
     capture: Optional[WorkloadName] = None
     managed_image_id: Optional[ManagedImageId] = None
+    vhd_import: Optional[WorkloadName] = Field(default=None, description=(
+        "Build on the managed image of imports.<name> (a disk from Hyper-V): a layered build on the firm's own "
+        "disk. The image's hyperVGeneration must be the import's, and its securityType Standard (an uploaded "
+        "disk is a Standard source). A new file in the import rebuilds the image."))
 
     @model_validator(mode="after")
     def _one_kind(self):
         marketplace = self.model_fields_set & {"publisher", "offer", "sku", "version"}
-        others = [k for k in ("image", "image_version_id", "capture", "managed_image_id") if getattr(self, k) is not None]
+        others = [k for k in ("image", "image_version_id", "capture", "managed_image_id", "vhd_import")
+                  if getattr(self, k) is not None]
         if len(others) > 1 or (others and marketplace):
             raise ValueError("give one of: a marketplace image (publisher, offer, sku, version), image, imageVersionId, "
-                             "capture or managedImageId")
+                             "capture, vhdImport or managedImageId")
         return self
 
     @property
@@ -135,7 +141,7 @@ class PlatformSource(Model):
     @property
     def kind(self) -> str:
         """Image Builder's source type."""
-        if self.capture or self.managed_image_id:
+        if self.capture or self.managed_image_id or self.vhd_import:
             return "ManagedImage"
         return "SharedImageVersion" if self.image or self.image_version_id else "PlatformImage"
 
@@ -238,6 +244,14 @@ class Image(Model):
     recommended: Recommended = Recommended()
     end_of_life: Optional[IsoDate] = None
     pinned: Optional[Pinned] = None
+    hyper_v_generation: Literal["V1", "V2"] = Field(default="V2", description=(
+        "The Hyper-V generation of the image definition: V2 (UEFI; needed for Trusted Launch) or V1 (BIOS), "
+        "which a build on a generation 1 source (source.vhdImport of a V1 import) needs: Image Builder refuses a "
+        "cross-generation source. Changing it replaces the definition and its versions (fleets are replaced)."))
+    security_type: Optional[Literal["TrustedLaunchSupported", "Standard"]] = Field(default=None, description=(
+        "The definition's SecurityType feature: TrustedLaunchSupported (default for V2: fleets boot with Trusted "
+        "Launch) or Standard (default for V1, the only one it allows; and what a build on a Standard source, a "
+        "managed image from an uploaded disk, needs). Changing it replaces the definition and its versions."))
     # Versions of this image's definition that fleets pin with imageVersion, each with the regions it is
     # replicated to.
     existing_versions: dict[Version, list[Region]] = {}
@@ -251,6 +265,11 @@ class Image(Model):
     # tags there), and on the artifacts the build produces (the gallery version, a managed image, the VHD).
     managed_resource_tags: dict[TagName, TagValue] = {}
     artifact_tags: dict[TagName, TagValue] = {}
+
+    @property
+    def security(self) -> str:
+        """The definition's security type: as given, else TrustedLaunchSupported for V2 and Standard for V1."""
+        return self.security_type or ("TrustedLaunchSupported" if self.hyper_v_generation == "V2" else "Standard")
 
     @model_validator(mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from . import wire
 from .cross_checks import cross_check
 from .fleets import Egress
+from .import_checks import import_notes
 from .placeholders import offline, placeholders
 from .sources import unknown_generation
 from .images import Customizer
@@ -204,6 +205,9 @@ def load(stack: str | None = None) -> StackConfig:
             pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "
                             f"{what} cannot be known offline; Image Builder refuses a generation 1 source into "
                             "these V2 definitions")
+    notes = import_notes(config)  # a generation 1 disk's fleets run without Trusted Launch: the plan says so
+    for line in format_problems(stack, notes, hidden).split("\n") if notes else ():
+        pulumi.log.warn(line)
     found = placeholders(config)
     if found and offline():
         for line in format_problems(stack, found, hidden).split("\n"):

@@ -14,6 +14,7 @@ from pydantic import Field
 from .azure_rules import vnet_of
 from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
+from .imports import VhdImport
 from .patching import Patching
 from .types import (AdminUsername, Environment, GalleryName, ImageName, Model, Region, ResourceGroupName,
                     StorageAccountId, TagName, TagValue, WorkloadName)
@@ -36,6 +37,10 @@ class StackConfig(Model):
     images: dict[ImageName, Image] = Field(min_length=1)
     fleets: dict[WorkloadName, Fleet] = {}
     captures: dict[WorkloadName, Capture] = {}
+    imports: dict[WorkloadName, VhdImport] = Field(default={}, description=(
+        "Generalized Windows VHDs from outside Azure (Hyper-V), each becoming a managed image, a gallery version "
+        "of a definition named after the import, or both (components/images/vhd_import.py). Adding one creates "
+        "its disk, upload and images; removing one deletes them (fleets booting it must go first)."))
     network: dict[Region, RegionNetwork] = {}
     # Private-only Azure Bastion per fleet region: RDP from the corporate network, no public IP.
     bastion: bool = False
