@@ -16,6 +16,7 @@ from .replacement import replace_reasons
 
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
 VM = "azure-native:compute:VirtualMachine"
+DISK = "azure-native:compute:Disk"
 VMSS = "azure-native:compute:VirtualMachineScaleSet"
 UNKNOWN = "[unknown]"
 
@@ -116,6 +117,9 @@ def consequences(changes: list[dict], after: dict, before: dict) -> list[dict]:
                              "must be in the template's name hash")
             elif c["action"] == "delete":
                 say("info", f"image {image}: template {c['azureName']} will be deleted")
+        if c["type"] == DISK and c["action"] == "replace":  # its name carries the file's fingerprint (naming.py)
+            say("warning", f"import {c['component']}: the VHD changed: new disk {c['azureName']} (was "
+                           f"{c['oldAzureName']}), uploaded again; a new managed image and gallery version follow")
         if c["protected"] and c["action"] in ("replace", "delete"):
             verb = "replaced" if c["action"] == "replace" else "deleted"
             say("error", f"protected {c['azureType']} {c['oldAzureName']} would be {verb}: Pulumi refuses while it "

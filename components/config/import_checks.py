@@ -81,9 +81,10 @@ def import_checks(config: StackConfig, folder: Path | None = None) -> list[Probl
                              f"must be {imp.hyper_v_generation}, the generation of imports.{source}: Image Builder "
                              "refuses a cross-generation source"))
         if image.security != "Standard":
-            problems.append((f"{key}.securityType", image.security_type or image.security,
-                             f"must be Standard: the managed image of imports.{source} is a Standard source, and "
-                             "Image Builder refuses a Standard source into a TrustedLaunchSupported definition"))
+            unset = "" if image.security_type else " (a V2 definition is TrustedLaunchSupported unless it says so)"
+            problems.append((f"{key}.securityType", image.security_type,
+                             f"must be Standard{unset}: the managed image of imports.{source} is a Standard source, "
+                             "and Image Builder refuses a Standard source into a TrustedLaunchSupported definition"))
     return problems + _fleet_checks(config)
 
 

@@ -3,11 +3,16 @@ from offline.plan import plan
 
 
 def test_every_image_gets_a_trusted_launch_capable_windows_definition(stack_plan):
+    # Except those of a generation 1 disk from Hyper-V and of builds on one (the onprem stack): V1, Standard.
     for d in each(stack_plan, DEFINITION):
         i = d["inputs"]
+        generation = "V1" if stack_plan["stack"] == "onprem" else "V2"
         assert (i["osType"], i["osState"], i["hyperVGeneration"], i["architecture"]) == (
-            "Windows", "Generalized", "V2", "x64")
-        assert {"name": "SecurityType", "value": "TrustedLaunchSupported"} in i["features"]
+            "Windows", "Generalized", generation, "x64")
+        if generation == "V2":
+            assert {"name": "SecurityType", "value": "TrustedLaunchSupported"} in i["features"]
+        else:
+            assert "features" not in i  # Standard: Trusted Launch needs generation 2
         assert set(i["identifier"]) == {"publisher", "offer", "sku"}
         assert i["galleryName"] == one(stack_plan, GALLERY)["inputs"]["galleryName"]
 
