@@ -5,7 +5,6 @@ component gets only the part of it that it uses, so every call below shows what 
 import pulumi
 from pulumi_azure_native import authorization
 
-from components.config.import_checks import checked_vhd
 from components.config.loading import load, secret
 from components.images.build_identity import BuildIdentity
 from components.images.gallery import ImageGallery
@@ -36,16 +35,14 @@ credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJ
 patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
                    resource_group=networks[region].resource_group) for region in config.patch_regions}
 
-# 3. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version, -> a build's source).
+# 3. The manual paths to a managed image (-> gallery version, -> a build's source): reference VM -> sysprep ->
+#    generalize -> image; and a disk from outside Azure (Hyper-V): VHD -> managed disk -> upload -> image.
 captures = {name: ManagedImageCapture(
     name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
     subscription_id=subscription_id, gallery=gallery, location=config.location, protect=config.protect, names=names,
     publish_image=config.images[capture.publish.image] if capture.publish else None)
     for name, capture in config.captures.items()}
-
-# 3b. Disks from outside Azure (Hyper-V): VHD -> managed disk -> upload -> managed image (-> gallery version).
-imports = {name: VhdImport(name, imp, info=checked_vhd(imp)[0], vhd_path=imp.vhd, gallery=gallery,
-                           location=config.location, protect=config.protect, names=names)
+imports = {name: VhdImport(name, imp, gallery=gallery, location=config.location, protect=config.protect, names=names)
            for name, imp in config.imports.items()}
 
 # 4. How images are made: build identity, then per image template -> build -> replicas (sized by step 5's fleets).

@@ -20,6 +20,7 @@ from typing import Optional
 import pulumi
 from pulumi_azure_native import compute
 
+from ..config.import_checks import checked_vhd
 from ..config.imports import VhdImport as ImportSpec
 from ..images.vhd import VhdInfo
 from ..naming import Names, content_hash
@@ -48,12 +49,11 @@ class VhdImport(pulumi.ComponentResource):
     fingerprint: str  # what identifies the content: a build on it is named after it (layering.py)
     trusted_launch: bool  # whether fleets booting the version may run Trusted Launch (generation 2)
 
-    def __init__(self, name: str, spec: ImportSpec, *, info: Optional[VhdInfo], vhd_path: Optional[str],
-                 gallery: ImageGallery, location: str, protect: bool, names: Names,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        """info: the local VHD as read at config load (None for a blob); vhd_path: the file as the stack
-        file names it (relative to it, so that the plan is the same in every clone)."""
+    def __init__(self, name: str, spec: ImportSpec, *, gallery: ImageGallery, location: str, protect: bool,
+                 names: Names, opts: Optional[pulumi.ResourceOptions] = None):
+        """The local VHD is the one config/import_checks.py read and accepted at load (read once: cached)."""
         super().__init__("image-factory:images:VhdImport", name, None, opts)
+        info = checked_vhd(spec)[0]
         fingerprint = self.fingerprint = import_fingerprint(spec, info)
         self.trusted_launch = spec.trusted_launch
         rg = gallery.resource_group.name
@@ -71,7 +71,8 @@ class VhdImport(pulumi.ComponentResource):
         ready: pulumi.Resource = self.disk
         disk_id: pulumi.Output[str] = self.disk.id
         if info is not None:
-            self.upload = DiskUpload(f"{name}-upload", disk_id=self.disk.id, vhd_path=vhd_path, fingerprint=fingerprint,
+            # The path as the stack file gives it (relative to it): the same plan in every clone.
+            self.upload = DiskUpload(f"{name}-upload", disk_id=self.disk.id, vhd_path=spec.vhd, fingerprint=fingerprint,
                                      size_bytes=info.file_size, opts=pulumi.ResourceOptions(parent=self))
             ready, disk_id = self.upload, self.upload.disk_id  # usable once the pages are written, access revoked
         after = pulumi.ResourceOptions(parent=self, depends_on=[ready])
