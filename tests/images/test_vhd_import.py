@@ -231,3 +231,47 @@ def test_a_changed_file_makes_a_new_disk_image_and_version_and_the_diff_says_whi
     assert "template it-ws2016-hardened-" in text  # the build layered on it is rebuilt too
     # A new name for each: the new one is created before the old one goes, so no fleet loses its image.
     assert not under(new, VERSION, "ws2016")["options"]["deleteBeforeReplace"]
+
+
+BLOB = {"blobUri": "https://stcontosovhd.blob.core.windows.net/vhds/ws2022-gen2.vhd",
+        "storageAccountId": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-vhd/providers/"
+                            "Microsoft.Storage/storageAccounts/stcontosovhd"}
+
+
+def test_a_vhd_already_in_a_storage_account_is_imported_from_its_blob_and_nothing_is_uploaded():
+    imports = _imports(**BLOB)
+    del imports["ws2016"]["vhd"]
+    doc = plan("onprem", overrides={"image-factory:imports": imports})
+    assert one(doc, DISK)["inputs"]["creationData"] == {"createOption": "Import", "sourceUri": BLOB["blobUri"],
+                                                        "storageAccountId": BLOB["storageAccountId"]}
+    assert not resources(doc, UPLOAD) and doc["uploads"] == []
+    assert depends_on(doc, under(doc, IMAGE, "ws2016"), DISK) == [one(doc, DISK)]
+
+
+def test_a_gallery_version_only_is_made_from_the_disk_itself():
+    doc = plan("onprem", overrides={"image-factory:imports": _imports(managedImage=False),
+                                    "image-factory:fleets": {"onprem-app": stack_value("onprem", "image-factory:fleets")["onprem-app"]},
+                                    "image-factory:images": {"base": {"identifier": {"publisher": "C", "offer": "O", "sku": "S"},
+                                                                      "regions": ["uksouth"]}}})
+    assert not [i for i in resources(doc, IMAGE) if i["parent"].endswith("VhdImport::ws2016")]
+    version = under(doc, VERSION, "ws2016")
+    assert version["inputs"]["storageProfile"]["osDiskImage"]["source"]["id"].endswith(
+        "/disks/" + one(doc, DISK)["inputs"]["diskName"])
+    assert depends_on(doc, version, UPLOAD) == [one(doc, UPLOAD)]
+
+
+def test_an_imported_version_is_excluded_from_latest_and_protected_in_a_protected_stack():
+    # Its patch number comes from the fingerprint, not from time: 'latest' would not mean the newest.
+    doc = plan("onprem", overrides={"image-factory:protect": True})
+    version = under(doc, VERSION, "ws2016")
+    assert version["inputs"]["publishingProfile"]["excludeFromLatest"] is True
+    assert version["options"]["protect"] and version["inputs"]["publishingProfile"]["replicationMode"] == "Full"
+
+
+def test_the_upload_takes_its_data_at_the_tables_bandwidth(onprem):
+    from offline import durations
+    [entry] = onprem["uploads"]
+    per_gib = durations.TABLE["vhd upload, per GiB of data"].minutes
+    assert entry["minutes"] == round(per_gib * entry["dataBytes"] / 2 ** 30, 1)
+    resource = {"type": durations.UPLOAD_TOKEN, "inputs": {"size_bytes": 2 ** 31}, "upload": {"dataBytes": 2 ** 30}}
+    assert durations.minutes(resource, {}) == per_gib  # the data counts, not the file's size
