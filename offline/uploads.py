@@ -45,6 +45,10 @@ def render(entries: list[dict]) -> list[str]:
     lines = ["", "Uploads (only the ranges that hold data are sent; time at the assumed bandwidth of "
                  f"offline/durations.py, {row.minutes} min per GiB):"]
     lines += [f"    {e['name']}: {e['file']}: {_size(e['sizeBytes'])} file, {_size(e['dataBytes'])} of data to send "
-              f"({100 * e['dataBytes'] / e['sizeBytes']:.1f}%), ≈ {e['minutes']} min; fingerprint "
+              f"({100 * e['dataBytes'] / e['sizeBytes']:.1f}%), {_minutes(e['minutes'])}; fingerprint "
               f"{e['fingerprint'][:12]}" for e in entries]
     return lines
+
+
+def _minutes(m: float) -> str:
+    return "< 0.1 min" if m < 0.1 else f"≈ {m} min"

@@ -109,15 +109,16 @@ def _check_fleets(config: StackConfig) -> list[Problem]:
     for name, fleet in config.fleets.items():
         key = f"fleets.{name}"
         if fleet.image and fleet.image not in bootable:
-            problems.append((f"{key}.image", fleet.image, f"must be one of the images"
-                             f"{' or imports with a gallery version' if config.imports else ''}: {', '.join(bootable)}"))
+            also = " or imports with a gallery version" if config.imports else ""
+            problems.append((f"{key}.image", fleet.image, f"must be one of the images{also}: {', '.join(bootable)}"))
         elif fleet.image in config.images and fleet.region not in [r.name for r in config.images[fleet.image].regions]:
             problems.append((f"{key}.region", fleet.region,
                              f"must be one of the regions image {fleet.image} replicates to "
                              f"({', '.join(r.name for r in config.images[fleet.image].regions)})"))
         if fleet.managed_image and fleet.managed_image not in managed:
             problems.append((f"{key}.managedImage", fleet.managed_image,
-                             f"must name a capture or an {'image or import' if config.imports else 'image'} with managedImage: true ({', '.join(managed) or 'none defined'})"))
+                             f"must name a capture or an {'image or import' if config.imports else 'image'} with "
+                             f"managedImage: true ({', '.join(managed) or 'none defined'})"))
         if fleet.managed_image in config.images and fleet.region != config.location:
             problems.append((f"{key}.region", fleet.region,
                              f"must be {config.location}: a managed image lives in one region, the build's"))

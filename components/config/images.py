@@ -129,8 +129,8 @@ class PlatformSource(Model):
         others = [k for k in ("image", "image_version_id", "capture", "managed_image_id", "vhd_import")
                   if getattr(self, k) is not None]
         if len(others) > 1 or (others and marketplace):
-            raise ValueError("give one of: a marketplace image (publisher, offer, sku, version), image, imageVersionId, "
-                             "capture, vhdImport or managedImageId")
+            raise ValueError("give one of: a marketplace image (publisher, offer, sku, version), image, "
+                             "imageVersionId, capture, vhdImport or managedImageId")
         return self
 
     @property

@@ -53,7 +53,8 @@ def import_checks(config: StackConfig, folder: Path | None = None) -> list[Probl
         if imp.vhd:
             problems += [(f"{key}.vhd", imp.vhd, why) for why in checked_vhd(imp, folder)[1]]
         if name in config.images or name in config.captures:
-            problems.append((key, None, f"must not share its name with {'an image' if name in config.images else 'a capture'}: "
+            other = "an image" if name in config.images else "a capture"
+            problems.append((key, None, f"must not share its name with {other}: "
                              "fleets name an import as they name images and captures (image, managedImage), and its "
                              "gallery version lives in a definition of the import's name"))
         if imp.gallery:

@@ -275,3 +275,10 @@ def test_the_upload_takes_its_data_at_the_tables_bandwidth(onprem):
     assert entry["minutes"] == round(per_gib * entry["dataBytes"] / 2 ** 30, 1)
     resource = {"type": durations.UPLOAD_TOKEN, "inputs": {"size_bytes": 2 ** 31}, "upload": {"dataBytes": 2 ** 30}}
     assert durations.minutes(resource, {}) == per_gib  # the data counts, not the file's size
+
+
+def test_a_fleet_names_an_image_or_an_import_with_a_gallery_version():
+    fleets = stack_value("onprem", "image-factory:fleets")
+    fleets["onprem-app"]["image"] = "nope"
+    assert f"{STACK}fleets.onprem-app.image = 'nope': must be one of the images or imports with a gallery version: " \
+           "ws2016, ws2016-hardened" in plan_error("onprem", {"image-factory:fleets": fleets}).splitlines()
