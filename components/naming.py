@@ -51,6 +51,11 @@ def computer_name_prefix(fleet_name: str, fleet: Fleet) -> str:
     return fleet.computer_name_prefix or "".join(c for c in fleet_name if c.isalnum())[: computer_name_room(fleet)]
 
 
+def _hex(fingerprint: str) -> str:
+    """The digest of a fingerprint, without its algorithm ("sha256:<hex>" -> "<hex>")."""
+    return fingerprint.rsplit(":", 1)[-1]
+
+
 def _network_name(name: str) -> str:
     assert rules.NETWORK_NAME.fullmatch(name), name
     return name
@@ -181,16 +186,16 @@ class Names:
     # old ones are deleted (nothing a fleet boots from disappears first), and `make diff` names the new ones.
 
     def import_disk(self, imp: str, fingerprint: str) -> str:
-        return f"disk-import-{imp[:50]}-{fingerprint[:FINGERPRINT_CHARS]}"
+        return f"disk-import-{imp[:50]}-{_hex(fingerprint)[:FINGERPRINT_CHARS]}"
 
     def import_image(self, imp: str, fingerprint: str) -> str:
-        return f"img-import-{imp[:50]}-{fingerprint[:FINGERPRINT_CHARS]}"
+        return f"img-import-{imp[:50]}-{_hex(fingerprint)[:FINGERPRINT_CHARS]}"
 
     @staticmethod
     def import_version(major: int, fingerprint: str) -> str:
         """major.0.<the fingerprint's first 7 hex digits as a number, < 2^28, within Azure's int32 parts>.
         Not in upload order: each import's version is excluded from 'latest' and booted by its ID."""
-        return f"{major}.0.{int(fingerprint[:7], 16)}"
+        return f"{major}.0.{int(_hex(fingerprint)[:7], 16)}"
 
     def maintenance_configuration(self, region: str) -> str:
         return f"mc-{PROJECT}-patch-{self.suffix(region)}"

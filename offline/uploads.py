@@ -21,7 +21,7 @@ def uploads(doc: dict, root: Path) -> list[dict]:
     found = []
     for resource in sorted((r for r in doc["resources"] if r["type"] == UPLOAD), key=lambda r: r["urn"]):
         inputs = resource["inputs"]
-        data = sum(length for _, length in data_ranges(str(root / inputs["vhd_path"])))
+        data = sum(end - start for start, end in data_ranges(str(root / inputs["vhd_path"])))  # [start, end)
         entry = {"urn": resource["urn"], "name": resource["name"], "file": inputs["vhd_path"],
                  "sizeBytes": inputs["size_bytes"], "dataBytes": data, "fingerprint": inputs["fingerprint"]}
         resource["upload"] = entry
@@ -46,7 +46,7 @@ def render(entries: list[dict]) -> list[str]:
                  f"offline/durations.py, {row.minutes} min per GiB):"]
     lines += [f"    {e['name']}: {e['file']}: {_size(e['sizeBytes'])} file, {_size(e['dataBytes'])} of data to send "
               f"({100 * e['dataBytes'] / e['sizeBytes']:.1f}%), {_minutes(e['minutes'])}; fingerprint "
-              f"{e['fingerprint'][:12]}" for e in entries]
+              f"{e['fingerprint'].rsplit(':', 1)[-1][:12]}" for e in entries]
     return lines
 
 

@@ -25,7 +25,7 @@ class VhdInfo:
     virtual_size: int  # what the guest sees
     disk_type: str  # "fixed", "dynamic", "differencing"
     data_bytes: int  # bytes in ranges that hold data: what an upload sends
-    fingerprint: str  # of the content: a new file means a new disk and a new image version
+    fingerprint: str  # "sha256:<hex>" of the content: a new file means a new disk and a new image version
 
 
 def _checksum(footer: bytes) -> int:
@@ -57,23 +57,23 @@ def check_vhd(path: str, generation: str) -> tuple[VhdInfo | None, list[str]]:
     ranges = data_ranges(path)
     digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for start, length in ranges:
+        for start, end in ranges:
             f.seek(start)
-            digest.update(struct.pack(">QQ", start, length) + f.read(length))
-    info = VhdInfo(path, size, virtual, kind, sum(n for _, n in ranges), digest.hexdigest())
+            digest.update(struct.pack(">QQ", start, end) + f.read(end - start))
+    info = VhdInfo(path, size, virtual, kind, sum(end - start for start, end in ranges), f"sha256:{digest.hexdigest()}")
     return (None if problems else info), problems
 
 
 def data_ranges(path) -> list[tuple[int, int]]:
-    """(offset, length) of each range that holds data, in 512 KiB steps: what an upload must send."""
+    """[start, end) of each range that holds data, in 512 KiB steps: what an upload must send."""
     step, ranges = 512 * 1024, []
     with open(path, "rb") as f:
         offset = 0
         while chunk := f.read(step):
             if chunk.count(0) != len(chunk):
-                if ranges and ranges[-1][0] + ranges[-1][1] == offset:
-                    ranges[-1] = (ranges[-1][0], ranges[-1][1] + len(chunk))
+                if ranges and ranges[-1][1] == offset:
+                    ranges[-1] = (ranges[-1][0], offset + len(chunk))
                 else:
-                    ranges.append((offset, len(chunk)))
+                    ranges.append((offset, offset + len(chunk)))
             offset += len(chunk)
     return ranges

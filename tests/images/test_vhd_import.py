@@ -204,7 +204,7 @@ def test_a_fleet_boots_an_imported_version_only_where_it_is_replicated():
 
 def test_the_plan_shows_what_will_be_uploaded(onprem):
     [entry] = onprem["uploads"]
-    data = sum(n for _, n in data_ranges(str(DEMO)))
+    data = sum(end - start for start, end in data_ranges(str(DEMO)))  # [start, end) ranges
     assert (entry["file"], entry["sizeBytes"], entry["dataBytes"]) == ("onprem/ws2016-gen1.vhd", os.path.getsize(DEMO), data)
     assert 0 < data < entry["sizeBytes"] // 10  # a sparse file: only the ranges that hold data travel
     assert entry["fingerprint"] == one(onprem, UPLOAD)["inputs"]["fingerprint"]
