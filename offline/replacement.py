@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from components.providers import definition_versions, generalize, image_build, role_propagation, version_replicas
+from components.providers import (definition_versions, disk_upload, generalize, image_build, role_propagation,
+                                  version_replicas)
 
 from .azure_types import AZURE_TYPES
 
@@ -49,6 +50,7 @@ DYNAMIC_REPLACE_KEYS: dict[str, tuple[str, ...]] = {
     "pulumi-python:dynamic/definition_versions:DefinitionVersions": definition_versions.REPLACE_KEYS,
     "pulumi-python:dynamic/generalize:Generalize": generalize.REPLACE_KEYS,
     "pulumi-python:dynamic/role_propagation:RolePropagation": role_propagation.REPLACE_KEYS,
+    "pulumi-python:dynamic/disk_upload:DiskUpload": disk_upload.REPLACE_KEYS,
 }
 
 

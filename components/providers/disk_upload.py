@@ -12,6 +12,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ResourceProvider
 
 OUTPUT_KEYS = ("bytes_sent", "data_bytes")
+# As the vhd branch's provider: another disk, another file or another size is another upload.
+REPLACE_KEYS = ("disk_id", "fingerprint", "size_bytes")
 
 
 class DiskUploadProvider(ResourceProvider):

@@ -229,6 +229,7 @@ def test_a_changed_file_makes_a_new_disk_image_and_version_and_the_diff_says_whi
             "uploaded again; a new managed image and gallery version follow") in text
     assert f"replace  Microsoft.Compute/galleries/images/versions {new_version} (was {old_version})" in text
     assert "template it-ws2016-hardened-" in text  # the build layered on it is rebuilt too
+    assert "+- replace  DiskUpload ws2016-upload" in text  # uploaded again, into the new disk
     # A new name for each: the new one is created before the old one goes, so no fleet loses its image.
     assert not under(new, VERSION, "ws2016")["options"]["deleteBeforeReplace"]
 
