@@ -283,3 +283,14 @@ def test_a_fleet_names_an_image_or_an_import_with_a_gallery_version():
     fleets["onprem-app"]["image"] = "nope"
     assert f"{STACK}fleets.onprem-app.image = 'nope': must be one of the images or imports with a gallery version: " \
            "ws2016, ws2016-hardened" in plan_error("onprem", {"image-factory:fleets": fleets}).splitlines()
+
+
+def test_a_gen1_fleet_may_run_a_size_without_gen2_which_a_gen2_fleet_may_not():
+    fleets = stack_value("onprem", "image-factory:fleets")
+    fleets["onprem-app"].update(size="Standard_A2_v2", osDisk={"type": "StandardSSD_LRS"})
+    plan("onprem", overrides={"image-factory:fleets": fleets})  # Av2 is generation 1 only: fine for a V1 disk
+    images = stack_value("onprem", "image-factory:images")
+    images["ws2016-hardened"].update(hyperVGeneration="V2", securityType="Standard")
+    assert f"{STACK}fleets.onprem-app.size = 'Standard_A2_v2': must be a size that supports Gen2" in plan_error(
+        "onprem", {"image-factory:fleets": fleets, "image-factory:images": images,
+                   "image-factory:imports": _imports(hyperVGeneration="V2")})
