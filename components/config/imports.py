@@ -12,15 +12,27 @@ or from a VHD already in a storage account (a disk created with createOption Imp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from . import azure_rules as rules
 from .images import Identifier
+from .secrets import SAS_SIGNATURE
 from .types import HttpsUri, Model, Region, StorageAccountId
 
 Generation = Literal["V1", "V2"]
+
+
+def _no_sas(value: object) -> object:
+    # Checked before the https rule, whose SAS message speaks of customizers' artifactSasToken.
+    if isinstance(value, str) and SAS_SIGNATURE.search(value):
+        raise ValueError("must not carry a SAS token: Azure reads the blob through storageAccountId (createOption "
+                         "Import), and a token in the URI would be stored in the state; give the URI without it")
+    return value
+
+
+BlobUri = Annotated[HttpsUri, BeforeValidator(_no_sas)]
 
 
 class ImportGallery(Model):
@@ -47,7 +59,7 @@ class VhdImport(Model):
         "Path of a fixed VHD file, relative to the stack file (Pulumi.<stack>.yaml). Checked when the config is "
         "read (format, type, size). A file with other content makes a new disk, a new managed image and a new "
         "gallery version; fleets booting it are replaced."))
-    blob_uri: Optional[HttpsUri] = Field(default=None, description=(
+    blob_uri: Optional[BlobUri] = Field(default=None, description=(
         "Instead of vhd: the https URI of a fixed VHD page blob already uploaded, without a SAS token. The disk "
         "is created from it (createOption Import). Another URI makes a new disk, image and version."))
     storage_account_id: Optional[StorageAccountId] = Field(default=None, description=(

@@ -294,3 +294,12 @@ def test_a_gen1_fleet_may_run_a_size_without_gen2_which_a_gen2_fleet_may_not():
     assert f"{STACK}fleets.onprem-app.size = 'Standard_A2_v2': must be a size that supports Gen2" in plan_error(
         "onprem", {"image-factory:fleets": fleets, "image-factory:images": images,
                    "image-factory:imports": _imports(hyperVGeneration="V2")})
+
+
+def test_a_blob_uri_with_a_sas_token_is_refused_and_never_shown():
+    imports = _imports(**{**BLOB, "blobUri": BLOB["blobUri"] + "?sv=2024-01-01&sig=c2VjcmV0"})
+    del imports["ws2016"]["vhd"]
+    error = plan_error("onprem", {"image-factory:imports": imports})
+    assert error == (f"{STACK}imports.ws2016.blobUri = [secret]: must not carry a SAS token: Azure reads the blob "
+                     "through storageAccountId (createOption Import), and a token in the URI would be stored in the "
+                     "state; give the URI without it")
