@@ -11,6 +11,7 @@ from components.images.gallery import ImageGallery
 from components.images.image_template import ImageTemplate
 from components.images.layering import build_order, layer_source, source_groups
 from components.images.replica_plan import replica_plan
+from components.images.vhd_import import VhdImport
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
 from components.vms.capture import ManagedImageCapture
@@ -25,7 +26,7 @@ subscription_id = authorization.get_client_config_output().subscription_id
 
 # 1. Where images live and builds and VMs run: the gallery; a network per region in use (private builds too).
 gallery = ImageGallery("gallery", location=config.location, gallery=config.gallery, images=config.images,
-                       protect=config.protect, names=names)
+                       imports=config.imports, protect=config.protect, names=names)
 networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
                                  names=names) for region in config.network_regions}
 
@@ -34,12 +35,15 @@ credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJ
 patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names, resource_group=
                    networks[region].resource_group, fleets=config.scheduled_fleets(region)) for region in config.patch_regions}
 
-# 3. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version, -> a build's source).
+# 3. The manual paths to a managed image (-> gallery version, -> a build's source): reference VM -> sysprep ->
+#    generalize -> image; and a disk from outside Azure (Hyper-V): VHD -> managed disk -> upload -> image.
 captures = {name: ManagedImageCapture(
     name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
     subscription_id=subscription_id, gallery=gallery, location=config.location, protect=config.protect, names=names,
     publish_image=config.images[capture.publish.image] if capture.publish else None)
     for name, capture in config.captures.items()}
+imports = {name: VhdImport(name, imp, gallery=gallery, location=config.location, protect=config.protect, names=names)
+           for name, imp in config.imports.items()}
 
 # 4. How images are made: build identity, then per image template -> build -> replicas (sized by step 5's fleets).
 built, home = config.built_images, networks.get(config.location)
@@ -55,7 +59,7 @@ for name in build_order(built):  # a layered image after the image it builds on,
         name, built[name], location=config.location, subscription_id=subscription_id, names=names,
         resource_group_name=gallery.resource_group.name, definition_id=gallery.definitions[name].id,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
-        source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures),
+        source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures, imports),
         program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None))
 versions = image_versions(config.images, gallery.definitions, templates)
 
@@ -63,7 +67,8 @@ versions = image_versions(config.images, gallery.definitions, templates)
 fleets = {name: VmFleet(
     name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
     admin_username=config.admin_username, patching=fleet.patch_path(config.patching.mode),
-    image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id))
+    image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id,
+                      imports))
     for name, fleet in config.fleets.items()}
 
 pulumi.export("resourceGroup", gallery.resource_group.name)
@@ -72,6 +77,7 @@ pulumi.export("imageDefinitionIds", {name: d.id for name, d in gallery.definitio
 pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.items()})
 pulumi.export("imageVersions", versions)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
+pulumi.export("importedImages", {name: {"image": i.image_id, "version": i.version_id} for name, i in imports.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})
 pulumi.export("artifactStoreSubnets", [s for s in (n.container_instance_subnet_id for n in networks.values()) if s])

@@ -20,6 +20,7 @@ _GUID_NAMESPACE = uuid.UUID("5d1f3c1e-9a43-4b59-a1f4-6f0c3f1d2b7a")
 # VM indexes are always three digits (count is at most 1000): growing a fleet past 100 must not
 # rename, and so replace, the VMs it already has.
 INDEX_WIDTH = 3
+FINGERPRINT_CHARS = 8  # of an imported file's fingerprint, in its disk's and image's names
 # The names Azure itself requires.
 BASTION_SUBNET = "AzureBastionSubnet"
 WORKLOAD_SUBNET = "snet-workload"
@@ -48,6 +49,11 @@ def computer_name_room(fleet: Fleet) -> int:
 
 def computer_name_prefix(fleet_name: str, fleet: Fleet) -> str:
     return fleet.computer_name_prefix or "".join(c for c in fleet_name if c.isalnum())[: computer_name_room(fleet)]
+
+
+def _hex(fingerprint: str) -> str:
+    """The digest of a fingerprint, without its algorithm ("sha256:<hex>" -> "<hex>")."""
+    return fingerprint.rsplit(":", 1)[-1]
 
 
 def _network_name(name: str) -> str:
@@ -180,6 +186,22 @@ class Names:
 
     def captured_image(self, capture: str) -> str:
         return f"img-captured-{capture}"
+
+    # -- disks imported from outside Azure (imports.<name>) ----------------------------------------
+    # Named after the file's fingerprint: a new file is a new disk, image and version, created before the
+    # old ones are deleted (nothing a fleet boots from disappears first), and `make diff` names the new ones.
+
+    def import_disk(self, imp: str, fingerprint: str) -> str:
+        return f"disk-import-{imp[:50]}-{_hex(fingerprint)[:FINGERPRINT_CHARS]}"
+
+    def import_image(self, imp: str, fingerprint: str) -> str:
+        return f"img-import-{imp[:50]}-{_hex(fingerprint)[:FINGERPRINT_CHARS]}"
+
+    @staticmethod
+    def import_version(major: int, fingerprint: str) -> str:
+        """major.0.<the fingerprint's first 7 hex digits as a number, < 2^28, within Azure's int32 parts>.
+        Not in upload order: each import's version is excluded from 'latest' and booted by its ID."""
+        return f"{major}.0.{int(_hex(fingerprint)[:7], 16)}"
 
     def maintenance_configuration(self, region: str) -> str:
         return f"mc-{PROJECT}-patch-{self.suffix(region)}"

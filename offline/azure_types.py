@@ -54,6 +54,8 @@ AZURE_TYPES: dict[str, AzureType] = {
            "2024-03-03",
            _RG + "/providers/Microsoft.Compute/galleries/{galleryName}/images/{galleryImageName}"
            "/versions/{galleryImageVersionName}"),
+        _t("azure-native:compute:Disk", "Microsoft.Compute/disks", "2024-03-02",
+           _RG + "/providers/Microsoft.Compute/disks/{diskName}"),
         _t("azure-native:compute:Image", "Microsoft.Compute/images", "2024-11-01",
            _RG + "/providers/Microsoft.Compute/images/{imageName}"),
         _t("azure-native:compute:VirtualMachine", "Microsoft.Compute/virtualMachines", "2024-11-01",

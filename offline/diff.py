@@ -31,6 +31,7 @@ from .replacement import replace_order, replace_reasons, restart_reasons, same_a
 BUILD = "pulumi-python:dynamic/image_build:ImageBuild"
 REPLICAS = "pulumi-python:dynamic/version_replicas:VersionReplicas"
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+DISK = "azure-native:compute:Disk"
 UNKNOWN = "[unknown]"
 FLEET_TYPES = (VM, VMSS)
 ACTIONS = ("add", "delete", "update", "restart", "replace")
@@ -148,6 +149,9 @@ def consequences(changes: list[dict], before: dict, after: dict) -> list[dict]:
             regions = ", ".join(r["name"] for r in after[c["urn"]]["inputs"].get("target_regions") or [])
             say("info", f"image {c['component']}: its version is replicated to {regions} in place (VersionReplicas "
                         f"{c['azureName']}, {c['action']}): no rebuild, no VM touched")
+        if c["type"] == DISK and c["action"] == "replace":  # its name carries the file's fingerprint (naming.py)
+            say("warning", f"import {c['component']}: the VHD changed: new disk {c['azureName']} (was "
+                           f"{c['oldAzureName']}), uploaded again; a new managed image and gallery version follow")
         if c["protected"] and c["action"] in ("replace", "delete"):
             verb = "replaced" if c["action"] == "replace" else "deleted"
             say("error", f"protected {c['azureType']} {c['oldAzureName']} would be {verb}: Pulumi refuses while it "

@@ -36,7 +36,10 @@ from components.config.strict_yaml import StackFileError, parse, stack_entries
 from .azure_types import azure_type
 from .critical_path import critical_path, long_waits, render
 from .graph import render_dot, render_mermaid
+from .demo_vhd import ensure as ensure_demo_files
 from .mock_engine import AzureMocks, RecordingMonitor
+from .uploads import render as render_uploads
+from .uploads import uploads
 
 ROOT = Path(__file__).resolve().parents[1]
 # A value the stack file holds encrypted (`secure: v1:...`): the offline plan cannot decrypt it and
@@ -190,12 +193,15 @@ def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str,
     variables, so runs cannot leak into each other. replicas: what Azure would answer about existing
     image versions (see AzureMocks)."""
     config, secret_keys = stack_config(stack, overrides, secrets, text)
+    ensure_demo_files(ROOT)  # the onprem stack's tiny VHD, made where a clean clone has none
     doc = contextvars.Context().run(_run, stack, config, secret_keys, replicas)
+    uploaded = uploads(doc, ROOT)  # before the estimate, which reads each upload's data
     # Added after the first version of the format (consumers of the original keys are unaffected): how
     # long `pulumi up` of this stack is estimated to take, and whether dynamic providers would queue.
     doc["criticalPath"], doc["longWaits"] = critical_path(doc), long_waits(doc)
     # The stack file's acknowledgements, as the program validated them: what the offline diff reads.
     doc["acknowledgements"] = json.loads(config.get(f"{doc['project']}:acknowledge") or "[]")
+    doc["uploads"] = uploaded  # added with imports (issue 22): what `pulumi up` sends, per file
     return doc
 
 
@@ -242,6 +248,7 @@ def render_text(doc: dict) -> str:
     lines += [f" +   {t:<{width_type}}{n:<{width_name}}{s}" for t, n, s in rows]
     if doc.get("warnings"):
         lines += ["", "Warnings:"] + [f"    {w}" for w in doc["warnings"]]
+    lines += render_uploads(doc.get("uploads", []))
     lines += ["", "Outputs:"]
     lines += [f"    {k}: {json.dumps(v)}" for k, v in sorted(doc["outputs"].items())]
     custom = sum(1 for r in doc["resources"] if r["custom"])

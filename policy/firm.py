@@ -59,22 +59,40 @@ NO_PUBLIC_IPS = Policy(
 CAPTURE = "image-factory:capture:ManagedImageCapture"
 
 
-def _trusted_launch(r: dict):
-    if r["type"] not in (VM, VMSS):
-        return
-    profile = r["inputs"] if r["type"] == VM else r["inputs"].get("virtualMachineProfile", {})
-    security = get(profile, "securityProfile.securityType")
-    image_id = get(profile, "storageProfile.imageReference.id")
-    # The documented capture path: the reference VM, and fleets booting a managed image, run Standard
-    # (a managed image is not TrustedLaunchSupported; README "Managed images, both ways").
-    on_capture_path = in_component(r, CAPTURE) or arm_id_name(image_id, "images") and "/galleries/" not in image_id.lower()
-    if known(security) and security != "TrustedLaunch" and not on_capture_path:
-        yield f"securityProfile.securityType is {security}: fleets run Trusted Launch"
+DEFINITION = "azure-native:compute:GalleryImage"
+
+
+def _standard_definitions(resources: list[dict]) -> set[str]:
+    """'/galleries/<g>/images/<d>/' of the stack's Standard definitions (no SecurityType feature): a generation 1
+    disk's from Hyper-V, and a build's on an imported disk. Trusted Launch VMs cannot boot their versions."""
+    found = set()
+    for r in resources:
+        i = r["inputs"]
+        if r["type"] == DEFINITION and not any(f.get("name") == "SecurityType" for f in i.get("features") or []):
+            found.add(f"/galleries/{i.get('galleryName')}/images/{i.get('galleryImageName')}/".lower())
+    return found
+
+
+def _trusted_launch(resources: list[dict]):
+    standard = _standard_definitions(resources)
+    for r in resources:
+        if r["type"] not in (VM, VMSS):
+            continue
+        profile = r["inputs"] if r["type"] == VM else r["inputs"].get("virtualMachineProfile", {})
+        security = get(profile, "securityProfile.securityType")
+        image_id = get(profile, "storageProfile.imageReference.id")
+        # The documented capture path: the reference VM, and fleets booting a managed image, run Standard
+        # (a managed image is not TrustedLaunchSupported; README "Managed images, both ways").
+        on_capture_path = in_component(r, CAPTURE) or arm_id_name(image_id, "images") and "/galleries/" not in image_id.lower()
+        standard_image = known(image_id) and any(d in image_id.lower() for d in standard)
+        if known(security) and security != "TrustedLaunch" and not on_capture_path and not standard_image:
+            yield r["urn"], f"securityProfile.securityType is {security}: fleets run Trusted Launch"
 
 
 TRUSTED_LAUNCH = Policy(
-    "trusted-launch", "VMs and scale sets run Trusted Launch, except on the documented capture path.",
-    "https://learn.microsoft.com/azure/virtual-machines/trusted-launch", resource=lambda r: list(_trusted_launch(r)))
+    "trusted-launch", "VMs and scale sets run Trusted Launch, except on the documented capture path and from a "
+    "Standard definition (a generation 1 disk's).",
+    "https://learn.microsoft.com/azure/virtual-machines/trusted-launch", stack=lambda rs: list(_trusted_launch(rs)))
 
 # --- allowed regions ---------------------------------------------------------------------------------
 # London and New York (README): where the firm runs and where its data may live.

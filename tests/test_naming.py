@@ -263,3 +263,15 @@ def test_the_names_of_roles_on_scopes_outside_the_stack():
     assert names.builder_scope_role("source images", group) == (
         "Image Factory Image Builder source images (rg-golden, subscription 88888888-0000-0000-0000-000000000000, "
         "stack prod-uks)")
+
+
+def test_an_imported_disk_image_and_version_are_named_after_the_files_digest():
+    a, b = "sha256:" + "9ea81840" + "0" * 56, "sha256:" + "4fbb8a91" + "f" * 56
+    assert NAMES.import_disk("ws2016", a) == "disk-import-ws2016-9ea81840"  # the digest, not "sha256:"
+    assert NAMES.import_image("ws2016", a) == "img-import-ws2016-9ea81840"
+    assert NAMES.import_disk("ws2016", a) != NAMES.import_disk("ws2016", b)
+    assert NAMES.import_version(1, a) == f"1.0.{0x9ea8184}" != NAMES.import_version(1, b)
+    # Each part of a version name is an int32 (rules.VERSION); seven hex digits stay below 2^28.
+    highest = NAMES.import_version(7, "sha256:" + "f" * 64)
+    assert rules.VERSION.fullmatch(highest) and int(highest.rsplit(".", 1)[1]) < 2 ** 31
+    assert rules.MANAGED_IMAGE_NAME.fullmatch(NAMES.import_image("x" * 80, a))

@@ -64,13 +64,14 @@ def _check_sizes(config: StackConfig) -> list[Problem]:
     """VM sizes against what runs on them (vm_sizes.py): the images here are Gen2 x64 Windows."""
     problems: list[Problem] = []
 
-    def check(key: str, size: str, premium_disk: str | None, trusted_launch: bool, host: bool = False) -> None:
+    def check(key: str, size: str, premium_disk: str | None, trusted_launch: bool, host: bool = False,
+              gen1: bool = False) -> None:
         caps = capabilities(size)
         if caps is None:
             return
         if caps.arm64:
             problems.append((key, size, "must be an x64 size: Windows Server images do not run on Arm64 ('p') sizes"))
-        elif not caps.gen2 or (trusted_launch and not caps.trusted_launch):
+        elif (not caps.gen2 and not gen1) or (trusted_launch and not caps.trusted_launch):
             needs = "Gen2 and Trusted Launch" if trusted_launch else "Gen2"
             problems.append((key, size, f"must be a size that supports {needs}: the Windows Server 2025 images are "
                              "Hyper-V generation 2"))
@@ -83,14 +84,22 @@ def _check_sizes(config: StackConfig) -> list[Problem]:
 
     for name, fleet in config.fleets.items():
         disk = fleet.os_disk.type if fleet.os_disk.type.startswith("Premium") else None
-        check(f"fleets.{name}.size", fleet.size, disk, trusted_launch=fleet.image is not None,
-              host=fleet.encryption_at_host)
+        gen1 = _boots_gen1(config, fleet.image or fleet.managed_image or "")
+        check(f"fleets.{name}.size", fleet.size, disk, trusted_launch=fleet.image is not None and not gen1,
+              host=fleet.encryption_at_host, gen1=gen1)
     for name, capture in config.captures.items():
         # The reference VM's OS disk is Premium_LRS (vms/capture.py); it runs securityType Standard.
         check(f"captures.{name}.size", capture.size, "Premium_LRS", trusted_launch=False, host=True)
     for name, image in config.built_images.items():
-        check(f"images.{name}.build.vmSize", image.build.vm_size, None, trusted_launch=False)
+        check(f"images.{name}.build.vmSize", image.build.vm_size, None, trusted_launch=False,
+              gen1=image.hyper_v_generation == "V1")
     return problems
+
+
+def _boots_gen1(config: StackConfig, name: str) -> bool:
+    """Whether a fleet's image (an import, or an image's definition) is Hyper-V generation 1: any x64 size runs it."""
+    source = config.imports.get(name) or config.images.get(name)
+    return source is not None and source.hyper_v_generation == "V1"
 
 
 def _check_disks(config: StackConfig) -> list[Problem]:

@@ -16,6 +16,7 @@ from .patch_checks import fleet_patching_checks, patch_window_checks
 from .security_types import security_type_checks
 from .azure_checks import Problem, azure_checks
 from .build_checks import build_checks
+from .import_checks import gallery_imports, import_checks
 from .sources import source_problem
 from .stack import StackConfig
 
@@ -54,7 +55,8 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
         elif base and not image.pinned and _layered_on(config, base, image_name):
             problems.append((f"images.{image_name}.source.image", base,
                              f"must not build on an image that builds on {image_name}: layers cannot form a cycle"))
-        bad_source = None if image.pinned else source_problem(image.source)
+        # A V1 definition's source is a generation 1 disk (import_checks): the V2 SKU rule does not apply.
+        bad_source = None if image.pinned or image.hyper_v_generation == "V1" else source_problem(image.source)
         if bad_source:
             key, allowed = bad_source
             problems.append((f"images.{image_name}.source.{key}", getattr(image.source, key), allowed))
@@ -72,7 +74,7 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
                      for name, fleet in config.fleets.items() if fleet.domain_join]
     return (problems + _check_fleets(config) + _check_version_regions(config) + azure_checks(config)
             + build_checks(config) + _check_egress(config) + patch_window_checks(config) + fleet_patching_checks(config)
-            + security_type_checks(config.images, config.fleets))
+            + security_type_checks(config.images, config.fleets) + import_checks(config))
 
 
 def _check_egress(config: StackConfig) -> list[Problem]:
@@ -98,18 +100,22 @@ def _check_egress(config: StackConfig) -> list[Problem]:
 def _check_fleets(config: StackConfig) -> list[Problem]:
     problems: list[Problem] = []
     # A pinned image is not built here, so Image Builder writes no managed image for it.
-    managed = sorted([*config.captures, *(n for n, i in config.images.items() if i.managed_image and not i.pinned)])
+    managed = sorted([*config.captures, *(n for n, i in config.images.items() if i.managed_image and not i.pinned),
+                      *(n for n, i in config.imports.items() if i.managed_image)])
+    bootable = sorted([*config.images, *gallery_imports(config)])
     for name, fleet in config.fleets.items():
         key = f"fleets.{name}"
-        if fleet.image and fleet.image not in config.images:
-            problems.append((f"{key}.image", fleet.image, f"must be one of the images: {', '.join(sorted(config.images))}"))
-        elif fleet.image and fleet.region not in [r.name for r in config.images[fleet.image].regions]:
+        if fleet.image and fleet.image not in bootable:
+            also = " or imports with a gallery version" if config.imports else ""
+            problems.append((f"{key}.image", fleet.image, f"must be one of the images{also}: {', '.join(bootable)}"))
+        elif fleet.image in config.images and fleet.region not in [r.name for r in config.images[fleet.image].regions]:
             problems.append((f"{key}.region", fleet.region,
                              f"must be one of the regions image {fleet.image} replicates to "
                              f"({', '.join(r.name for r in config.images[fleet.image].regions)})"))
         if fleet.managed_image and fleet.managed_image not in managed:
             problems.append((f"{key}.managedImage", fleet.managed_image,
-                             f"must name a capture or an image with managedImage: true ({', '.join(managed) or 'none defined'})"))
+                             f"must name a capture or an {'image or import' if config.imports else 'image'} with "
+                             f"managedImage: true ({', '.join(managed) or 'none defined'})"))
         if fleet.managed_image in config.images and fleet.region != config.location:
             problems.append((f"{key}.region", fleet.region,
                              f"must be {config.location}: a managed image lives in one region, the build's"))

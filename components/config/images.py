@@ -24,7 +24,8 @@ class PlatformSource(Model):
     """Where a build starts. A marketplace image (publisher/offer/sku/version); a gallery image version:
     `image`, another image of this stack (its built or pinned version, in the same graph: layering), or
     `imageVersionId`, an existing version anywhere; or a managed image: `capture`, one a capture of this
-    stack made (captures.<name>), or `managedImageId`, an existing one."""
+    stack made (captures.<name>), `vhdImport`, the managed image of a disk this stack imported
+    (imports.<name>), or `managedImageId`, an existing one."""
 
     publisher: str = Field(default="MicrosoftWindowsServer", description=(
         "The marketplace publisher (Windows images only). Changing it: rebuild image."))
@@ -45,14 +46,19 @@ class PlatformSource(Model):
     managed_image_id: Optional[ManagedImageId] = Field(default=None, description=(
         "Build on an existing managed image (ARM ID, in the template's subscription and region). Changing it: "
         "rebuild image."))
+    vhd_import: Optional[WorkloadName] = Field(default=None, description=(
+        "Build on the managed image of imports.<name> (a disk from Hyper-V): a layered build on the firm's own "
+        "disk. The image's hyperVGeneration must be the import's, and its securityType Standard (an uploaded "
+        "disk is a Standard source). Changing it: rebuild image (a new file in the import rebuilds it too)."))
 
     @model_validator(mode="after")
     def _one_kind(self):
         marketplace = self.model_fields_set & {"publisher", "offer", "sku", "version"}
-        others = [k for k in ("image", "image_version_id", "capture", "managed_image_id") if getattr(self, k) is not None]
+        others = [k for k in ("image", "image_version_id", "capture", "managed_image_id", "vhd_import")
+                  if getattr(self, k) is not None]
         if len(others) > 1 or (others and marketplace):
-            raise ValueError("give one of: a marketplace image (publisher, offer, sku, version), image, imageVersionId, "
-                             "capture or managedImageId")
+            raise ValueError("give one of: a marketplace image (publisher, offer, sku, version), image, "
+                             "imageVersionId, capture, vhdImport or managedImageId")
         return self
 
     @property
@@ -63,7 +69,7 @@ class PlatformSource(Model):
     @property
     def kind(self) -> str:
         """Image Builder's source type."""
-        if self.capture or self.managed_image_id:
+        if self.capture or self.managed_image_id or self.vhd_import:
             return "ManagedImage"
         return "SharedImageVersion" if self.image or self.image_version_id else "PlatformImage"
 
@@ -228,6 +234,10 @@ class Image(Model):
         "Consume an existing version instead of building (no template, no build): `{version, regions, "
         "definitionId?}`. Changing it: replace: setting it deletes the template and build; the fleets roll to "
         "the pinned version (replace VMs)."))
+    hyper_v_generation: Literal["V1", "V2"] = Field(default="V2", description=(
+        "The Hyper-V generation of the image definition: V2 (UEFI; needed for Trusted Launch) or V1 (BIOS), "
+        "which a build on a generation 1 source (source.vhdImport of a V1 import) needs: Image Builder refuses a "
+        "cross-generation source. Changing it: replace: the definition and its versions are recreated, and the fleets booting it."))
     # Versions of this image's definition that fleets pin with imageVersion, each with the regions it is
     # replicated to.
     existing_versions: dict[Version, list[Region]] = Field(default={}, description=(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from . import wire
 from .cross_checks import cross_check
 from .fleets import Egress
+from .import_checks import import_notes
 from .placeholders import offline, placeholders
 from .sources import unknown_generation
 from .images import Customizer
@@ -205,7 +206,8 @@ def load(stack: str | None = None) -> StackConfig:
             pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "
                             f"{what} cannot be known offline; Image Builder refuses a generation 1 source into "
                             "these V2 definitions")
-    warned = bastion_warnings(config)  # connectivity made outside the stack: a warning, never an error (issue 21)
+    warned = bastion_warnings(config) + import_notes(config)  # connectivity made outside the stack (issue 21), and
+    # a generation 1 disk's fleets running without Trusted Launch: warnings, never errors
     if warned:
         for line in format_problems(stack, warned, hidden).split("\n"):
             pulumi.log.warn(line)

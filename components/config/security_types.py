@@ -37,8 +37,12 @@ def source_security_type(name: str, images: Mapping[str, Image], seen: frozenset
 
 def security_type(name: str, images: Mapping[str, Image], seen: frozenset[str] = frozenset()) -> str:
     """The SecurityType image `name`'s definition gets: the configured one, else its source's, else
-    TrustedLaunchSupported (this gallery's convention)."""
-    return images[name].security_type or source_security_type(name, images, seen) or TRUSTED_LAUNCH_SUPPORTED
+    TrustedLaunchSupported (this gallery's convention). A V1 definition is Standard: Trusted Launch needs
+    generation 2 ("Trusted launch for Azure virtual machines", https://learn.microsoft.com/azure/virtual-machines/trusted-launch)."""
+    image = images[name]
+    if image.security_type or image.hyper_v_generation == "V1":
+        return image.security_type or STANDARD
+    return source_security_type(name, images, seen) or TRUSTED_LAUNCH_SUPPORTED
 
 
 def security_type_checks(images: Mapping[str, Image], fleets: Mapping[str, Any]) -> list[Problem]:
@@ -50,7 +54,10 @@ def security_type_checks(images: Mapping[str, Image], fleets: Mapping[str, Any])
                              f"must be {source}, the security type of its source: Image Builder distributes a source "
                              f"only to definitions of its own security type"))
     for name, fleet in fleets.items():
-        if fleet.image in images and security_type(fleet.image, images) == STANDARD:
+        # A build on an imported disk is Standard by nature; its fleets run without Trusted Launch and the
+        # plan says so (import_checks.py), as a generation 1 import's do.
+        if (fleet.image in images and security_type(fleet.image, images) == STANDARD
+                and not images[fleet.image].source.vhd_import):
             problems.append((f"fleets.{name}.image", fleet.image,
                              f"must be a TrustedLaunchSupported image: {fleet.image} is Standard (built from a managed "
                              "image) and fleets run Trusted Launch; boot its managed image (managedImage) instead"))

@@ -15,6 +15,7 @@ from .acknowledge import Acknowledgement
 from .azure_rules import vnet_of
 from .fleets import Capture, Fleet, RegionNetwork
 from .images import Image
+from .imports import VhdImport
 from .patching import Patching
 from .types import (AdminUsername, Environment, GalleryName, ImageName, Model, Region, ResourceGroupName,
                     StorageAccountId, TagName, TagValue, WorkloadName)
@@ -68,6 +69,10 @@ class StackConfig(Model):
     network: dict[Region, RegionNetwork] = Field(default={}, description=(
         "The program's network per region: one for every fleet region (and for the stack location when an "
         "image builds privately). Changing it: adding a region creates its network; see its keys for changes."))
+    imports: dict[WorkloadName, VhdImport] = Field(default={}, description=(
+        "Generalized Windows VHDs from outside Azure (Hyper-V), each becoming a managed image, a gallery version "
+        "of a definition named after the import, or both (components/images/vhd_import.py). Changing it: adding one creates "
+        "its disk, upload and images; removing one deletes them (fleets booting it must go first)."))
     # Private-only Azure Bastion per fleet region: RDP from the corporate network, no public IP.
     bastion: bool = Field(default=False, description=(
         "A private-only Azure Bastion (Premium, native client) in every fleet region, the only source of RDP "

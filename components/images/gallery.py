@@ -7,8 +7,9 @@ from typing import Mapping
 import pulumi
 from pulumi_azure_native import authorization, compute, resources
 
-from ..config.images import Image
-from ..config.security_types import TRUSTED_LAUNCH_SUPPORTED, security_type
+from ..config.images import Identifier, Image
+from ..config.imports import VhdImport
+from ..config.security_types import security_type
 from ..config.stack import Gallery
 from ..naming import Names
 from ..providers.definition_versions import DefinitionVersions, DefinitionVersionsArgs
@@ -22,7 +23,10 @@ class ImageGallery(pulumi.ComponentResource):
     version_cleanup: dict[str, DefinitionVersions]
 
     def __init__(self, name: str, *, location: str, gallery: Gallery, images: Mapping[str, Image], protect: bool,
-                 names: Names, opts: pulumi.ResourceOptions | None = None):
+                 names: Names, imports: Mapping[str, VhdImport] | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
+        """imports: the disks imported from outside Azure; each with a gallery version gets a definition of
+        its own name, of the disk's generation."""
         super().__init__("image-factory:gallery:ImageGallery", name, None, opts)
         # In prod the gallery and its definitions hold what every fleet boots from: `pulumi destroy`
         # or a refactor must not be able to delete them without an explicit unprotect.
@@ -48,9 +52,13 @@ class ImageGallery(pulumi.ComponentResource):
             image_name: self._definition(image_name, image, location, names, keep, security_type(image_name, images))
             for image_name, image in images.items()
         }
+        self.definitions.update({
+            name: self._import_definition(name, imp, location, names, keep)
+            for name, imp in (imports or {}).items() if imp.gallery
+        })
+        # An import's versions are in the state (vhd_import.py): only Image Builder's need cleaning up.
         self.version_cleanup = {} if protect else {
-            image_name: self._version_cleanup(image_name, definition)
-            for image_name, definition in self.definitions.items()
+            image_name: self._version_cleanup(image_name, self.definitions[image_name]) for image_name in images
         }
         if protect:
             # Pulumi's protect guards what is in state; the image versions Image Builder writes are
@@ -89,31 +97,46 @@ class ImageGallery(pulumi.ComponentResource):
 
     def _definition(self, image_name: str, image: Image, location: str, names: Names,
                     opts: pulumi.ResourceOptions, security: str) -> compute.GalleryImage:
-        recommended = {}
+        recommended: dict = {}
         if image.recommended.v_cpus:
             recommended["v_cpus"] = image.recommended.v_cpus.model_dump()
         if image.recommended.memory_gb:
             recommended["memory"] = image.recommended.memory_gb.model_dump()
+        return self._gallery_image(
+            image_name, image.identifier, image.description, image.hyper_v_generation, security, location, names,
+            opts, recommended=recommended or None,
+            end_of_life_date=image.end_of_life.isoformat() + "T00:00:00Z" if image.end_of_life else None)
+
+    def _import_definition(self, name: str, imp: VhdImport, location: str, names: Names,
+                           opts: pulumi.ResourceOptions) -> compute.GalleryImage:
+        # A generation 1 disk: a V1 definition, Standard (Trusted Launch needs V2). A generation 2 disk: V2 and
+        # TrustedLaunchSupported, as the other definitions: a gallery version may be made from a Standard
+        # source (a managed image, a VHD) into such a definition, and its VMs may then run Trusted Launch,
+        # which they could not from the managed image itself ("Trusted launch for Azure virtual machines",
+        # https://learn.microsoft.com/azure/virtual-machines/trusted-launch; the capture path does the same).
+        security = "TrustedLaunchSupported" if imp.trusted_launch else "Standard"
+        return self._gallery_image(name, imp.gallery.identifier, imp.gallery.description, imp.hyper_v_generation,
+                                   security, location, names, opts)
+
+    def _gallery_image(self, name: str, identifier: Identifier, description: str, generation: str, security: str,
+                       location: str, names: Names, opts: pulumi.ResourceOptions, **more) -> compute.GalleryImage:
         return compute.GalleryImage(
-            f"def-{image_name}",
-            gallery_image_name=image_name,
+            f"def-{name}",
+            gallery_image_name=name,
             gallery_name=self.gallery.name,
             resource_group_name=self.resource_group.name,
             location=location,
-            description=image.description or None,
+            description=description or None,
             os_type=compute.OperatingSystemTypes.WINDOWS,
             os_state=compute.OperatingSystemStateTypes.GENERALIZED,
-            hyper_v_generation=compute.HyperVGeneration.V2,
+            hyper_v_generation=generation,
             architecture=compute.Architecture.X64,
-            identifier=image.identifier.model_dump(),
-            # TrustedLaunchSupported (not TrustedLaunch): fleets may boot it with Trusted Launch on,
-            # and the managed-image capture path, which needs securityType Standard, still can. An image built
-            # from a managed image (a normal source) gets a normal definition, with no SecurityType feature:
-            # Image Builder distributes a source only to its own security type (config/security_types.py).
-            features=[{"name": "SecurityType", "value": TRUSTED_LAUNCH_SUPPORTED}] if security == TRUSTED_LAUNCH_SUPPORTED
-            else None,
-            recommended=recommended or None,
-            end_of_life_date=image.end_of_life.isoformat() + "T00:00:00Z" if image.end_of_life else None,
-            tags=names.tags(image=image_name),
+            identifier=identifier.model_dump(),
+            # TrustedLaunchSupported (not TrustedLaunch): fleets may boot it with Trusted Launch on, and the
+            # managed-image capture path, which needs securityType Standard, still can. Standard: no feature
+            # (API 2024-03-03 has no default), for a V1 definition or a build on a Standard source.
+            features=[{"name": "SecurityType", "value": security}] if security != "Standard" else None,
+            tags=names.tags(image=name),
             opts=opts,
+            **more,
         )

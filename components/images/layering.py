@@ -48,13 +48,19 @@ def pinned_version_id(image: Image, definition: compute.GalleryImage, version: s
 
 def layer_source(image: Image, images: Mapping[str, Image], templates: Mapping[str, object],
                  definitions: Mapping[str, compute.GalleryImage], names: Names,
-                 captures: Mapping[str, object]) -> Optional[LayerSource]:
+                 captures: Mapping[str, object], imports: Mapping[str, object] | None = None) -> Optional[LayerSource]:
     """The gallery version or managed image an image builds on, or None for a marketplace source.
     templates: the ImageTemplates built so far (build_order puts a base first); captures: the stack's
-    ManagedImageCaptures."""
+    ManagedImageCaptures; imports: its VhdImports."""
     existing = image.source.existing_id
     if existing:
         return LayerSource(existing, existing)
+    if image.source.vhd_import:
+        imported = (imports or {})[image.source.vhd_import]
+        # The imported image's name carries the file's fingerprint, and so does this stand-in: a new file
+        # means a new template, and a build on the new image.
+        return LayerSource(imported.image_id,  # type: ignore[attr-defined]
+                           f"import:{image.source.vhd_import}:{imported.fingerprint}")  # type: ignore[attr-defined]
     if image.source.capture:
         capture = captures[image.source.capture]
         # The captured image keeps its name when it is captured anew (a new reference VM recipe): its

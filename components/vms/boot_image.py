@@ -3,7 +3,8 @@
 - a built image: the version ImageBuild returns (its artifact ID);
 - an image pinned in config: that version of the definition (prod consumes what dev promoted);
 - a fleet's own imageVersion: that version of its image's definition;
-- a managed image: from Image Builder's ManagedImage distribution, or from a capture.
+- a managed image: from Image Builder's ManagedImage distribution, or from a capture;
+- an imported disk (imports.<name>): its gallery version, or its managed image.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from ..config import azure_rules as rules
 from ..config.fleets import Fleet
 from ..config.loading import ConfigError
 from ..config.images import Image
+from ..config.security_types import security_type
 from ..images.image_template import ImageTemplate
 from ..images.layering import pinned_version_id
+from ..images.vhd_import import VhdImport
 from .capture import ManagedImageCapture
 
 
@@ -44,16 +47,24 @@ def image_versions(images: Mapping[str, Image], definitions: Mapping[str, comput
 
 def fleet_image(fleet: Fleet, images: Mapping[str, Image], definitions: Mapping[str, compute.GalleryImage],
                 versions: Mapping[str, pulumi.Output[str]], templates: Mapping[str, ImageTemplate],
-                captures: Mapping[str, ManagedImageCapture], subscription_id: pulumi.Input[str]) -> FleetImage:
+                captures: Mapping[str, ManagedImageCapture], subscription_id: pulumi.Input[str],
+                imports: Mapping[str, VhdImport] | None = None) -> FleetImage:
+    imported = (imports or {}).get(fleet.image or fleet.managed_image or "")
+    if imported is not None and fleet.image:  # a generation 1 disk's version cannot boot with Trusted Launch
+        return FleetImage(imported.version_id, fleet.image, trusted_launch=imported.trusted_launch)
+    if imported is not None:
+        return FleetImage(imported.image_id, fleet.managed_image, trusted_launch=False)
+    # A Standard definition (a build on an imported disk) holds versions Trusted Launch VMs cannot boot.
+    trusted_launch = fleet.image is not None and security_type(fleet.image, images) != "Standard"
     if fleet.image and (fleet.image_version or images[fleet.image].pinned):
         image = images[fleet.image]
         version = fleet.image_version or image.pinned.version
         version_id = pinned_version_id(image, definitions[fleet.image], version)
-        return FleetImage(replicated_in(version_id, fleet.region, subscription_id), fleet.image, trusted_launch=True)
+        return FleetImage(replicated_in(version_id, fleet.region, subscription_id), fleet.image, trusted_launch)
     if fleet.image in templates:  # its own region's replicas, not the whole image's (image_template.py)
-        return FleetImage(templates[fleet.image].ready_in(fleet.region), fleet.image, trusted_launch=True)
+        return FleetImage(templates[fleet.image].ready_in(fleet.region), fleet.image, trusted_launch)
     if fleet.image:
-        return FleetImage(versions[fleet.image], fleet.image, trusted_launch=True)
+        return FleetImage(versions[fleet.image], fleet.image, trusted_launch)
     # Azure cannot boot a Trusted Launch VM from a managed image: these fleets run as Standard.
     if fleet.managed_image in captures:
         return FleetImage(captures[fleet.managed_image].image_id, fleet.managed_image, trusted_launch=False)

@@ -19,6 +19,7 @@ from pulumi_azure_native import network as azure_network
 from ..config.fleets import Capture
 from ..config.images import Image
 from ..images.gallery import ImageGallery
+from ..images.gallery_version import gallery_version
 from ..images.replica_plan import replica_counts, target_regions
 from ..naming import Names, content_hash
 from ..providers.generalize import Generalize, GeneralizeArgs
@@ -29,8 +30,6 @@ from .windows_profile import BOOT_DIAGNOSTICS, security_profile, windows_configu
 GENERALIZED_VM_IGNORES = ["tags", "osProfile", "storageProfile.osDisk", "securityProfile", "diagnosticsProfile",
                           "networkProfile"]
 GENERALIZED_VM_REPLACES = ["storageProfile.imageReference", "hardwareProfile"]
-# Replicating a version to several regions can take hours; azure-native's default is 120 minutes.
-REPLICATION_TIMEOUTS = pulumi.CustomTimeouts(create="6h", update="6h", delete="2h")
 
 
 def _shallow_allowed(target: Image, capture: Capture, location: str, protect: bool) -> bool:
@@ -121,25 +120,11 @@ class ManagedImageCapture(pulumi.ComponentResource):
 
     def _publish(self, capture_name: str, capture: Capture, target: Image, location: str, protect: bool,
                  names: Names, gallery: ImageGallery, image: compute.Image) -> compute.GalleryImageVersion:
-        return compute.GalleryImageVersion(
-            f"{capture_name}-gallery-version",
-            gallery_image_version_name=capture.publish.version,
-            gallery_image_name=gallery.definitions[capture.publish.image].name,
-            gallery_name=gallery.gallery.name,
-            resource_group_name=gallery.resource_group.name,
-            location=location,
-            storage_profile={"source": {"id": image.id}},
-            publishing_profile={
-                # No fleet load is known for a captured version: explicit counts, else one per region.
-                "target_regions": target_regions(target, replica_counts(target, {})),
-                # Shallow is quick and cheap for test images, but only for one replica in the source
-                # region; production, and anything wider, gets Full.
-                "replication_mode": "Shallow" if _shallow_allowed(target, capture, location, protect) else "Full",
-                "exclude_from_latest": target.exclude_from_latest,
-            },
-            safety_profile={"allow_deletion_of_replicated_locations": not protect},
-            tags=names.tags(image=capture.publish.image, source=f"capture:{capture_name}"),
-            # Deleted before the definition's DefinitionVersions (gallery.py), which would otherwise race it.
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, custom_timeouts=REPLICATION_TIMEOUTS,
-                                        depends_on=[c for c in [gallery.version_cleanup.get(capture.publish.image)] if c]),
-        )
+        return gallery_version(
+            f"{capture_name}-gallery-version", definition=capture.publish.image, version_name=capture.publish.version,
+            gallery=gallery, location=location, storage_profile={"source": {"id": image.id}},
+            # No fleet load is known for a captured version: explicit counts, else one per region.
+            target_regions=target_regions(target, replica_counts(target, {})),
+            shallow=_shallow_allowed(target, capture, location, protect),
+            exclude_from_latest=target.exclude_from_latest, protect=protect,
+            tags=names.tags(image=capture.publish.image, source=f"capture:{capture_name}"), parent=self)

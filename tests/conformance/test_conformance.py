@@ -37,6 +37,11 @@ MUST_VALIDATE = {
     "azure-native:resources:ResourceGroup",
 }
 
+# What one stack alone shows, validated in that stack: the disk from Hyper-V and the images made from it.
+STACK_MUST_VALIDATE = {
+    "onprem": {"azure-native:compute:Disk", "azure-native:compute:Image", "azure-native:compute:GalleryImageVersion"},
+}
+
 
 def _schema(token: str, schema_dir: Path):
     az = azure_type(token)  # a token without a row in azure_types.py fails here, loudly
@@ -93,7 +98,7 @@ def _conformance_problems(stack: str, doc: dict, schema_dir: Path, must_validate
 
 @pytest.mark.parametrize("stack", stack_names())
 def test_stack_conforms_to_arm_schema(stack, schema_dir):
-    problems = _conformance_problems(stack, plan(stack), schema_dir, MUST_VALIDATE)
+    problems = _conformance_problems(stack, plan(stack), schema_dir, MUST_VALIDATE | STACK_MUST_VALIDATE.get(stack, set()))
     assert not problems, f"{stack}: {len(problems)} problem(s):\n" + "\n".join(problems)
 
 
@@ -135,4 +140,25 @@ def test_recipes_no_shipped_stack_uses_conform_to_arm_schema(schema_dir):
     assert {"azure-native:virtualmachineimages:VirtualMachineImageTemplate"} <= MUST_VALIDATE & present
     base["build"] = {"subnetId": net + "snet-aib", "proxyVmSize": "Standard_A2_v2"}
     problems += _conformance_problems("dev", plan("dev", overrides=overrides), schema_dir, set())
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+def test_imports_no_shipped_stack_uses_conform_to_arm_schema(schema_dir):
+    """A VHD already in a storage account (a disk created with createOption Import from the blob), of
+    generation 2, published as a gallery version only (from the disk, no managed image)."""
+    imports = {"ws2022": {
+        "blobUri": "https://stcontosovhd.blob.core.windows.net/vhds/ws2022-gen2.vhd",
+        "storageAccountId": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-vhd/providers/"
+                            "Microsoft.Storage/storageAccounts/stcontosovhd",
+        "hyperVGeneration": "V2", "managedImage": False,
+        "gallery": {"identifier": {"publisher": "ContosoFinance", "offer": "WS2022-OnPrem", "sku": "gen2"}}}}
+    fleets = {"onprem-app": {"region": "uksouth", "image": "ws2022", "count": 1}}
+    images = {"base": {"identifier": {"publisher": "ContosoFinance", "offer": "WS2025", "sku": "base"},
+                       "regions": ["uksouth"]}}
+    doc = plan("onprem", overrides={"image-factory:imports": imports, "image-factory:fleets": fleets,
+                                    "image-factory:images": images})
+    [disk] = [r for r in doc["resources"] if r["type"] == "azure-native:compute:Disk"]
+    assert disk["inputs"]["creationData"]["createOption"] == "Import"
+    problems = _conformance_problems("onprem", doc, schema_dir, {"azure-native:compute:Disk",
+                                                                 "azure-native:compute:GalleryImageVersion"})
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)

@@ -64,5 +64,5 @@ def test_a_source_is_a_marketplace_image_or_a_version_never_both():
     images["win2025-base"]["source"] = {"sku": "2025-datacenter-g2", "image": "other"}
     message = plan_error("dev", {"image-factory:images": images})
     assert message.endswith(
-        "give one of: a marketplace image (publisher, offer, sku, version), image, imageVersionId, capture or "
+        "give one of: a marketplace image (publisher, offer, sku, version), image, imageVersionId, capture, vhdImport or "
         "managedImageId")

@@ -34,7 +34,7 @@ def test_the_text_plan_ends_with_the_critical_path_and_says_it_is_an_estimate(pl
 
 def test_the_json_gains_critical_path_and_long_waits_and_keeps_its_keys(stack_plan):
     assert list(stack_plan) == ["stack", "project", "resources", "outputs", "warnings", "criticalPath", "longWaits",
-                               "acknowledgements"]
+                               "acknowledgements", "uploads"]
     entry = stack_plan["criticalPath"]
     assert entry["estimate"] is True and "estimate" in entry["note"] and entry["minutes"] > 0
     urns = {r["urn"] for r in stack_plan["resources"]}
