@@ -82,10 +82,9 @@ def import_checks(config: StackConfig, folder: Path | None = None) -> list[Probl
             problems.append((f"{key}.hyperVGeneration", image.hyper_v_generation,
                              f"must be {imp.hyper_v_generation}, the generation of imports.{source}: Image Builder "
                              "refuses a cross-generation source"))
-        if security_type(name, config.images) != "Standard":
-            unset = "" if image.security_type else " (a V2 definition is TrustedLaunchSupported unless it says so)"
+        if image.security_type not in (None, "Standard"):  # unset, it follows its source (security_types.py)
             problems.append((f"{key}.securityType", image.security_type,
-                             f"must be Standard{unset}: the managed image of imports.{source} is a Standard source, "
+                             f"must be Standard: the managed image of imports.{source} is a Standard source, "
                              "and Image Builder refuses a Standard source into a TrustedLaunchSupported definition"))
     return problems + _fleet_checks(config)
 

@@ -39,15 +39,15 @@ class ImportGallery(Model):
     """The gallery image version an import becomes, in a definition of the import's own name."""
 
     identifier: Identifier = Field(description=(
-        "The definition's publisher/offer/sku, unique in the gallery. Changing it replaces the definition "
-        "and every version in it (fleets booting it are replaced)."))
-    description: str = Field(default="", description="The definition's description. Effect: updated in place.")
+        "The definition's publisher/offer/sku, unique in the gallery. Changing it: replace: the definition "
+        "and every version in it are recreated, and the fleets booting it."))
+    description: str = Field(default="", description="The definition's description. Changing it: in place.")
     major: int = Field(default=1, ge=0, le=rules.INT32_MAX, description=(
-        "The major number of the version names (major.0.<from the file's fingerprint>). Changing it makes a new "
-        "version; fleets booting the import are replaced with VMs from it."))
+        "The major number of the version names (major.0.<from the file's fingerprint>). Changing it: replace VMs: a new "
+        "version, and fleets booting the import are replaced with VMs from it."))
     regions: list[Region] = Field(default=[], description=(
         "Regions the version is replicated to, besides the stack location (always one). Fleets booting the "
-        "version must run in one of them. Effect: replication added or removed in place."))
+        "version must run in one of them. Changing it: in place (replication added or removed)."))
 
 
 class VhdImport(Model):
@@ -57,24 +57,24 @@ class VhdImport(Model):
 
     vhd: Optional[str] = Field(default=None, description=(
         "Path of a fixed VHD file, relative to the stack file (Pulumi.<stack>.yaml). Checked when the config is "
-        "read (format, type, size). A file with other content makes a new disk, a new managed image and a new "
-        "gallery version; fleets booting it are replaced."))
+        "read (format, type, size). Changing it: replace VMs: a file with other content makes a new disk, managed "
+        "image and gallery version; fleets booting it are replaced (a moved file with the same content: nothing)."))
     blob_uri: Optional[BlobUri] = Field(default=None, description=(
         "Instead of vhd: the https URI of a fixed VHD page blob already uploaded, without a SAS token. The disk "
-        "is created from it (createOption Import). Another URI makes a new disk, image and version."))
+        "is created from it (createOption Import). Changing it: replace VMs: another URI makes a new disk, image and version."))
     storage_account_id: Optional[StorageAccountId] = Field(default=None, description=(
         "With blobUri: the ARM ID of the storage account holding the blob (creationData.storageAccountId, "
-        "required by Azure for Import). Changing it makes a new disk."))
+        "required by Azure for Import). Changing it: replace (a new disk)."))
     hyper_v_generation: Generation = Field(description=(
         "The Hyper-V generation of the VM the disk comes from: V1 (BIOS) or V2 (UEFI); required, never "
         "guessed. Hyper-V Manager shows it as the VM's Generation. A V1 disk gets a V1 definition, and its "
-        "fleets run without Trusted Launch. Changing it makes a new disk, image and definition."))
+        "fleets run without Trusted Launch. Changing it: replace VMs: a new disk, image and definition."))
     managed_image: bool = Field(default=True, description=(
         "Make a managed image of the disk (fleets' managedImage, a build's source.vhdImport). false: only the "
-        "gallery version, made from the disk. Changing it adds or deletes the managed image."))
+        "gallery version, made from the disk. Changing it: adding or deleting the managed image."))
     gallery: Optional[ImportGallery] = Field(default=None, description=(
-        "Also publish a gallery image version (fleets' image: <this import's name>). Removing it deletes the "
-        "version and its definition."))
+        "Also publish a gallery image version (fleets' image: <this import's name>). Changing it: adding "
+        "or removing the version and its definition."))
 
     @model_validator(mode="after")
     def _one_source(self):

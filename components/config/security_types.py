@@ -49,6 +49,8 @@ def security_type_checks(images: Mapping[str, Image], fleets: Mapping[str, Any])
     problems: list[Problem] = []
     for name, image in images.items():
         given, source = image.security_type, (None if image.pinned else source_security_type(name, images))
+        if image.source.vhd_import:
+            continue  # an imported disk's own check says why (import_checks.py)
         if given and source and given != source:
             problems.append((f"images.{name}.securityType", given,
                              f"must be {source}, the security type of its source: Image Builder distributes a source "

@@ -43,8 +43,9 @@ def test_the_offline_plan_shows_them_and_plans():
     doc = plan("prod")
     assert any(r["inputs"].get("scope", "").startswith(ZERO_SUB) for r in doc["resources"])
     expected = [f"{line} (the offline plan shows it; a real preview refuses it)" for line in PROD_LINES]
-    assert doc["warnings"] == expected
-    assert render_text(doc).split("\nWarnings:\n")[1].startswith(f"    {expected[0]}\n")
+    # after them, what the program cannot see (a private-only Bastion's reach, tests/vms/test_network.py)
+    assert [w for w in doc["warnings"] if "placeholder" in w] == expected
+    assert f"    {expected[0]}\n" in render_text(doc).split("\nWarnings:\n")[1]
     assert plan("dev")["warnings"] == []
 
 

@@ -124,14 +124,14 @@ def test_a_build_on_an_imported_disk_into_a_trusted_launch_supported_definition_
         "TrustedLaunchSupported definition")
 
 
-def test_a_build_on_a_gen2_import_must_say_standard_since_v2_defaults_to_trusted_launch_supported():
+def test_a_build_on_a_gen2_import_gets_a_standard_definition_without_saying_so():
+    # A definition's security type follows its source (issue 21): an imported disk's managed image is Standard.
     images = stack_value("onprem", "image-factory:images")
     images["ws2016-hardened"]["hyperVGeneration"] = "V2"
-    assert plan_error("onprem", {"image-factory:images": images,
-                                 "image-factory:imports": _imports(hyperVGeneration="V2")}) == (
-        f"{STACK}images.ws2016-hardened.securityType: must be Standard (a V2 definition is TrustedLaunchSupported "
-        "unless it says so): the managed image of imports.ws2016 is a Standard source, and Image Builder refuses a "
-        "Standard source into a TrustedLaunchSupported definition")
+    doc = plan("onprem", overrides={"image-factory:images": images, "image-factory:imports": _imports(hyperVGeneration="V2")})
+    definition = next(r for r in doc["resources"] if r["type"] == "azure-native:compute:GalleryImage"
+                      and r["inputs"]["galleryImageName"] == "ws2016-hardened")
+    assert definition["inputs"]["hyperVGeneration"] == "V2" and not definition["inputs"].get("features")
 
 
 def test_a_v1_definition_cannot_be_trusted_launch_supported():
@@ -227,9 +227,9 @@ def test_a_changed_file_makes_a_new_disk_image_and_version_and_the_diff_says_whi
     text = render_text(diff_plans(onprem, new))
     assert (f"WARNING: import ws2016: the VHD changed: new disk {new_disk['diskName']} (was {old_disk['diskName']}), "
             "uploaded again; a new managed image and gallery version follow") in text
-    assert f"replace  Microsoft.Compute/galleries/images/versions {new_version} (was {old_version})" in text
+    assert f"replace create-first Microsoft.Compute/galleries/images/versions {new_version} (was {old_version})" in text
     assert "template it-ws2016-hardened-" in text  # the build layered on it is rebuilt too
-    assert "+- replace  DiskUpload ws2016-upload" in text  # uploaded again, into the new disk
+    assert "+- replace create-first DiskUpload ws2016-upload" in text  # uploaded again, into the new disk
     # A new name for each: the new one is created before the old one goes, so no fleet loses its image.
     assert not under(new, VERSION, "ws2016")["options"]["deleteBeforeReplace"]
 
@@ -287,7 +287,8 @@ def test_a_fleet_names_an_image_or_an_import_with_a_gallery_version():
 
 def test_a_gen1_fleet_may_run_a_size_without_gen2_which_a_gen2_fleet_may_not():
     fleets = stack_value("onprem", "image-factory:fleets")
-    fleets["onprem-app"].update(size="Standard_A2_v2", osDisk={"type": "StandardSSD_LRS"})
+    fleets["onprem-app"].update(size="Standard_A2_v2", osDisk={"type": "StandardSSD_LRS"},
+                               encryptionAtHost=False)  # Av2 offers no encryption at host
     plan("onprem", overrides={"image-factory:fleets": fleets})  # Av2 is generation 1 only: fine for a V1 disk
     images = stack_value("onprem", "image-factory:images")
     images["ws2016-hardened"].update(hyperVGeneration="V2", securityType="Standard")

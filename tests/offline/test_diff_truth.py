@@ -159,7 +159,10 @@ def test_a_new_region_replicates_in_place_without_rebuild_or_rollout(edited):
 
 def test_a_new_layered_image_and_a_new_fleet_are_creates_only(edited):
     image, fleet = edited["layered image"], edited["fleet add"]
-    assert {c["action"] for c in image["changes"] + fleet["changes"]} == {"add"}
+    assert {c["action"] for c in image["changes"]} == {"add"}
+    # a new `vms` fleet joins its region's Update Manager schedule, which picks VMs by their fleet tag (issue 21)
+    assert [(c["action"], c["azureName"], list(c["properties"])) for c in fleet["changes"] if c["action"] != "add"] == [
+        ("update", "patch-imgfactory-prod-uks", ["filter.tagSettings.tags.fleet"])]
     template = next(c["azureName"] for c in image["changes"] if c["type"].endswith(":VirtualMachineImageTemplate"))
     assert texts(image, "info") == [f"image win2025-sql will be built: new template {template}"]
     assert texts(fleet, "info") == ["fleet lon-batch: new: 2 VM(s) created"]
