@@ -95,6 +95,15 @@ WINDOWS_PATCH_CLASSIFICATIONS = ("Critical", "Security", "UpdateRollUp", "Featur
                                  "Definition", "Tools", "Updates")
 
 # VM sizes as Azure names them (Standard_D4ds_v5); availability per region is Azure's to say.
+# A marketplace image's publisher, offer and SKU (plan) IDs: letters, digits, '-' and '_' ("Create plans for
+# an Azure application offer": "up to 50 lowercase alphanumeric characters, dashes, or underscores"; Azure
+# compares them ignoring case, and older Microsoft SKUs carry capitals and '.', such as 2019-Datacenter).
+MARKETPLACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
+MARKETPLACE_NAME_RULE = "a marketplace ID: 1-50 letters, digits, '-', '_' or '.', starting with a letter or digit"
+# A marketplace image version: `latest` or Major.Minor.Build, three whole numbers ("Find and use Azure
+# Marketplace VM images with Azure CLI", https://learn.microsoft.com/azure/virtual-machines/linux/cli-ps-findimage).
+MARKETPLACE_VERSION = re.compile(r"^[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}$")
+MARKETPLACE_VERSION_RULE = "'latest' or a marketplace version Major.Minor.Build such as 26100.2894.250113"
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 VM_SIZE_RULE = "an Azure VM size such as Standard_D4ds_v5"
 
@@ -256,3 +265,14 @@ def region_short(region: str) -> str:
     # The full name where no code is listed: a cut-off prefix would give paired regions
     # (canadacentral/canadaeast, norwayeast/norwaywest, ...) the same resource names.
     return REGION_SHORT.get(region, region)
+
+
+def region_hint(value: str) -> str:
+    """" (did you mean uksouth?)" for a region written as its display name (`UK South`) or misspelt."""
+    import difflib
+
+    folded = str(value).replace(" ", "").lower()
+    if folded in REGIONS:
+        return f" (did you mean {folded}? that is its display name)"
+    close = sorted(r for r in REGIONS if r[:4] == folded[:4]) or difflib.get_close_matches(folded, sorted(REGIONS), n=1)
+    return f" (did you mean {', '.join(close)}?)" if close else ""

@@ -63,13 +63,13 @@ def cross_check(config: StackConfig, secrets_set: frozenset[str] = frozenset()) 
                              f"cannot be true for {what}: {rules.NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE}; for a "
                              "managed image use a capture (captures.<name>), or boot fleets from the gallery version"))
     if "artifactSasToken" not in secrets_set:
-        problems += [(f"images.{name}.{where}[{i}].useSasToken", True, "needs the SAS token: pulumi config set "
+        problems += [(f"images.{name}.{where}[{step.name}].useSasToken", True, "needs the SAS token: pulumi config set "
                       "--secret image-factory:artifactSasToken '<token>'")
                      for name, image in config.built_images.items()
                      for where, steps in (("customize", image.customize),
                                           ("validate.inVMValidations", image.validate_.in_vm_validations
                                            if image.validate_ else []))
-                     for i, step in enumerate(steps) if getattr(step, "use_sas_token", False)]
+                     for step in steps if getattr(step, "use_sas_token", False)]
     if "domainJoinPassword" not in secrets_set:
         problems += [(f"fleets.{name}.domainJoin", None,
                       "needs the join password: pulumi config set --secret image-factory:domainJoinPassword")

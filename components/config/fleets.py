@@ -13,8 +13,10 @@ from .types import (
     Cidr,
     ComputerNamePrefix,
     ImageName,
+    MarketplaceName,
     Model,
     Region,
+    SourceVersion,
     SubnetId,
     Version,
     VmSize,
@@ -134,8 +136,8 @@ class Capture(Model):
 
     region: Region
     size: VmSize = "Standard_D2s_v5"
-    publisher: str = "MicrosoftWindowsServer"
-    offer: str = "WindowsServer"
-    sku: str = "2025-datacenter-azure-edition"
-    version: str = "latest"
+    publisher: MarketplaceName = "MicrosoftWindowsServer"
+    offer: MarketplaceName = "WindowsServer"
+    sku: MarketplaceName = "2025-datacenter-azure-edition"
+    version: SourceVersion = "latest"
     publish: Optional[CapturePublish] = None

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from . import azure_rules as rules
-from .types import (CustomizerName, DefinitionId, HttpsUri, IdentityId, ImageName, Int32, IsoDate, ManagedImageId, Model,
+from .types import (CustomizerName, DefinitionId, HttpsUri, IdentityId, ImageName, Int32, IsoDate, ManagedImageId,
+                    MarketplaceName, Model,
                     Region, Sha256, SourceVersion, SubnetId, TagName, TagValue, Version, VersionId, VmSize,
                     WindowsFilePath, WorkloadName)
 
@@ -109,9 +110,9 @@ class PlatformSource(Model):
     `imageVersionId`, an existing version anywhere; or a managed image: `capture`, one a capture of this
     stack made (captures.<name>), or `managedImageId`, an existing one."""
 
-    publisher: str = "MicrosoftWindowsServer"
-    offer: str = "WindowsServer"
-    sku: str = "2025-datacenter-azure-edition"
+    publisher: MarketplaceName = "MicrosoftWindowsServer"
+    offer: MarketplaceName = "WindowsServer"
+    sku: MarketplaceName = "2025-datacenter-azure-edition"
     version: SourceVersion = "latest"
     image: Optional[ImageName] = None
     image_version_id: Optional[VersionId] = None
