@@ -20,6 +20,7 @@ from .types import (
     SubnetId,
     Version,
     VmSize,
+    WindowsTimeZone,
 )
 
 
@@ -116,6 +117,12 @@ class Fleet(Model):
     os_disk: OsDisk = OsDisk()
     subnet_id: Optional[SubnetId] = None
     domain_join: Optional[DomainJoin] = None
+    time_zone: WindowsTimeZone = Field(
+        default=rules.DEFAULT_TIME_ZONE,
+        description="The Windows time zone of the fleet's VMs (osProfile.windowsConfiguration.timeZone): a Windows "
+                    "time zone ID as tzutil /l lists it, such as GMT Standard Time (London, the default) or Eastern "
+                    "Standard Time (New York). Effect on a running stack: replace VMs (Azure sets a VM's time zone "
+                    "when it is created; a scale set's instances take it as they are reimaged).")
 
     @model_validator(mode="after")
     def _one_source(self):

@@ -210,6 +210,17 @@ def _inline_secrets(raw: dict) -> tuple[list[tuple[str, Any, str]], set[str]]:
     return found, literals
 
 
+def default_patch_windows(stack: str, config: StackConfig) -> list[str]:
+    """A line per scheduled fleet region without a window of its own: the plan states the default it gets
+    (when its VMs may restart), so a new region never takes one silently."""
+    window = config.patching.window
+    stated = "the stack's patching.window" if "window" in config.patching.model_fields_set else "the program's default window"
+    return [f"Pulumi.{stack}.yaml: {NAMESPACE}:patching.windows.{region}: not set: the fleets in {region} patch and "
+            f"restart in {stated}, every {window.recur_every} from {window.start[-5:]} for {window.duration} "
+            f"({window.time_zone}); give {region} a window of its own to choose when"
+            for region in config.patch_regions if region not in config.patching.windows]
+
+
 def load(stack: str | None = None) -> StackConfig:
     """The stack's config, or ConfigError listing every problem before any resource exists."""
     stack = stack or pulumi.get_stack()
@@ -233,6 +244,8 @@ def load(stack: str | None = None) -> StackConfig:
             pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "
                             f"{what} cannot be known offline; Image Builder refuses a generation 1 source into "
                             "these V2 definitions")
+    for line in default_patch_windows(stack, config):
+        pulumi.log.warn(line)
     found = placeholders(config)
     if found and offline():
         for line in format_problems(stack, found, hidden).split("\n"):

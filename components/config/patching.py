@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from . import azure_rules as rules
-from .types import Model, Region, _matches
+from .types import Model, Region, WindowsTimeZone, _matches
 
 Start = Annotated[str, _matches(re.compile(rules.MAINTENANCE_START_PATTERN), "'yyyy-MM-dd HH:mm', such as 2027-01-02 02:00")]
 Duration = Annotated[str, _matches(re.compile(rules.IN_GUEST_PATCH_DURATION_PATTERN),
@@ -34,7 +34,7 @@ class PatchWindow(Model):
     start: Start = "2027-01-02 02:00"
     duration: Duration = "03:00"
     recur_every: Recurrence = "1Week Saturday"
-    time_zone: str = Field(default="UTC", min_length=1)  # a Windows time zone name: GMT Standard Time
+    time_zone: WindowsTimeZone = "UTC"  # a Windows time zone ID (tzutil /l): GMT Standard Time
 
 
 class Patching(Model):

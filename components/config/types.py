@@ -36,6 +36,16 @@ def _region(value: str) -> str:
     return value
 
 
+def _time_zone(value: str) -> str:
+    problem = rules.time_zone_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+WindowsTimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
 def _offered_size(value: str) -> str:
     problem = size_problem(value)
     if problem:

@@ -89,7 +89,7 @@ class VmFleet(pulumi.ComponentResource):
                 "computer_name": f"{prefix}{index}",
                 "admin_username": self._admin_username,
                 "admin_password": self._credentials.password,
-                "windows_configuration": windows_configuration(self._patching),
+                "windows_configuration": windows_configuration(self._patching, self._fleet.time_zone),
             },
             # Detach, not Delete: the NIC is a resource of its own in Pulumi's state, and a replaced VM
             # must find it again instead of taking it down with it.
@@ -147,7 +147,7 @@ class VmFleet(pulumi.ComponentResource):
                     "computer_name_prefix": prefix,
                     "admin_username": self._admin_username,
                     "admin_password": self._credentials.password,
-                    "windows_configuration": windows_configuration(self._patching),
+                    "windows_configuration": windows_configuration(self._patching, self._fleet.time_zone),
                 },
                 "network_profile": {
                     "network_api_version": "2022-11-01",
