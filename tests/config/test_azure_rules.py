@@ -48,10 +48,11 @@ def test_at_most_50_tags_counting_the_programs_own():
 
 
 def test_tag_names_compare_ignoring_case():
-    assert problems(with_("tags", {"Owner": "me", "Cost": "a", "cost": "b"})) == [
-        line("tags.Owner", "'me'", "must not be a tag the program sets itself (environment, owner, managed-by, "
-             "project, fleet, image, image-version, purpose, source): Azure compares tag names ignoring case"),
+    # Owner is the firm's to set (it wins over the program's owner tag, tests/policy/test_firm_tags.py).
+    assert problems(with_("tags", {"Owner": "me", "Cost": "a", "cost": "b", "Image-Factory-Environment": "x"})) == [
         line("tags.cost", "'b'", "must differ from tag Cost by more than case: Azure compares tag names ignoring case"),
+        line("tags.Image-Factory-Environment", "'x'", "must not start with image-factory-: the program keeps its own "
+             "tags there when the stack's tags set one of the same name"),
     ]
 
 
