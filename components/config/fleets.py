@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from . import azure_rules as rules
 from .addresses import network_problem
+from .time_zones import DEFAULT_TIME_ZONE
 from .types import (
     Cidr,
     ComputerNamePrefix,
@@ -118,7 +119,7 @@ class Fleet(Model):
     subnet_id: Optional[SubnetId] = None
     domain_join: Optional[DomainJoin] = None
     time_zone: WindowsTimeZone = Field(
-        default=rules.DEFAULT_TIME_ZONE,
+        default=DEFAULT_TIME_ZONE,
         description="The Windows time zone of the fleet's VMs (osProfile.windowsConfiguration.timeZone): a Windows "
                     "time zone ID as tzutil /l lists it, such as GMT Standard Time (London, the default) or Eastern "
                     "Standard Time (New York). Effect on a running stack: replace VMs (Azure sets a VM's time zone "

@@ -13,6 +13,9 @@ import json
 import re
 from typing import Any, Iterable, Optional
 
+from .azure_rules import REGIONS
+from .time_zones import WINDOWS_TIME_ZONE_RULE, WINDOWS_TIME_ZONES
+
 # Lists whose items the operator knows by their `name` (Image Builder's customizers and validations).
 NAMED_LISTS = frozenset({"customize", "inVMValidations"})
 
@@ -124,3 +127,24 @@ def value_at(loc: tuple, document: Any) -> Optional[Any]:
         else:
             return None
     return node
+
+
+def region_hint(value: str) -> str:
+    """" (did you mean uksouth?)" for a region written as its display name (`UK South`) or misspelt."""
+    folded = str(value).replace(" ", "").lower()
+    if folded in REGIONS:
+        return f" (did you mean {folded}? that is its display name)"
+    close = sorted(r for r in REGIONS if r[:4] == folded[:4]) or difflib.get_close_matches(folded, sorted(REGIONS), n=1)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def time_zone_problem(value: str) -> str | None:
+    """Why value is no Windows time zone ID, with the nearest one; None when it is one."""
+    if value in WINDOWS_TIME_ZONES:
+        return None
+    folded = {z.lower(): z for z in WINDOWS_TIME_ZONES}
+    close = ([folded[value.lower()]] if value.lower() in folded else
+             [folded[c] for c in difflib.get_close_matches(value.lower(), sorted(folded), n=1, cutoff=0.6)])
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    iana = " (an IANA name such as Europe/London is not one)" if "/" in value and not close else ""
+    return f"must be {WINDOWS_TIME_ZONE_RULE}{hint}{iana}"

@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 from . import azure_rules as rules
 from .secrets import SAS_SIGNATURE
 from .addresses import cidr_problem
+from .messages import region_hint, time_zone_problem
 from .vm_sizes import size_problem
 
 
@@ -32,12 +33,12 @@ def _matches(pattern: re.Pattern, rule: str) -> AfterValidator:
 
 def _region(value: str) -> str:
     if value not in rules.REGIONS:
-        raise ValueError(f"must be an Azure region name such as uksouth or eastus{rules.region_hint(value)}")
+        raise ValueError(f"must be an Azure region name such as uksouth or eastus{region_hint(value)}")
     return value
 
 
 def _time_zone(value: str) -> str:
-    problem = rules.time_zone_problem(value)
+    problem = time_zone_problem(value)
     if problem:
         raise ValueError(problem)
     return value

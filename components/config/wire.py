@@ -18,7 +18,8 @@ from typing import Any, Union, get_args, get_origin
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel
 
-from .azure_rules import REGIONS, region_hint
+from .azure_rules import REGIONS
+from .messages import region_hint
 from .secrets import NAMED_KEYS, SECRET, SECRET_KEYS, looks_secret, secret_strings
 from .stack import NAMESPACE, StackConfig
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import pulumi
 
-from ..config.azure_rules import DEFAULT_TIME_ZONE
+from ..config.time_zones import DEFAULT_TIME_ZONE
 from ..config.fleets import DomainJoin, Fleet
 
 

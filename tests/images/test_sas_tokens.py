@@ -46,7 +46,7 @@ def test_a_token_in_the_stack_file_is_refused_without_printing_it():
     with pytest.raises(ConfigError) as error:
         _template(_images(sourceUri=uri))
     text = str(error.value)
-    assert "S3CR3T" not in text and "customize[4].sourceUri = [secret]: must not carry a SAS token" in text
+    assert "S3CR3T" not in text and "customize[app-prereqs-installer].sourceUri = [secret]: must not carry a SAS token" in text
     assert "pulumi config set --secret image-factory:artifactSasToken" in text
 
 
@@ -54,7 +54,7 @@ def test_use_sas_token_needs_the_secret():
     with pytest.raises(ConfigError) as error:
         _template(_images(useSasToken=True), token=None)
     # The key looks like a secret (sas, token), so even its `true` is hidden.
-    assert str(error.value) == ("Pulumi.dev.yaml: image-factory:images.win2025-base.customize[4].useSasToken = [secret]: "
+    assert str(error.value) == ("Pulumi.dev.yaml: image-factory:images.win2025-base.customize[app-prereqs-installer].useSasToken = [secret]: "
                                 "needs the SAS token: pulumi config set --secret image-factory:artifactSasToken '<token>'")
 
 
@@ -65,4 +65,4 @@ def test_a_file_validator_downloads_with_the_token_too():
     assert validator["type"] == "File" and validator["sourceUri"] == "[secret]" and "useSasToken" not in validator
     with pytest.raises(ConfigError) as error:
         _template(images, token=None)
-    assert "validate.inVMValidations[1].useSasToken = [secret]: needs the SAS token" in str(error.value)
+    assert "validate.inVMValidations[app-prereqs-installer].useSasToken = [secret]: needs the SAS token" in str(error.value)
