@@ -23,7 +23,7 @@ F = "Pulumi.dev.yaml"
     ("  image-factory:protect: false", "   image-factory:protect: false",
      f"{F}:6:25: mapping values are not allowed here"),
     ('      zones: ["1", "2"]', "      zones: ['1, \"2\"]",
-     f"{F}:73:1: found unexpected end of stream while scanning a quoted scalar that starts at line 72, column 15"),
+     f"{F}:77:1: found unexpected end of stream while scanning a quoted scalar that starts at line 72, column 15"),
     ("  image-factory:protect: false", "  image-factory:protect: !bool false",
      f"{F}:6:26: the YAML tag '!bool' is not allowed in a stack file"),
     ("  image-factory:protect: false", "  image-factory:protect: !!python/object:os.system false",
@@ -144,7 +144,7 @@ def test_a_secret_looking_key_inside_an_object_is_hidden_in_every_dump():
     assert text_problems(text) == [
         line("fleets.dev-app.apiKey", "[secret]",
              "is not a known key; allowed keys: computerNamePrefix, count, domainJoin, encryptionAtHost, image, "
-             "imageVersion, licenseType, managedImage, mode, osDisk, region, size, subnetId, zones")]
+             "imageVersion, licenseType, managedImage, mode, osDisk, region, size, subnetId, timeZone, zones")]
     text = dev_text("    cost-centre: it-platform-dev", "    api-key: [Hunter2-Hunter2]")
     assert text_problems(text) == [line("tags.api-key", "[secret]", "must be text")]
 
