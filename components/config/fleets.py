@@ -122,8 +122,9 @@ class Fleet(Model):
         default=DEFAULT_TIME_ZONE,
         description="The Windows time zone of the fleet's VMs (osProfile.windowsConfiguration.timeZone): a Windows "
                     "time zone ID as tzutil /l lists it, such as GMT Standard Time (London, the default) or Eastern "
-                    "Standard Time (New York). Effect on a running stack: replace VMs (Azure sets a VM's time zone "
-                    "when it is created; a scale set's instances take it as they are reimaged).")
+                    "Standard Time (New York). Effect on a running stack: replace VMs (Azure refuses a new time zone "
+                    "on an existing VM); a scale set's model is updated in place and its instances take it as they "
+                    "roll.")
 
     @model_validator(mode="after")
     def _one_source(self):

@@ -58,3 +58,8 @@ def test_a_fleet_region_without_its_own_patch_window_is_stated_in_the_plan():
         "its own to choose when"]
     assert default_patch_windows("dev", load_text(dev_text("timeZone: UTC}", "timeZone: UTC}"))) == []
     assert not [w for w in plan("prod")["warnings"] if "patching.windows" in w]  # prod gives every region its own
+
+
+def test_a_new_time_zone_replaces_the_vms_azure_will_not_change_it_in_place(plans):
+    vm = next(r for r in resources(plans["prod"], VM) if r["name"] == "vm-nyc-app-000")
+    assert "osProfile.windowsConfiguration.timeZone" in vm["options"]["replaceOnChanges"]
