@@ -210,12 +210,26 @@ class Names:
         return f"patch-{PROJECT}-{self.suffix(region)}"
 
     def tags(self, **extra: str) -> dict[str, str]:
-        return {**self._tags, "owner": self._owner, **self.stable_tags(**extra)}
+        return {**self._tags, **self._yield_to_firm({"owner": self._owner, **self._own(**extra)})}
 
     def stable_tags(self, **extra: str) -> dict[str, str]:
-        """The tags that never change for a stack: for resources that cannot be updated in place."""
+        """The tags that never change for a stack: for resources that cannot be updated in place. A firm tag
+        of the same name as one of them (tags.Environment) is among them, as on every other resource."""
+        own = self._yield_to_firm(self._own(**extra))
+        firm = {k: v for k, v in self._tags.items() if k.lower() in {t.lower() for t in self._own(**extra)}}
+        return {**firm, **own}
+
+    def _own(self, **extra: str) -> dict[str, str]:
         assert set(extra) <= set(EXTRA_TAGS) and len(extra) <= MOST_EXTRA_TAGS, extra  # see BASE_TAGS
         return {"environment": self.env, "managed-by": "pulumi", "project": "image-factory", **extra}
+
+    def _yield_to_firm(self, own: dict[str, str]) -> dict[str, str]:
+        """The program's tags, each one the stack's tags also set moved to `image-factory-<name>`: the firm's
+        value wins (a policy requiring Environment: Non-Prod is met), and the program's is kept beside it.
+        Azure compares tag names ignoring case ("Use tags to organize your Azure resources and management
+        hierarchy", https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources)."""
+        firm = {k.lower() for k in self._tags}
+        return {(f"{MOVED_TAG_PREFIX}{k}" if k.lower() in firm else k): v for k, v in own.items()}
 
 
 # --- the names above, for one config: what the uniqueness rule in config/cross_checks.py reads ------
@@ -225,6 +239,7 @@ class Names:
 BASE_TAGS = ("environment", "owner", "managed-by", "project")
 EXTRA_TAGS = ("fleet", "image", "image-version", "purpose", "source")
 MOST_EXTRA_TAGS = 3
+MOVED_TAG_PREFIX = "image-factory-"  # where a program tag goes when the stack's tags set one of its name
 
 
 def generated_names(config: Any) -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -30,7 +30,7 @@ def _link(doc: str) -> str:
     """A policy's document as a link that works in a PR comment: README anchors made absolute from the
     variables GitHub Actions sets (https://docs.github.com/actions/reference/variables-reference)."""
     server, repo, sha = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
-    if doc.startswith("README.md") and server and repo and sha:
+    if doc.startswith(("README.md", "docs/")) and server and repo and sha:
         return f"{server}/{repo}/blob/{sha}/{doc}"
     return doc
 
@@ -41,7 +41,7 @@ def _details(summary: str, body: str, lang: str = "") -> list[str]:
 
 def report(stack: str, base: str) -> tuple[str, bool]:
     """(Markdown, whether it found a problem) for one stack."""
-    from policy.offline import results  # the pack lives beside offline/, and depends on it
+    from policy.offline import counts, results  # the pack lives beside offline/, and depends on it
 
     lines = [MARKER.format(stack=stack), f"### `{stack}`: offline preview against `{base}`", ""]
     try:
@@ -61,7 +61,7 @@ def report(stack: str, base: str) -> tuple[str, bool]:
     found = results(new)
     failed = [r for r in found if r["violations"]]
     problem |= bool(failed)
-    lines += [f"**Policies:** {len(found) - len(failed)} passed, {len(failed)} failed", ""]
+    lines += [f"**Policies:** {counts(found)}", ""]
     for r in failed:
         lines += [f"- :x: `{r['policy']}` ([rule]({_link(r['doc'])})): {v['urn'].rsplit('::', 1)[-1]}: {v['message']}"
                   for v in r["violations"]]

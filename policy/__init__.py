@@ -10,6 +10,10 @@ from .platform import PLATFORM
 POLICIES: list[Policy] = FIRM + AZURE + PLATFORM
 
 
-def evaluate(resources: list[dict]) -> dict[str, list[tuple[str, str]]]:
-    """policy name -> (urn, message) of every violation."""
-    return {p.name: p.evaluate(resources) for p in POLICIES}
+def evaluate(resources: list[dict], config: dict | None = None) -> dict[str, list[tuple[str, str]]]:
+    """policy name -> (urn, message) of every violation (config: the pack config, policy/firm-config.json
+    when None)."""
+    from .pack_config import load
+
+    config = load(POLICIES) if config is None else config
+    return {p.name: p.evaluate(resources, config.get(p.name)) for p in POLICIES}

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pulumi_policy import (  # noqa: E402
-    EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy)
+    EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy, StackValidationPolicy)
 from pulumi_policy.proxy import UnknownValueError  # noqa: E402
 
 from policy import POLICIES  # noqa: E402
@@ -49,21 +49,31 @@ def as_resource(r, dependencies=()) -> dict:
             "parent": getattr(parent, "urn", None), "dependsOn": [d.urn for d in dependencies]}
 
 
+def config_schema(policy):
+    """The policy's firm values as CrossGuard config: `pulumi preview --policy-pack-config
+    policy/firm-config.json` supplies them, and the CLI checks them against this schema."""
+    if policy.config_schema is None:
+        return None
+    return PolicyConfigSchema(properties=policy.config_schema, required=sorted(policy.config_schema))
+
+
 def resource_policy(policy):
     def validate(args, report_violation):
-        for message in policy.resource(as_resource(args)):
+        resource = as_resource(args)
+        # A placeholder is refused by a real preview, as the program's own config check refuses it.
+        for _, message in policy.evaluate([resource], args.get_config()) + policy.placeholders([resource]):
             report_violation(f"{message} ({policy.doc})")
     return ResourceValidationPolicy(name=policy.name, description=policy.description, validate=validate,
-                                    enforcement_level=EnforcementLevel.MANDATORY)
+                                    enforcement_level=EnforcementLevel.MANDATORY, config_schema=config_schema(policy))
 
 
 def stack_policy(policy):
     def validate(args, report_violation):
         resources = [as_resource(r, r.dependencies or ()) for r in args.resources]
-        for urn, message in policy.evaluate(resources):
+        for urn, message in policy.evaluate(resources, args.get_config()) + policy.placeholders(resources):
             report_violation(f"{message} ({policy.doc})", urn)
     return StackValidationPolicy(name=policy.name, description=policy.description, validate=validate,
-                                 enforcement_level=EnforcementLevel.MANDATORY)
+                                 enforcement_level=EnforcementLevel.MANDATORY, config_schema=config_schema(policy))
 
 
 def wrapped() -> list:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
 
 from components.config.azure_rules import SHA256, resource_group_of, vnet_of
+from components.config.placeholders import ZERO_SHA256
 from components.images.build_identity import (BUILD_NETWORK_ACTIONS, SOURCE_READ_ACTIONS,
                                              STORAGE_BLOB_DATA_READER)
-from components.naming import BASE_TAGS
+from typing import Callable, Optional
 
 from .model import Policy, arm_id_name, get, in_component, known, stack_of, walk
 
@@ -19,7 +20,18 @@ PUBLIC_IP = "azure-native:network:PublicIPAddress"
 PUBLIC_IP_PREFIX = "azure-native:network:PublicIPPrefix"
 NAT_GATEWAY = "azure-native:network:NatGateway"
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
-README = "README.md#"  # the README states the firm's rules (relative to the repository)
+# The firm's settings and rules, with the values policy/firm-config.json gives them (relative to the repository).
+DOCS = "docs/firm-settings.md#"
+CONFIG_FILE = "policy/firm-config.json"
+STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "uniqueItems": True}
+
+
+def _none_of(*types: str) -> Callable[[list[dict], dict], Optional[str]]:
+    def applies(resources: list[dict], config: dict) -> Optional[str]:
+        if not any(r["type"] in types and r.get("custom", True) for r in resources):
+            return f"the stack has no {' or '.join(t.rsplit(':', 1)[-1] for t in types)}"
+        return None
+    return applies
 
 # --- no public IPs ------------------------------------------------------------------------------------
 PUBLIC_IP_KEYS = {"publicipaddress", "publicipaddressconfiguration"}
@@ -52,7 +64,7 @@ def _public_ip_resources(resources: list[dict]):
 
 NO_PUBLIC_IPS = Policy(
     "no-public-ips", "No public IP on VMs, NICs, scale sets or Bastion; a public IP resource only on a NAT gateway.",
-    README + "fleets",
+    DOCS + "no-public-ips",
     resource=lambda r: list(_public_ip_on_compute(r)), stack=lambda rs: list(_public_ip_resources(rs)))
 
 # --- Trusted Launch ----------------------------------------------------------------------------------
@@ -92,14 +104,15 @@ def _trusted_launch(resources: list[dict]):
 TRUSTED_LAUNCH = Policy(
     "trusted-launch", "VMs and scale sets run Trusted Launch, except on the documented capture path and from a "
     "Standard definition (a generation 1 disk's).",
-    "https://learn.microsoft.com/azure/virtual-machines/trusted-launch", stack=lambda rs: list(_trusted_launch(rs)))
+    "https://learn.microsoft.com/azure/virtual-machines/trusted-launch", stack=lambda rs: list(_trusted_launch(rs)),
+    applies=_none_of(VM, VMSS))
 
 # --- allowed regions ---------------------------------------------------------------------------------
-# London and New York (README): where the firm runs and where its data may live.
-ALLOWED_REGIONS = ("uksouth", "eastus")
+# Where the firm runs and its data may live: allowedRegions in policy/firm-config.json (London and New York).
 
 
-def _regions(r: dict):
+def _regions(r: dict, config: dict):
+    allowed = [a.replace(" ", "").lower() for a in config["allowedRegions"]]
     found = []
     if known(r["inputs"].get("location")):
         found.append(("location", r["inputs"]["location"]))
@@ -108,12 +121,15 @@ def _regions(r: dict):
         if key == "name" and len(parts) > 1 and parts[-2].split("[")[0].lower() in ("targetregions", "target_regions"):
             found.append((path, value))
     for path, region in found:
-        if region.replace(" ", "").lower() not in ALLOWED_REGIONS:
-            yield f"{path} is {region}: allowed regions are {', '.join(ALLOWED_REGIONS)}"
+        if region.replace(" ", "").lower() not in allowed:
+            yield (f"{path} is {region}: the firm's allowed regions are {', '.join(allowed)} "
+                   f"({CONFIG_FILE}: allowed-regions.allowedRegions)")
 
 
 ALLOWED = Policy("allowed-regions", "Resources and image replicas only in the firm's regions.",
-                 README + "stacks", resource=lambda r: list(_regions(r)))
+                 DOCS + "allowed-regions", resource=lambda r, c: list(_regions(r, c)),
+                 config_schema={"allowedRegions": {**STRINGS, "description": "Azure region names (the name column of az account list-locations): "
+                                                   "where resources and image replicas may be."}})
 
 # --- required tags -------------------------------------------------------------------------------------
 # ARM types without tags ("Tag support for Azure resources",
@@ -126,56 +142,87 @@ UNTAGGED = {"azure-native:authorization:RoleAssignment", "azure-native:authoriza
 STABLE_ONLY = {TEMPLATE: ("owner",)}
 
 
-def _tags(r: dict):
+def _tags(r: dict, config: dict):
     if not r["type"].startswith("azure-native:") or r["type"] in UNTAGGED:
         return
-    tags = r["inputs"].get("tags") or {}
-    missing = [t for t in BASE_TAGS if t not in tags and t not in STABLE_ONLY.get(r["type"], ())]
+    # Azure compares tag names ignoring case ("Use tags to organize your Azure resources", the limitations).
+    tags = {str(k).lower() for k in (r["inputs"].get("tags") or {})}
+    missing = [t for t in config["requiredTags"] if t.lower() not in tags and t not in STABLE_ONLY.get(r["type"], ())]
     if missing:
-        yield f"missing tag(s) {', '.join(missing)}"
+        yield f"missing tag(s) {', '.join(missing)} ({CONFIG_FILE}: required-tags.requiredTags)"
 
 
-TAGS = Policy("required-tags", f"Every taggable resource carries {', '.join(BASE_TAGS)}.",
-              "https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources",
-              resource=lambda r: list(_tags(r)))
+TAGS = Policy("required-tags", "Every taggable resource carries the firm's required tags.",
+              DOCS + "required-tags", resource=lambda r, c: list(_tags(r, c)),
+              config_schema={"requiredTags": {**STRINGS, "description": "Tag names every taggable resource "
+                                              "carries (compared ignoring case, as Azure does)."}})
 
 # --- checksums -------------------------------------------------------------------------------------------
 
 
-def _checksums(r: dict):
+def _downloads(r: dict):
     if r["type"] != TEMPLATE:
         return
-    for i, step in enumerate(r["inputs"].get("customize") or []):
-        downloads = step.get("type") == "File" or (step.get("type") == "PowerShell" and step.get("scriptUri"))
-        if downloads and not SHA256.fullmatch(str(step.get("sha256Checksum") or "")):
-            yield f"customize[{i}] ({step.get('name')}) downloads {step.get('sourceUri') or step.get('scriptUri')} without a sha256Checksum"
+    for step in r["inputs"].get("customize") or []:
+        if step.get("type") == "File" or (step.get("type") == "PowerShell" and step.get("scriptUri")):
+            yield step, step.get("sourceUri") or step.get("scriptUri"), str(step.get("sha256Checksum") or "")
+
+
+def _checksums(r: dict):
+    for step, uri, checksum in _downloads(r):
+        if not SHA256.fullmatch(checksum):
+            yield f"customizer {step.get('name')} downloads {uri} without a sha256Checksum"
+
+
+def _placeholder_checksums(r: dict):
+    # The shipped prod stack names its reviewed script by the all-zero placeholder: a checksum nobody
+    # computed checks nothing, so it is never a pass (the offline plan shows it; a real preview refuses it).
+    for step, uri, checksum in _downloads(r):
+        if checksum == ZERO_SHA256:
+            yield (f"customizer {step.get('name')} downloads {uri} with the placeholder sha256Checksum "
+                   "0000...0000: put the file's SHA-256 there (Get-FileHash -Algorithm SHA256)")
 
 
 CHECKSUMS = Policy(
     "customizer-checksums", "Every File customizer and PowerShell scriptUri carries a sha256Checksum.",
     "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-json#properties-customize",
-    resource=lambda r: list(_checksums(r)))
+    resource=lambda r: list(_checksums(r)), placeholder=lambda r: list(_placeholder_checksums(r)),
+    applies=lambda rs, c: None if any(True for r in rs for _ in _downloads(r)) else
+    "no image template downloads a file or script")
 
 # --- prod protected --------------------------------------------------------------------------------------
 PROTECTED_IN_PROD = ("azure-native:compute:Gallery", "azure-native:compute:GalleryImage",
                      "azure-native:authorization:ManagementLockByScope")
 
 
-def _prod_protected(resources: list[dict]):
-    prod = [r for r in resources if r.get("custom", True) and stack_of(r["urn"]) == "prod"]
+def _prod_protected(resources: list[dict], config: dict):
+    prod = [r for r in resources if r.get("custom", True) and stack_of(r["urn"]) in config["protectedStacks"]]
     if not prod:
         return
     for kind in PROTECTED_IN_PROD:
         mine = [r for r in prod if r["type"] == kind]
         if not mine:
-            yield prod[0]["urn"], f"prod has no {kind.rsplit(':', 1)[-1]}: the gallery, definitions and lock must exist"
+            yield prod[0]["urn"], (f"{stack_of(prod[0]['urn'])} has no {kind.rsplit(':', 1)[-1]}: the gallery, "
+                                   "definitions and lock must exist")
         for r in mine:
             if not r.get("options", {}).get("protect"):
-                yield r["urn"], f"{r['name']} is not protected: prod's gallery, definitions and lock are"
+                yield r["urn"], (f"{r['name']} is not protected: the gallery, definitions and lock of "
+                                 f"{', '.join(config['protectedStacks'])} are ({CONFIG_FILE}: prod-protected.protectedStacks)")
 
 
-PROD_PROTECTED = Policy("prod-protected", "prod's gallery, image definitions and delete lock are protected.",
-                        "https://www.pulumi.com/docs/iac/concepts/options/protect/", stack=lambda rs: list(_prod_protected(rs)))
+def _unprotected_stack(resources: list[dict], config: dict) -> Optional[str]:
+    stacks = sorted({stack_of(r["urn"]) for r in resources if r.get("custom", True)})
+    if stacks and not set(stacks) & set(config["protectedStacks"]):
+        return (f"stack {', '.join(stacks)} is not one of protectedStacks ({', '.join(config['protectedStacks'])}) "
+                f"in {CONFIG_FILE}")
+    return None
+
+
+PROD_PROTECTED = Policy("prod-protected", "The protected stacks' gallery, image definitions and delete lock are protected.",
+                        DOCS + "prod-protected", stack=lambda rs, c: list(_prod_protected(rs, c)),
+                        config_schema={"protectedStacks": {**STRINGS, "description": "Stack names (prod) whose gallery, "
+                                                           "definitions and delete lock must be protected."}},
+                        applies=_unprotected_stack)
 
 # --- build identity scope ------------------------------------------------------------------------------
 BUILD_IDENTITY = "image-factory:build_identity:BuildIdentity"
@@ -228,6 +275,7 @@ IDENTITY_SCOPE = Policy(
     "build-identity-scope", "The build identity's roles reach only its own resource groups, the artifact store, and "
     "the networks and source images its templates use (with Microsoft's documented actions there).",
     "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli",
-    stack=lambda rs: list(_identity_scope(rs)))
+    stack=lambda rs: list(_identity_scope(rs)),
+    applies=lambda rs, c: None if any(in_component(r, BUILD_IDENTITY) for r in rs) else "the stack builds no image")
 
 FIRM = [NO_PUBLIC_IPS, TRUSTED_LAUNCH, ALLOWED, TAGS, CHECKSUMS, PROD_PROTECTED, IDENTITY_SCOPE]

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 UNKNOWN = "[unknown]"
-ResourceCheck = Callable[[dict], Iterable[str]]
-StackCheck = Callable[[list[dict]], Iterable[tuple[str, str]]]
+ResourceCheck = Callable[..., Iterable[str]]  # (resource) or, with a config schema, (resource, config)
+StackCheck = Callable[..., Iterable[tuple[str, str]]]  # (resources) or (resources, config)
+Applies = Callable[[list[dict], dict], Optional[str]]  # why the policy does not apply, or None
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,48 @@ class Policy:
     doc: str  # where the rule comes from
     resource: Optional[ResourceCheck] = None  # one resource -> messages
     stack: Optional[StackCheck] = None  # every resource -> (urn, message)
+    # The firm's values this policy compares against: JSON Schema properties of CrossGuard's policy
+    # config (PolicyConfigSchema), all required. The values live in policy/firm-config.json, the file
+    # `pulumi preview --policy-pack-config` takes and `make policy` reads; never defaults in code.
+    config_schema: Optional[dict[str, dict]] = None
+    applies: Optional[Applies] = None
+    # Values that hold a shipped placeholder (the all-zero SHA-256): not checked, so never a pass.
+    placeholder: Optional[ResourceCheck] = None
 
-    def evaluate(self, resources: list[dict]) -> list[tuple[str, str]]:
-        """(urn, message) for every violation among resources."""
+    def placeholders(self, resources: list[dict]) -> list[tuple[str, str]]:
+        """(urn, message) for every placeholder this policy cannot check."""
+        if self.placeholder is None:
+            return []
+        return [(r["urn"], m) for r in resources if r.get("custom", True) for m in self.placeholder(r)]
+
+    def not_applicable(self, resources: list[dict], config: Optional[dict] = None) -> Optional[str]:
+        """Why the policy does not apply to these resources (said instead of `pass`), or None."""
+        return self.applies(resources, self.settings(config)) if self.applies is not None else None
+
+    def settings(self, config: Optional[dict]) -> dict:
+        """This policy's config values, every one the schema requires present."""
+        config = dict(config or {})
+        config.pop("enforcementLevel", None)
+        missing = [k for k in self.config_schema or {} if k not in config]
+        if missing:
+            raise PolicyConfigError(f"{self.name}: the policy config has no {', '.join(missing)}; "
+                                    f"set it in policy/firm-config.json under \"{self.name}\"")
+        return config
+
+    def evaluate(self, resources: list[dict], config: Optional[dict] = None) -> list[tuple[str, str]]:
+        """(urn, message) for every violation among resources (config: this policy's part of the pack
+        config, for a policy with a config schema)."""
+        args = (self.settings(config),) if self.config_schema is not None else ()
         found: list[tuple[str, str]] = []
         if self.resource is not None:
-            found += [(r["urn"], m) for r in resources if r.get("custom", True) for m in self.resource(r)]
+            found += [(r["urn"], m) for r in resources if r.get("custom", True) for m in self.resource(r, *args)]
         if self.stack is not None:
-            found += list(self.stack(resources))
+            found += list(self.stack(resources, *args))
         return found
+
+
+class PolicyConfigError(Exception):
+    """The policy pack config lacks a value a policy compares against."""
 
 
 def known(value: Any) -> bool:

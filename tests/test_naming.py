@@ -166,9 +166,13 @@ def test_tags_and_stable_tags():
     assert NAMES.stable_tags() == {"environment": "dev", "managed-by": "pulumi", "project": "image-factory"}
     assert NAMES.tags(fleet="web") == {"cost-centre": "42", "owner": "someone@contoso.example", "environment": "dev",
                                        "managed-by": "pulumi", "project": "image-factory", "fleet": "web"}
-    # The program's own tags win over a same-named one in config.
-    assert Names("dev", "uksouth", "o", {"owner": "x", "environment": "y"}).tags()["owner"] == "o"
-    assert Names("dev", "uksouth", "o", {"environment": "y"}).tags()["environment"] == "dev"
+    # The firm's tag wins over the program's of the same name (ignoring case, as Azure compares them), and
+    # the program's value moves to image-factory-<name>: on every resource, and among the stable tags too.
+    assert Names("dev", "uksouth", "o", {"owner": "x", "Environment": "Non-Prod"}).tags() == {
+        "owner": "x", "Environment": "Non-Prod", "image-factory-owner": "o", "image-factory-environment": "dev",
+        "managed-by": "pulumi", "project": "image-factory"}
+    assert Names("dev", "uksouth", "o", {"Environment": "Non-Prod", "cost": "1"}).stable_tags() == {
+        "Environment": "Non-Prod", "image-factory-environment": "dev", "managed-by": "pulumi", "project": "image-factory"}
     assert set(NAMES.tags(fleet="f", image="i", **{"image-version": "1.0.0"})) >= set(BASE_TAGS)
     assert MOST_EXTRA_TAGS == 3 and len(BASE_TAGS) == 4 and len(EXTRA_TAGS) == 5
     with pytest.raises(AssertionError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..naming import BASE_TAGS, EXTRA_TAGS, MOST_EXTRA_TAGS, generated_names
+from ..naming import BASE_TAGS, EXTRA_TAGS, MOST_EXTRA_TAGS, MOVED_TAG_PREFIX, generated_names
 from . import azure_rules as rules
 from .regions import has_zones, has_zrs
 from .stack import StackConfig
@@ -23,12 +23,14 @@ def azure_checks(config: StackConfig) -> list[Problem]:
 def _check_tags(config: StackConfig) -> list[Problem]:
     """Azure's tag limits, counting the tags the program adds itself (naming.BASE_TAGS, EXTRA_TAGS)."""
     problems: list[Problem] = []
-    ours = {t.lower() for t in (*BASE_TAGS, *EXTRA_TAGS)}
+    # A tag the program also sets (environment, owner, ...) is the firm's to set: it wins, and the program's
+    # moves to image-factory-<name> (naming.Names.tags). Only that moved name is the program's alone.
+    moved = {f"{MOVED_TAG_PREFIX}{t}".lower() for t in (*BASE_TAGS, *EXTRA_TAGS)}
     seen: dict[str, str] = {}
     for name in config.tags:
-        if name.lower() in ours:
-            problems.append((f"tags.{name}", config.tags[name], f"must not be a tag the program sets itself "
-                             f"({', '.join((*BASE_TAGS, *EXTRA_TAGS))}): Azure compares tag names ignoring case"))
+        if name.lower() in moved:
+            problems.append((f"tags.{name}", config.tags[name], f"must not start with {MOVED_TAG_PREFIX}: the program "
+                             "keeps its own tags there when the stack's tags set one of the same name"))
         elif name.lower() in seen:
             problems.append((f"tags.{name}", config.tags[name],
                              f"must differ from tag {seen[name.lower()]} by more than case: Azure compares tag "

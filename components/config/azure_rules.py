@@ -120,6 +120,15 @@ def maintenance_classification(value: str) -> str:
     raise ValueError(f"must be one of {', '.join(WINDOWS_PATCH_CLASSIFICATIONS)}")
 
 # VM sizes as Azure names them (Standard_D4ds_v5); availability per region is Azure's to say.
+# A marketplace image's publisher, offer and SKU (plan) IDs: letters, digits, '-' and '_' ("Create plans for
+# an Azure application offer": "up to 50 lowercase alphanumeric characters, dashes, or underscores"; Azure
+# compares them ignoring case, and older Microsoft SKUs carry capitals and '.', such as 2019-Datacenter).
+MARKETPLACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
+MARKETPLACE_NAME_RULE = "a marketplace ID: 1-50 letters, digits, '-', '_' or '.', starting with a letter or digit"
+# A marketplace image version: `latest` or Major.Minor.Build, three whole numbers ("Find and use Azure
+# Marketplace VM images with Azure CLI", https://learn.microsoft.com/azure/virtual-machines/linux/cli-ps-findimage).
+MARKETPLACE_VERSION = re.compile(r"^[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}$")
+MARKETPLACE_VERSION_RULE = "'latest' or a marketplace version Major.Minor.Build such as 26100.2894.250113"
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 VM_SIZE_RULE = "an Azure VM size such as Standard_D4ds_v5"
 
@@ -298,3 +307,4 @@ def region_short(region: str) -> str:
     # The full name where no code is listed: a cut-off prefix would give paired regions
     # (canadacentral/canadaeast, norwayeast/norwaywest, ...) the same resource names.
     return REGION_SHORT.get(region, region)
+

@@ -9,15 +9,19 @@ from pydantic import AfterValidator, Field, model_validator
 
 from . import azure_rules as rules
 from .addresses import network_problem
+from .time_zones import DEFAULT_TIME_ZONE
 from .types import (
     Cidr,
     ComputerNamePrefix,
     ImageName,
+    MarketplaceName,
     Model,
     Region,
+    SourceVersion,
     SubnetId,
     Version,
     VmSize,
+    WindowsTimeZone,
 )
 
 
@@ -190,6 +194,12 @@ class Fleet(Model):
                     "VMs only, with patching.mode scheduled) or automaticByOS (Windows Update inside each VM). Unset "
                     "(the default): updateManager for mode vms under patching.mode scheduled, else automaticByOS. "
                     "Changing it: in place (the VMs' patch settings).")
+    time_zone: WindowsTimeZone = Field(
+        default=DEFAULT_TIME_ZONE,
+        description="The Windows time zone of the fleet's VMs (osProfile.windowsConfiguration.timeZone): a Windows "
+                    "time zone ID as tzutil /l lists it, such as GMT Standard Time (London, the default) or Eastern "
+                    "Standard Time (New York). Changing it: replace VMs: Azure refuses a new time zone on an existing "
+                    "VM; a scale set's model is updated in place and its instances take it as they roll.")
 
     def patch_path(self, stack_mode: str) -> str:
         """What patches this fleet, as windows_profile.PatchMode: 'scheduled' (Update Manager) or 'automaticByOS'.
@@ -226,13 +236,13 @@ class Capture(Model):
     size: VmSize = Field(default="Standard_D2s_v5", description=(
         "The reference VM's size (Gen2, premium storage). Changing it: replace: a generalized VM cannot "
         "change, so the reference VM, the managed image and what boots or builds from it are recreated."))
-    publisher: str = Field(default="MicrosoftWindowsServer", description=(
+    publisher: MarketplaceName = Field(default="MicrosoftWindowsServer", description=(
         "The marketplace publisher of the reference VM's image. Changing it: replace, as for size."))
-    offer: str = Field(default="WindowsServer", description=(
+    offer: MarketplaceName = Field(default="WindowsServer", description=(
         "The marketplace offer of the reference VM's image. Changing it: replace, as for size."))
-    sku: str = Field(default="2025-datacenter-azure-edition", description=(
+    sku: MarketplaceName = Field(default="2025-datacenter-azure-edition", description=(
         "The marketplace SKU (Hyper-V generation 2). Changing it: replace, as for size."))
-    version: str = Field(default="latest", description=(
+    version: SourceVersion = Field(default="latest", description=(
         "The marketplace version, `latest` or `a.b.c`. Changing it: replace, as for size."))
     publish: Optional[CapturePublish] = Field(default=None, description=(
         "Also publish the managed image as a gallery image version: `{image, version}`. Changing it: see its "

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from . import azure_rules as rules
 from .customizers import (Customizer, ErrorHandling, FileCustomizer, PowerShellCustomizer,  # noqa: F401 (re-exported)
                           PowerShellValidator, Validation, Validator, WindowsRestartCustomizer, WindowsUpdateCustomizer)
-from .types import (DefinitionId, IdentityId, ImageName, IsoDate, ManagedImageId, Model, Region, SourceVersion, SubnetId,
+from .types import (DefinitionId, IdentityId, ImageName, IsoDate, ManagedImageId, MarketplaceName, Model, Region, SourceVersion, SubnetId,
                     TagName, TagValue, Version, VersionId, VmSize, WorkloadName)
 
 
@@ -27,10 +27,10 @@ class PlatformSource(Model):
     stack made (captures.<name>), `vhdImport`, the managed image of a disk this stack imported
     (imports.<name>), or `managedImageId`, an existing one."""
 
-    publisher: str = Field(default="MicrosoftWindowsServer", description=(
+    publisher: MarketplaceName = Field(default="MicrosoftWindowsServer", description=(
         "The marketplace publisher (Windows images only). Changing it: rebuild image."))
-    offer: str = Field(default="WindowsServer", description="The marketplace offer. Changing it: rebuild image.")
-    sku: str = Field(default="2025-datacenter-azure-edition", description=(
+    offer: MarketplaceName = Field(default="WindowsServer", description="The marketplace offer. Changing it: rebuild image.")
+    sku: MarketplaceName = Field(default="2025-datacenter-azure-edition", description=(
         "The marketplace SKU, Hyper-V generation 2 (`-g2`, `-gensecond` or an Azure Edition SKU). Changing it: "
         "rebuild image."))
     version: SourceVersion = Field(default="latest", description=(

@@ -16,7 +16,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
-from . import wire
+from . import messages, wire
 from .cross_checks import cross_check
 from .fleets import Egress
 from .import_checks import import_notes
@@ -24,7 +24,7 @@ from .placeholders import offline, placeholders
 from .sources import unknown_generation
 from .images import Customizer
 from .bastion_checks import bastion_warnings
-from .secrets import SECRET, SECRET_KEYS, looks_secret, redact, scrub
+from .secrets import INLINE_SECRET_FIX, SECRET, SECRET_KEYS, inline_literals, looks_secret, redact, scrub
 from .stack import NAMESPACE, StackConfig
 from .strict_yaml import StackFileError, stack_entries
 
@@ -116,12 +116,14 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
-def _loc_key(loc: Iterable) -> str:
+def _loc_key(loc: Iterable, names: dict[int, str] | None = None) -> str:
     parts: list[str] = []
     previous: Any = None
-    for part in loc:
+    for i, part in enumerate(loc):
         after_index, after_egress, previous = isinstance(previous, int), previous == "egress", part
-        if isinstance(part, int):
+        if isinstance(part, int) and names and i in names:
+            parts[-1] = f"{parts[-1]}{messages.item_label(names[i])}"  # a customizer by its name, not its place
+        elif isinstance(part, int):
             parts[-1] = f"{parts[-1]}[{part}]"
         elif part in _CUSTOMIZER_TYPES and after_index:
             # pydantic names the matched union member right after the list index; the user never wrote
@@ -142,23 +144,27 @@ def _one_line(text: str) -> str:
 
 
 def _explain(error: dict) -> str:
-    kind, message = error["type"], error["msg"]
-    if kind == "missing":
-        return "is required"
+    kind = error["type"]
     if kind == "extra_forbidden":
-        model = _model_at(tuple(error["loc"]))
-        allowed = f"; allowed keys: {', '.join(wire.field_keys(model))}" if model else ""
-        return f"is not a known key{allowed}"
-    message = message.removeprefix("Value error, ")
-    message = re.sub(r" or instance of \w+", "", message)  # a Python class name means nothing here
-    return message[0].lower() + message[1:]
+        loc = tuple(error["loc"])
+        model = _model_at(loc)
+        if model is None:
+            return "is not a known key"
+        # The secrets are keys of the stack file too, read apart from the model (they never enter it).
+        keys = sorted(wire.field_keys(model) + (list(SECRET_KEYS) if model is StackConfig else []))
+        return f"is not a known key{messages.did_you_mean(str(loc[-1]), keys)}; allowed keys: {', '.join(keys)}"
+    return messages.explain(kind, error["msg"], error.get("ctx") or {}, error.get("input"))
 
 
-def problems_from(error: ValidationError) -> list[tuple[str, Any, str]]:
+def problems_from(error: ValidationError, document: Any = None) -> list[tuple[str, Any, str]]:
+    """(key, value, what is allowed) per pydantic error; document (the raw config) names list items."""
     lines = []
     for e in error.errors(include_url=False):
+        loc = tuple(e["loc"])
         value = None if e["type"] == "missing" else _NULL if e.get("input") is None else e["input"]
-        lines.append((_loc_key(e["loc"]), value, _explain(e)))
+        if e["type"] == "union_tag_invalid":  # the bad value is the item's `type`, not the whole item
+            loc, value = loc + ("type",), (e.get("ctx") or {}).get("tag")
+        lines.append((_loc_key(loc, messages.named(loc, document)), value, _explain(e)))
     return lines
 
 
@@ -185,6 +191,38 @@ def format_problems(stack: str, problems: list[tuple[str, Any, str]], hidden: It
     return "\n".join(lines)
 
 
+def _inline_secrets(raw: dict) -> tuple[list[tuple[str, Any, str]], set[str]]:
+    """Every inline PowerShell line (customizers and validations) that writes a password: one problem
+    each, and the literals to hide from every other line (an error may show the whole customizer)."""
+    found, literals = [], set()
+    images = raw.get("images") if isinstance(raw.get("images"), dict) else {}
+    for image, spec in images.items():
+        spec = spec if isinstance(spec, dict) else {}
+        validate = spec.get("validate") if isinstance(spec.get("validate"), dict) else {}
+        for where, steps in (("customize", spec.get("customize")), ("validate.inVMValidations", validate.get("inVMValidations"))):
+            for i, step in enumerate(steps if isinstance(steps, list) else []):
+                lines = step.get("inline") if isinstance(step, dict) else None
+                for j, text in enumerate(lines if isinstance(lines, list) else []):
+                    values = inline_literals(text) if isinstance(text, str) else []
+                    if values:
+                        literals.update(values)
+                        name = step.get("name")
+                        label = messages.item_label(name) if isinstance(name, str) and name else f"[{i}]"
+                        found.append((f"images.{image}.{where}{label}.inline[{j}]", SECRET, INLINE_SECRET_FIX))
+    return found, literals
+
+
+def default_patch_windows(stack: str, config: StackConfig) -> list[str]:
+    """A line per scheduled fleet region without a window of its own: the plan states the default it gets
+    (when its VMs may restart), so a new region never takes one silently."""
+    window = config.patching.window
+    stated = "the stack's patching.window" if "window" in config.patching.model_fields_set else "the program's default window"
+    return [f"Pulumi.{stack}.yaml: {NAMESPACE}:patching.windows.{region}: not set: the fleets in {region} patch and "
+            f"restart in {stated}, every {window.recur_every} from {window.start[-5:]} for {window.duration} "
+            f"({window.time_zone}); give {region} a window of its own to choose when"
+            for region in config.patch_regions if region not in config.patching.windows]
+
+
 def load(stack: str | None = None) -> StackConfig:
     """The stack's config, or ConfigError listing every problem before any resource exists."""
     stack = stack or pulumi.get_stack()
@@ -193,10 +231,12 @@ def load(stack: str | None = None) -> StackConfig:
         raise ConfigError("\n".join(file_problems))
     raw, problems, hidden = wire.read()
     raw.setdefault("environment", stack)
+    found, literals = _inline_secrets(raw)
+    problems, hidden = problems + found, hidden | literals
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(format_problems(stack, problems + problems_from(error), hidden)) from None
+        raise ConfigError(format_problems(stack, problems + problems_from(error, raw), hidden)) from None
     problems += cross_check(config, frozenset(k for k in SECRET_KEYS if secret(k) is not None))
     for name, image in config.built_images.items():
         source = image.source
@@ -206,6 +246,8 @@ def load(stack: str | None = None) -> StackConfig:
             pulumi.log.warn(f"Pulumi.{stack}.yaml: image-factory:images.{name}.source: the Hyper-V generation of "
                             f"{what} cannot be known offline; Image Builder refuses a generation 1 source into "
                             "these V2 definitions")
+    for line in default_patch_windows(stack, config):
+        pulumi.log.warn(line)
     warned = bastion_warnings(config) + import_notes(config)  # connectivity made outside the stack (issue 21), and
     # a generation 1 disk's fleets running without Trusted Launch: warnings, never errors
     if warned:

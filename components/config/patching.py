@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from . import azure_rules as rules
-from .types import Model, PatchClassification, Region, _matches
+from .types import Model, PatchClassification, Region, WindowsTimeZone, _matches
 
 Start = Annotated[str, _matches(re.compile(rules.MAINTENANCE_START_PATTERN), "'yyyy-MM-dd HH:mm', such as 2027-01-02 02:00")]
 Duration = Annotated[str, _matches(re.compile(rules.IN_GUEST_PATCH_DURATION_PATTERN),
@@ -41,7 +41,7 @@ class PatchWindow(Model):
     recur_every: Recurrence = Field(default="1Week Saturday", description=(
         "How often the window recurs: `1Day`, `1Week Saturday`, `1Month Second Sunday`, ... Changing it: in "
         "place."))
-    time_zone: str = Field(default="UTC", min_length=1, description=(  # a Windows time zone name: GMT Standard Time
+    time_zone: WindowsTimeZone = Field(default="UTC", description=(  # a Windows time zone ID (tzutil /l)
         "The window's time zone, a Windows time zone name such as `GMT Standard Time` or `Eastern Standard "
         "Time`. Changing it: in place."))
 

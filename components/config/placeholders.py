@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator
 
+from .messages import NAMED_LISTS, item_label
 from .stack import StackConfig
 
 # Set by the offline plan (offline/plan.py): there placeholders are shown, not refused.
@@ -44,7 +45,10 @@ def _leaves(node: Any, key: str = "") -> Iterator[tuple[str, Any]]:
         for k, v in node.items():
             yield from _leaves(v, f"{key}.{k}" if key else str(k))
     elif isinstance(node, list):
+        # Customizers and validations by their name, as every other error line names them.
+        named = key.rsplit(".", 1)[-1] in NAMED_LISTS
         for i, v in enumerate(node):
-            yield from _leaves(v, f"{key}[{i}]")
+            label = item_label(v["name"]) if named and isinstance(v, dict) and v.get("name") else f"[{i}]"
+            yield from _leaves(v, f"{key}{label}")
     else:
         yield key, node

@@ -45,6 +45,9 @@ _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", 
 _SECRET_PHRASES = ("connectionstring",)
 # Misspellings worth catching (`pasword`, `secert`): close to one of these, as difflib measures.
 _NEAR = ("password", "secret", "token", "credential", "passphrase")
+# Secret words long enough to find inside a run-together key (`adminpassword`) without false alarms.
+_LONG_WORDS = ("password", "passwd", "passphrase", "secret", "token", "credential")
+_SECRET_KEYS_FOLDED = [k.lower() for k in SECRET_KEYS]
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
@@ -59,10 +62,15 @@ def _secret_word(word: str) -> bool:
 
 def looks_secret(key: str) -> bool:
     """True for a key (any segment of a dotted path) that names a secret: `adminPassword`, `apiKey`,
-    `client_secret`, `adminPasword`; not `sha256Checksum`, `managedImage` or `keyboardLayout`."""
+    `client_secret`, `adminPasword`, and any spelling or case of one (`adminpassword`, `ADMIN_PASSWORD`,
+    `adminpasword`); not `sha256Checksum`, `managedImage` or `keyboardLayout`."""
     for segment in re.split(r"[.\[\]:]", key):  # a phrase never spans . [ ] :
         words = _words(segment)
-        if any(map(_secret_word, words)) or any(phrase in "".join(words) for phrase in _SECRET_PHRASES):
+        joined = "".join(words)
+        if any(map(_secret_word, words)) or any(phrase in joined for phrase in _SECRET_PHRASES + _LONG_WORDS):
+            return True
+        # A run-together or case-typo'd spelling of a secret this program reads (`adminpasword`).
+        if joined and difflib.get_close_matches(joined, _SECRET_KEYS_FOLDED, n=1, cutoff=0.8):
             return True
     return False
 
@@ -94,3 +102,23 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
         text = text.replace(secret, SECRET)
     return text
+
+
+# A password written into a PowerShell line: a literal after ConvertTo-SecureString, after a -*Password,
+# -Secret or -Token parameter, assigned to a $*password/secret/token variable, `net user <name> <password>`,
+# or Password=... in a connection string. A variable or an environment value ($env:X) is not a literal.
+_INLINE_LITERALS = (
+    re.compile(r"ConvertTo-SecureString\s+(?:-String\s+)?(['\"])(?P<value>[^'\"$][^'\"]*)\1", re.IGNORECASE),
+    re.compile(r"-\w*(?:password|passwd|pwd|secret|token)\w*\s*:?\s*(['\"])(?P<value>[^'\"$][^'\"]*)\1", re.IGNORECASE),
+    re.compile(r"\$\w*(?:password|passwd|pwd|secret|token)\w*\s*=\s*(['\"])(?P<value>[^'\"$][^'\"]*)\1", re.IGNORECASE),
+    re.compile(r"\bnet\s+user\s+\S+\s+(?P<value>[^\s/*$'\"][^\s]*)", re.IGNORECASE),
+    re.compile(r"\b(?:password|pwd)\s*=\s*(?P<value>[^\s;'\"$][^\s;'\"]*)", re.IGNORECASE),
+)
+INLINE_SECRET_FIX = ("holds a literal password: the recipe is stored in the image template, which anyone who can "
+                     "read it sees; read it in the script at build time (Get-AzKeyVaultSecret with the build "
+                     "identity) or set it on the VM after deployment, never in the stack file")
+
+
+def inline_literals(line: str) -> list[str]:
+    """The literal passwords written in one line of an inline PowerShell script."""
+    return [m["value"] for pattern in _INLINE_LITERALS for m in pattern.finditer(line)]

@@ -14,6 +14,8 @@ from pydantic.alias_generators import to_camel
 from . import azure_rules as rules
 from .secrets import SAS_SIGNATURE
 from .addresses import cidr_problem
+from .messages import region_hint, time_zone_problem
+from .vm_sizes import size_problem
 
 
 def _fullmatch(pattern: re.Pattern, rule: str, value: str) -> str:
@@ -31,9 +33,30 @@ def _matches(pattern: re.Pattern, rule: str) -> AfterValidator:
 
 def _region(value: str) -> str:
     if value not in rules.REGIONS:
-        close = sorted(r for r in rules.REGIONS if r[:4] == value.lower()[:4])
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ValueError(f"must be an Azure region name such as uksouth or eastus{hint}")
+        raise ValueError(f"must be an Azure region name such as uksouth or eastus{region_hint(value)}")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    problem = time_zone_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+WindowsTimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
+def _offered_size(value: str) -> str:
+    problem = size_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _marketplace_version(value: str) -> str:
+    if value != "latest" and not rules.MARKETPLACE_VERSION.fullmatch(value):
+        raise ValueError(f"must be {rules.MARKETPLACE_VERSION_RULE}")
     return value
 
 
@@ -44,9 +67,7 @@ def _version(value: str) -> str:
 
 
 def _source_version(value: str) -> str:
-    if value != "latest" and not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", value):
-        raise ValueError("must be 'latest' or a marketplace version such as 26100.2894.250113")
-    return value
+    return _marketplace_version(value)
 
 
 _URL = TypeAdapter(HttpUrl)
@@ -89,7 +110,9 @@ Sha256 = Annotated[str, _matches(rules.SHA256, "64 hexadecimal characters (a SHA
 HttpsUri = Annotated[str, AfterValidator(_https_uri)]
 SourceVersion = Annotated[str, AfterValidator(_source_version)]
 ComputerNamePrefix = Annotated[str, _matches(rules.COMPUTER_NAME_PREFIX, rules.COMPUTER_NAME_PREFIX_RULE)]
-VmSize = Annotated[str, _matches(rules.VM_SIZE, rules.VM_SIZE_RULE)]
+VmSize = Annotated[str, AfterValidator(_offered_size)]
+# A marketplace image's publisher, offer and SKU, wherever one appears (image sources, captures).
+MarketplaceName = Annotated[str, _matches(rules.MARKETPLACE_NAME, rules.MARKETPLACE_NAME_RULE)]
 Environment = Annotated[str, _matches(rules.ENVIRONMENT, rules.ENVIRONMENT_RULE)]
 # Fleet and capture names: they become parts of VM, NIC and scale set names.
 WorkloadName = Annotated[str, _matches(rules.WORKLOAD_NAME, rules.WORKLOAD_NAME_RULE)]

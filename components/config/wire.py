@@ -19,6 +19,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel
 
 from .azure_rules import REGIONS
+from .messages import region_hint
 from .secrets import NAMED_KEYS, SECRET, SECRET_KEYS, looks_secret, secret_strings
 from .stack import NAMESPACE, StackConfig
 
@@ -92,9 +93,7 @@ def _provider_problems(key: str, value: Any) -> list[Problem]:
         return [(full, value, f"is not a key azure-native documents{_did_you_mean(key, sorted(PROVIDER_KEYS))}; "
                  f"its keys: {', '.join(sorted(PROVIDER_KEYS))}")]
     if key == "location" and value not in REGIONS:
-        close = difflib.get_close_matches(str(value).lower().replace(" ", ""), sorted(REGIONS), n=1)
-        return [(full, value, "must be an Azure region name such as uksouth or eastus"
-                 + (f" (did you mean {close[0]}?)" if close else ""))]
+        return [(full, value, "must be an Azure region name such as uksouth or eastus" + region_hint(value))]
     if key in PROVIDER_BOOLS and value not in TRUE + FALSE:
         return [(full, value, "must be true or false")]
     return []

@@ -25,6 +25,10 @@ from .windows_profile import BOOT_DIAGNOSTICS, PatchMode, domain_join_extension,
 IMAGE_REFERENCE = "storageProfile.imageReference"
 COMPUTER_NAME = "osProfile.computerName"
 ADMIN_PASSWORD = "osProfile.adminPassword"
+# Azure refuses a new time zone on an existing VM: "PropertyChangeNotAllowed: Changing property
+# 'windowsConfiguration.timeZone' is not allowed" (hashicorp/terraform-provider-azurerm#16848, which made it
+# ForceNew): a fleet's new timeZone means new VMs, as its field description says.
+TIME_ZONE = "osProfile.windowsConfiguration.timeZone"
 SCALE_SET_TIMEOUTS = pulumi.CustomTimeouts(create="3h", update="6h", delete="2h")
 # Rolling upgrades for Flexible scale sets judge instance health with this extension.
 HEALTH_EXTENSION = {
@@ -89,7 +93,7 @@ class VmFleet(pulumi.ComponentResource):
                 "computer_name": f"{prefix}{index}",
                 "admin_username": self._admin_username,
                 "admin_password": self._credentials.password,
-                "windows_configuration": windows_configuration(self._patching),
+                "windows_configuration": windows_configuration(self._patching, self._fleet.time_zone),
             },
             # Detach, not Delete: the NIC is a resource of its own in Pulumi's state, and a replaced VM
             # must find it again instead of taking it down with it.
@@ -98,11 +102,11 @@ class VmFleet(pulumi.ComponentResource):
             diagnostics_profile=BOOT_DIAGNOSTICS,
             license_type=fleet.license_type,
             tags=self._tags,
-            # Azure refuses to change adminPassword or computerName of an existing VM. Ignoring the
+            # Azure refuses to change adminPassword, computerName or timeZone of an existing VM. Ignoring the
             # password would make every rebuilt VM keep the old (perhaps leaked) one; replacing is
             # honest: a new password or computer name means new VMs.
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
-                                        replace_on_changes=[IMAGE_REFERENCE, COMPUTER_NAME, ADMIN_PASSWORD]),
+                                        replace_on_changes=[IMAGE_REFERENCE, COMPUTER_NAME, ADMIN_PASSWORD, TIME_ZONE]),
         )
         if fleet.domain_join:
             compute.VirtualMachineExtension(
@@ -147,7 +151,7 @@ class VmFleet(pulumi.ComponentResource):
                     "computer_name_prefix": prefix,
                     "admin_username": self._admin_username,
                     "admin_password": self._credentials.password,
-                    "windows_configuration": windows_configuration(self._patching),
+                    "windows_configuration": windows_configuration(self._patching, self._fleet.time_zone),
                 },
                 "network_profile": {
                     "network_api_version": "2022-11-01",

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import pulumi
 
+from ..config.time_zones import DEFAULT_TIME_ZONE
 from ..config.fleets import DomainJoin, Fleet
 
 
@@ -25,15 +26,17 @@ def security_profile(trusted_launch: bool, encryption_at_host: bool) -> dict[str
 PatchMode = Literal["scheduled", "automaticByOS", "manual"]
 
 
-def windows_configuration(patching: PatchMode) -> dict[str, Any]:
+def windows_configuration(patching: PatchMode, time_zone: str = DEFAULT_TIME_ZONE) -> dict[str, Any]:
     """scheduled: Azure Update Manager patches in the region's window (PatchSchedule). Automatic guest
     patching without a schedule supports only listed marketplace images, never our custom images, and
     AutomaticByPlatform turns Windows' own updates off, so the schedule is what keeps fleets patched;
     bypassPlatformSafetyChecksOnUserSchedule marks the VM as patched by schedule only (Microsoft:
     "Configure schedule patching on Azure VMs for business continuity").
     automaticByOS: Windows Update inside the VM decides. manual: nothing patches the VM (the capture's
-    reference VM: an update's pending restart would make sysprep fail)."""
-    config: dict[str, Any] = {"provision_vm_agent": True, "time_zone": "GMT Standard Time"}
+    reference VM: an update's pending restart would make sysprep fail).
+    time_zone: the fleet's (fleets.<name>.timeZone); the capture's reference VM keeps the default, which sysprep
+    leaves to the VMs booted from its image anyway."""
+    config: dict[str, Any] = {"provision_vm_agent": True, "time_zone": time_zone}
     if patching == "scheduled":
         return {**config, "enable_automatic_updates": True, "patch_settings": {
             "patch_mode": "AutomaticByPlatform",

@@ -79,6 +79,16 @@ def test_the_cloud_job_uses_oidc_and_the_policy_pack():
     pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["comment-on-pr"] is True
     assert pulumi["with"]["policyPacks"] == "policy" and "cloud-url" in pulumi["with"]
+    # The firm's values (allowed regions, ...) are the pack's config: every run passes the same file.
+    assert pulumi["with"]["policyPackConfigs"] == "policy/firm-config.json"
+
+
+def test_every_policy_run_passes_the_firm_config():
+    for workflow in ("preview.yml", "deploy.yml"):
+        for job in load(workflow)["jobs"].values():
+            for step in job["steps"]:
+                if "policyPacks" in step.get("with", {}):
+                    assert step["with"]["policyPackConfigs"] == "policy/firm-config.json", workflow
 
 
 def test_deploy_covers_every_stack_once_in_order_with_a_concurrency_group_each():

@@ -35,7 +35,9 @@ def allowed_keys(cls: type) -> str:
     return ", ".join(sorted(f.alias or name for name, f in cls.model_fields.items()))
 
 
-TOP_KEYS = allowed_keys(model.StackConfig)
+# The secrets are keys of the stack file too (read apart from the model): an unknown key's line lists them.
+TOP_KEYS = ", ".join(sorted([f.alias or n for n, f in model.StackConfig.model_fields.items()]
+                            + ["adminPassword", "artifactSasToken", "domainJoinPassword"]))
 
 
 def dev_raw() -> dict[str, Any]:
@@ -97,13 +99,24 @@ def path_of(dotted: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", dotted))
 
 
+def _by_name(node: Any, part: Any) -> Any:
+    """A list item given by its `name` (`customize[baseline-settings]`, as error lines name it): its index,
+    or the list's length (a new item) when no item has that name."""
+    if isinstance(node, list) and isinstance(part, str):
+        return next((i for i, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part), len(node))
+    return part
+
+
 def with_(path: str, value: Any, raw: dict | None = None) -> dict[str, Any]:
-    """A copy of the dev config (or raw) with value at a dotted path; `[i]` indexes a list."""
+    """A copy of the dev config (or raw) with value at a dotted path; `[i]` indexes a list, `[name]` finds
+    a customizer or validation by its name."""
     raw = copy.deepcopy(dev_raw() if raw is None else raw)
     parts = path_of(path)
     node = raw
     for part in parts[:-1]:
+        part = _by_name(node, part)
         node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
+    parts = parts[:-1] + (_by_name(node, parts[-1]),)
     if isinstance(node, list) and parts[-1] == len(node):
         node.append(value)
     else:
@@ -116,8 +129,8 @@ def without(path: str, raw: dict | None = None) -> dict[str, Any]:
     *parents, last = path_of(path)
     node = raw
     for part in parents:
-        node = node[part]
-    del node[last]
+        node = node[_by_name(node, part)]
+    del node[_by_name(node, last)]
     return raw
 
 

@@ -85,7 +85,7 @@ def test_customizer_and_validator_names_follow_azures_rule_not_the_template_name
     # Image Builder's types give these names no pattern: "Install Teams" is fine (issue 12).
     loaded = load_raw(with_(f"images.{IMG}.customize[0].name", "Install Teams: baseline"))
     assert loaded.images[IMG].customize[0].name == "Install Teams: baseline"
-    assert load_raw(with_(f"images.{IMG}.validate.inVMValidations[0].name", "check:folder"))
+    assert load_raw(with_(f"images.{IMG}.validate.inVMValidations[check-image-factory-folder].name", "check:folder"))
     assert problems(with_(f"images.{IMG}.customize[1].name", "two\nlines")) == [line(
         f"images.{IMG}.customize[1].name", "'two\\nlines'", f"must be {rules.CUSTOMIZER_NAME_RULE}")]
     assert problems(with_(f"images.{IMG}.customize[1].name", "r" * 257)) == [line(
@@ -93,8 +93,8 @@ def test_customizer_and_validator_names_follow_azures_rule_not_the_template_name
 
 
 def test_file_destination_is_a_full_windows_path():
-    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "destination": "ImageFactory/a.ps1"})
-    assert problems(raw) == [line(f"images.{IMG}.customize[4].destination", "'ImageFactory/a.ps1'",
+    raw = with_(f"images.{IMG}.customize[app-prereqs-installer]", {**FILE_CUSTOMIZER, "destination": "ImageFactory/a.ps1"})
+    assert problems(raw) == [line(f"images.{IMG}.customize[app-prereqs-installer].destination", "'ImageFactory/a.ps1'",
                                   f"must be {rules.WINDOWS_FILE_PATH_RULE}")]
 
 
@@ -188,8 +188,8 @@ def test_build_timeout_bounds_are_accepted(minutes):
 
 
 @pytest.mark.parametrize("minutes, allowed", [
-    (961, "input should be less than or equal to 960"),
-    (-1, "input should be greater than or equal to 0"),
+    (961, "must be at most 960"),
+    (-1, "must be at least 0"),
 ])
 def test_build_timeout_out_of_range(minutes, allowed):
     assert problems(with_(f"images.{IMG}.build.timeoutMinutes", minutes)) == [
@@ -198,12 +198,12 @@ def test_build_timeout_out_of_range(minutes, allowed):
 
 def test_versioning_major_must_not_be_negative():
     assert problems(with_(f"images.{IMG}.versioning.major", -1)) == [
-        line(f"images.{IMG}.versioning.major", "-1", "input should be greater than or equal to 0")]
+        line(f"images.{IMG}.versioning.major", "-1", "must be at least 0")]
 
 
 def test_versioning_major_must_fit_a_32_bit_version_part():
     assert problems(with_(f"images.{IMG}.versioning.major", 2**31)) == [
-        line(f"images.{IMG}.versioning.major", str(2**31), f"input should be less than or equal to {2**31 - 1}")]
+        line(f"images.{IMG}.versioning.major", str(2**31), f"must be at most {2**31 - 1}")]
 
 
 BAD_VERSIONS = ["1.0", "1.0.0.0", "01.0.0", "1.0.x", "v1.0.0", "1.0.0 ", "2147483648.0.0"]
@@ -231,7 +231,7 @@ def test_fleet_image_version(version):
 def test_source_version():
     assert problems(with_(f"images.{IMG}.source.version", "26100.2894")) == [line(
         f"images.{IMG}.source.version", "'26100.2894'",
-        "must be 'latest' or a marketplace version such as 26100.2894.250113")]
+        "must be 'latest' or a marketplace version Major.Minor.Build such as 26100.2894.250113")]
 
 
 def test_fleet_needs_region_and_count():
@@ -262,7 +262,7 @@ def test_fleet_must_reference_a_known_image():
 
 def test_fleet_count_bounds():
     raw = with_("fleets", {"lon-app": fleet(count=0)})
-    assert problems(raw) == [line("fleets.lon-app.count", "0", "input should be greater than or equal to 1")]
+    assert problems(raw) == [line("fleets.lon-app.count", "0", "must be at least 1")]
 
 
 def test_image_regions_must_include_the_stack_location():
@@ -280,36 +280,36 @@ def test_each_region_once():
 
 
 def test_script_uri_needs_a_checksum():
-    raw = without(f"images.{IMG}.customize[0].inline")
-    raw = with_(f"images.{IMG}.customize[0].scriptUri", "https://example.blob.core.windows.net/s/baseline.ps1", raw)
+    raw = without(f"images.{IMG}.customize[baseline-settings].inline")
+    raw = with_(f"images.{IMG}.customize[baseline-settings].scriptUri", "https://example.blob.core.windows.net/s/baseline.ps1", raw)
     [only] = problems(raw)
-    assert only.startswith(f"Pulumi.dev.yaml: {NS}:images.{IMG}.customize[0] = {{")
+    assert only.startswith(f"Pulumi.dev.yaml: {NS}:images.{IMG}.customize[baseline-settings] = {{")
     assert only.endswith(": scriptUri needs sha256Checksum, so the build runs exactly the reviewed script")
 
 
 def test_powershell_needs_exactly_one_of_inline_or_script_uri():
-    [only] = problems(without(f"images.{IMG}.customize[0].inline"))
-    assert only.startswith(f"Pulumi.dev.yaml: {NS}:images.{IMG}.customize[0] = {{")
+    [only] = problems(without(f"images.{IMG}.customize[baseline-settings].inline"))
+    assert only.startswith(f"Pulumi.dev.yaml: {NS}:images.{IMG}.customize[baseline-settings] = {{")
     assert only.endswith(": give exactly one of inline or scriptUri")
 
 
 def test_file_customizer_needs_https():
-    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "sourceUri": "http://example.com/a.ps1"})
+    raw = with_(f"images.{IMG}.customize[app-prereqs-installer]", {**FILE_CUSTOMIZER, "sourceUri": "http://example.com/a.ps1"})
     assert problems(raw) == [
-        line(f"images.{IMG}.customize[4].sourceUri", "'http://example.com/a.ps1'", "must be an https:// URI")]
+        line(f"images.{IMG}.customize[app-prereqs-installer].sourceUri", "'http://example.com/a.ps1'", "must be an https:// URI")]
 
 
 def test_file_customizer_checksum_is_a_sha256():
-    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "sha256Checksum": "abc"})
+    raw = with_(f"images.{IMG}.customize[app-prereqs-installer]", {**FILE_CUSTOMIZER, "sha256Checksum": "abc"})
     assert problems(raw) == [line(
-        f"images.{IMG}.customize[4].sha256Checksum", "'abc'", "must be 64 hexadecimal characters (a SHA-256 digest)")]
+        f"images.{IMG}.customize[app-prereqs-installer].sha256Checksum", "'abc'", "must be 64 hexadecimal characters (a SHA-256 digest)")]
 
 
 def test_unknown_customizer_type():
-    raw = with_(f"images.{IMG}.customize[0].type", "Shell")
+    raw = with_(f"images.{IMG}.customize[baseline-settings].type", "Shell")
     [only] = problems(raw)
-    assert only.endswith(": input tag 'Shell' found using 'type' does not match any of the expected tags: "
-                         "'PowerShell', 'File', 'WindowsRestart', 'WindowsUpdate'")
+    assert only.endswith(".type = 'Shell': must be one of PowerShell, File, WindowsRestart, WindowsUpdate (case matters) "
+                         "(did you mean PowerShell?)")
 
 
 def test_recommended_range_order():
@@ -322,7 +322,7 @@ def test_replica_storage_type():
     raw = with_(f"images.{IMG}.regions[0].storageAccountType", "Premium_ZRS")
     assert problems(raw) == [line(
         f"images.{IMG}.regions[0].storageAccountType", "'Premium_ZRS'",
-        "input should be 'Standard_LRS', 'Standard_ZRS' or 'Premium_LRS'")]
+        "must be one of 'Standard_LRS', 'Standard_ZRS', 'Premium_LRS' (did you mean Premium_LRS?)")]
 
 
 def test_workload_subnet_must_hold_its_fleets():
@@ -350,10 +350,10 @@ def test_admin_username_may_not_be_one_azure_reserves(name):
 
 
 def test_run_as_system_needs_run_elevated():
-    raw = with_(f"images.{IMG}.customize[0].runAsSystem", True)
-    raw = with_(f"images.{IMG}.customize[0].runElevated", False, raw)
+    raw = with_(f"images.{IMG}.customize[baseline-settings].runAsSystem", True)
+    raw = with_(f"images.{IMG}.customize[baseline-settings].runElevated", False, raw)
     [only] = problems(raw)
-    assert only.startswith(f'Pulumi.dev.yaml: {NS}:images.{IMG}.customize[0] = {{"type": "PowerShell"')
+    assert only.startswith(f'Pulumi.dev.yaml: {NS}:images.{IMG}.customize[baseline-settings] = {{"type": "PowerShell"')
     assert only.endswith(": runAsSystem needs runElevated: true, as Image Builder requires")
 
 

@@ -308,14 +308,14 @@ ACCOUNT = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/r
 
 def test_use_sas_token_is_refused_in_customizers_and_validators_alike():
     raw = with_("artifactStorageAccountId", ACCOUNT)
-    raw = with_(f"images.{IMG}.customize[4]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
-    raw = with_(f"images.{IMG}.validate.inVMValidations[1]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
-    raw = with_(f"images.{IMG}.customize[5]", {**FILE_CUSTOMIZER, "name": "plain"}, raw)  # no token asked: no line
+    raw = with_(f"images.{IMG}.customize[app-prereqs-installer]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
+    raw = with_(f"images.{IMG}.validate.inVMValidations[app-prereqs-installer]", {**FILE_CUSTOMIZER, "useSasToken": True}, raw)
+    raw = with_(f"images.{IMG}.customize[plain]", {**FILE_CUSTOMIZER, "name": "plain"}, raw)  # no token asked: no line
     # Alongside another problem: each is reported, none replaces the other.
     raw = with_(f"images.{IMG}.versioning.version", "1.0.0", with_(REBUILD, True, raw))
     lines = problems(raw)
-    assert line(f"images.{IMG}.customize[4].useSasToken", "[secret]", SAS) in lines
-    assert line(f"images.{IMG}.validate.inVMValidations[1].useSasToken", "[secret]", SAS) in lines
+    assert line(f"images.{IMG}.customize[app-prereqs-installer].useSasToken", "[secret]", SAS) in lines
+    assert line(f"images.{IMG}.validate.inVMValidations[app-prereqs-installer].useSasToken", "[secret]", SAS) in lines
     assert len(lines) == 3 and any(".versioning.version" in x for x in lines)
     # A token in secret config is refused too, with or without useSasToken (issue 21 item 4).
     with_token = with_("artifactSasToken", "sv=2024-11-04&sig=abc", without(f"images.{IMG}.versioning", raw))

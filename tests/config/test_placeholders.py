@@ -13,7 +13,7 @@ from offline.plan import plan, render_text, stack_config
 
 ZERO_SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/"
 PROD_LINES = [
-    "Pulumi.prod.yaml: image-factory:images.win2025-app.customize[1].sha256Checksum = "
+    "Pulumi.prod.yaml: image-factory:images.win2025-app.customize[app-prereqs-installer].sha256Checksum = "
     "'0000000000000000000000000000000000000000000000000000000000000000': is a placeholder: put the SHA-256 of the "
     "file at sourceUri/scriptUri (Get-FileHash -Algorithm SHA256, or sha256sum) here",
     "Pulumi.prod.yaml: image-factory:artifactStorageAccountId = '/subscriptions/00000000-0000-"

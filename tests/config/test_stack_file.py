@@ -23,7 +23,7 @@ F = "Pulumi.dev.yaml"
     ("  image-factory:protect: false", "   image-factory:protect: false",
      f"{F}:7:25: mapping values are not allowed here"),
     ('      zones: ["1", "2"]', "      zones: ['1, \"2\"]",
-     f"{F}:74:1: found unexpected end of stream while scanning a quoted scalar that starts at line 73, column 15"),
+     f"{F}:77:1: found unexpected end of stream while scanning a quoted scalar that starts at line 72, column 15"),
     ("  image-factory:protect: false", "  image-factory:protect: !bool false",
      f"{F}:7:26: the YAML tag '!bool' is not allowed in a stack file"),
     ("  image-factory:protect: false", "  image-factory:protect: !!python/object:os.system false",
@@ -66,27 +66,27 @@ def test_the_program_reads_the_stack_file_strictly_where_it_can_see_it(tmp_path)
 # --- strict types: no coercion between booleans, numbers and strings --------------------------
 
 @pytest.mark.parametrize("old, new, expected", [
-    ("      count: 2", "      count: yes", line("fleets.dev-app.count", "'yes'", "input should be a valid integer")),
-    ("      count: 2", "      count: true", line("fleets.dev-app.count", "true", "input should be a valid integer")),
-    ("      count: 2", '      count: "2"', line("fleets.dev-app.count", "'2'", "input should be a valid integer")),
-    ("      count: 2", "      count: 010", line("fleets.dev-app.count", "'010'", "input should be a valid integer")),
-    ("      count: 2", "      count: 1e3", line("fleets.dev-app.count", "1000.0", "input should be a valid integer")),
-    ("      count: 2", "      count: 2.0", line("fleets.dev-app.count", "2.0", "input should be a valid integer")),
+    ("      count: 2", "      count: yes", line("fleets.dev-app.count", "'yes'", "must be a whole number")),
+    ("      count: 2", "      count: true", line("fleets.dev-app.count", "true", "must be a whole number")),
+    ("      count: 2", '      count: "2"', line("fleets.dev-app.count", "'2'", "must be a whole number")),
+    ("      count: 2", "      count: 010", line("fleets.dev-app.count", "'010'", "must be a whole number")),
+    ("      count: 2", "      count: 1e3", line("fleets.dev-app.count", "1000.0", "must be a whole number")),
+    ("      count: 2", "      count: 2.0", line("fleets.dev-app.count", "2.0", "must be a whole number")),
     ("        timeoutMinutes: 180", "        timeoutMinutes: no",
-     line(f"images.{IMG}.build.timeoutMinutes", "'no'", "input should be a valid integer")),
+     line(f"images.{IMG}.build.timeoutMinutes", "'no'", "must be a whole number")),
     ("        timeoutMinutes: 180", "        timeoutMinutes: \u0661\u0662\u0660",
-     line(f"images.{IMG}.build.timeoutMinutes", "'\u0661\u0662\u0660'", "input should be a valid integer")),
-    ("        major: 1", "        major: on", line(f"images.{IMG}.versioning.major", "'on'", "input should be a valid integer")),
+     line(f"images.{IMG}.build.timeoutMinutes", "'\u0661\u0662\u0660'", "must be a whole number")),
+    ("        major: 1", "        major: on", line(f"images.{IMG}.versioning.major", "'on'", "must be a whole number")),
     ("          runElevated: true", "          runElevated: 1",
-     line(f"images.{IMG}.customize[0].runElevated", "1", "input should be a valid boolean")),
+     line(f"images.{IMG}.customize[baseline-settings].runElevated", "1", "must be true or false")),
     ("          runElevated: true", "          runElevated: yes",
-     line(f"images.{IMG}.customize[0].runElevated", "'yes'", "input should be a valid boolean")),
+     line(f"images.{IMG}.customize[baseline-settings].runElevated", "'yes'", "must be true or false")),
     ("  image-factory:protect: false", "  image-factory:protect: no",
-     line("protect", "'no'", "input should be a valid boolean")),
+     line("protect", "'no'", "must be true or false")),
     ("          restartTimeout: 10m", "          restartTimeout: \u0661\u0660m",
-     line(f"images.{IMG}.customize[1].restartTimeout", "'\u0661\u0660m'", "string should match pattern '^[0-9]+[smh]$'")),
+     line(f"images.{IMG}.customize[restart-before-updates].restartTimeout", "'\u0661\u0660m'", "must match the pattern ^[0-9]+[smh]$")),
     ("  image-factory:tags:\n    cost-centre: it-platform-dev", "  image-factory:tags:\n    cost-centre: 42",
-     line("tags.cost-centre", "42", "input should be a valid string")),
+     line("tags.cost-centre", "42", "must be text: write it in quotes, \"42\" (YAML reads 42 unquoted as a number)")),
 ])
 def test_no_coercion(old, new, expected):
     assert text_problems(dev_text(old, new)) == [expected]
@@ -122,12 +122,12 @@ def test_an_image_named_like_a_customizer_type_is_named_in_the_line():
     text = dev_text(f"    {IMG}:", "    PowerShell:").replace(f"image: {IMG}", "image: PowerShell")
     text = text.replace("        timeoutMinutes: 180", "        timeoutMinutes: 961")
     assert text_problems(text) == [line("images.PowerShell.build.timeoutMinutes", "961",
-                                        "input should be less than or equal to 960")]
+                                        "must be at most 960")]
 
 
 def test_a_tag_named_like_a_customizer_type_is_named_in_the_line():
     text = dev_text("    cost-centre: it-platform-dev", "    File: 42")
-    assert text_problems(text) == [line("tags.File", "42", "input should be a valid string")]
+    assert text_problems(text) == [line("tags.File", "42", "must be text: write it in quotes, \"42\" (YAML reads 42 unquoted as a number)")]
 
 
 # --- secret hygiene -------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def test_a_password_under_a_misspelt_key_is_not_echoed():
     text = dev_text("  image-factory:protect: false", "  image-factory:protect: false\n"
                     "  image-factory:adminPasword: Hunter2-Hunter2")
     lines = text_problems(text)
-    assert lines == [line("adminPasword", "[secret]", f"is not a known key; allowed keys: {TOP_KEYS}")]
+    assert lines == [line("adminPasword", "[secret]", f"is not a known key (did you mean adminPassword?); allowed keys: {TOP_KEYS}")]
 
 
 def test_a_secret_looking_key_inside_an_object_is_hidden_in_every_dump():
@@ -144,9 +144,9 @@ def test_a_secret_looking_key_inside_an_object_is_hidden_in_every_dump():
     assert text_problems(text) == [
         line("fleets.dev-app.apiKey", "[secret]",
              "is not a known key; allowed keys: computerNamePrefix, count, domainJoin, encryptionAtHost, image, "
-             "imageVersion, licenseType, managedImage, mode, osDisk, patching, region, size, subnetId, zones")]
+             "imageVersion, licenseType, managedImage, mode, osDisk, patching, region, size, subnetId, timeZone, zones")]
     text = dev_text("    cost-centre: it-platform-dev", "    api-key: [Hunter2-Hunter2]")
-    assert text_problems(text) == [line("tags.api-key", "[secret]", "input should be a valid string")]
+    assert text_problems(text) == [line("tags.api-key", "[secret]", "must be text")]
 
 
 @pytest.mark.parametrize("key", ["adminPassword", "domainJoinPassword"])
@@ -176,7 +176,7 @@ def test_unknown_provider_keys_and_bad_provider_values():
     text = dev_text("  azure-native:location: uksouth", "  azure-native:location: UK South\n"
                     "  azure-native:subscriptonId: 0000\n  azure-native:useMsi: yes")
     assert text_problems(text) == [
-        f"{F}: azure-native:location = 'UK South': {REGIONS_TAIL} (did you mean uksouth?)",
+        f"{F}: azure-native:location = 'UK South': {REGIONS_TAIL} (did you mean uksouth? that is its display name)",
         f"{F}: azure-native:subscriptonId = '0000': is not a key azure-native documents (did you mean "
         f"subscriptionId?); its keys: {', '.join(sorted(PROVIDER_KEYS))}",
         f"{F}: azure-native:useMsi = 'yes': must be true or false"]
@@ -200,7 +200,7 @@ def test_the_provider_key_list_is_azure_natives_own():
 @pytest.mark.parametrize("written, shown", [("{team: platform}", '{"team": "platform"}'), ("[a, b]", '["a", "b"]')])
 def test_a_map_or_list_where_a_string_belongs(written, shown):
     text = dev_text("  image-factory:owner: it-platform@contoso-finance.example", f"  image-factory:owner: {written}")
-    assert text_problems(text) == [line("owner", shown, "input should be a valid string")]
+    assert text_problems(text) == [line("owner", shown, "must be text")]
 
 
 def test_a_secret_as_short_as_the_stack_name_does_not_break_the_line():

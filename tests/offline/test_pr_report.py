@@ -21,7 +21,7 @@ def test_a_clean_change_reports_its_consequences_policies_plan_and_graph(monkeyp
     assert text.splitlines()[0] == "<!-- image-factory-preview:dev -->"  # what .ci/pr-comment matches on
     assert "### `dev`: offline preview against `origin/main`" in text
     assert ":information_source: image win2025-base will be built" in text
-    assert f"**Policies:** {len(POLICIES)} passed, 0 failed" in text
+    assert f"**Policies:** {len(POLICIES) - 2} passed, 0 failed, 2 not applicable" in text  # prod-protected, checksums
     assert "```mermaid\nflowchart LR" in text and "<summary>Offline plan</summary>" in text
 
 
@@ -31,7 +31,7 @@ def test_a_policy_failure_is_listed_and_fails_the_job(monkeypatch, plans, tmp_pa
     _fake(monkeypatch, plans, head, plans["dev"])
     assert pr_report.main(["--base", "origin/main", "--out", str(tmp_path), "--stack", "dev"]) == 1
     text = (tmp_path / "dev.md").read_text()
-    assert f"**Policies:** {len(POLICIES) - 2} passed, 2 failed" in text  # the moved VM also has no replica in its region
+    assert f"**Policies:** {len(POLICIES) - 4} passed, 2 failed, 2 not applicable" in text  # the moved VM also has no replica in its region
     assert "- :x: `replica-counts`" in text
     assert "- :x: `allowed-regions`" in text and "vm-dev-app-000: location is westeurope" in text
 

@@ -11,18 +11,20 @@ import runpy
 import pytest
 
 from components.config.azure_rules import NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE
-from policy import POLICIES, azure, firm
+from policy import POLICIES, azure, firm, pack_config
 from policy.offline import main as policy_main
+
+CONFIG = pack_config.load(POLICIES)  # policy/firm-config.json, as `make policy` and a real preview read it
 from tests.graph import GALLERY, NIC, REPLICAS, TEMPLATE, VM, one, resources
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
 def test_every_policy_passes_on_every_shipped_stack(policy, stack_plan):
-    assert policy.evaluate(stack_plan["resources"]) == []
+    assert policy.evaluate(stack_plan["resources"], CONFIG.get(policy.name)) == []
 
 
 def test_every_policy_links_its_document():
-    assert all(p.doc.startswith(("https://", "README.md#")) for p in POLICIES)
+    assert all(p.doc.startswith(("https://", "docs/firm-settings.md#")) for p in POLICIES)
     assert len({p.name for p in POLICIES}) == len(POLICIES)
 
 
@@ -32,7 +34,7 @@ def mutated(plans, stack: str, type_: str, name: str | None = None):
 
 
 def messages(policy, doc) -> list[str]:
-    return [m for _, m in policy.evaluate(doc["resources"])]
+    return [m for _, m in policy.evaluate(doc["resources"], CONFIG.get(policy.name))]
 
 
 def only(policy, doc, *fragments: str) -> None:
@@ -86,7 +88,8 @@ def test_trusted_launch(plans):
 def test_allowed_regions(plans):
     doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
     vm["inputs"]["location"] = "westeurope"
-    only(firm.ALLOWED, doc, "location is westeurope: allowed regions are uksouth, eastus")
+    only(firm.ALLOWED, doc, "location is westeurope: the firm's allowed regions are uksouth, eastus "
+         "(policy/firm-config.json: allowed-regions.allowedRegions)")
 
 
 def test_required_tags(plans):

@@ -54,7 +54,8 @@ def test_vms_are_replaced_when_the_image_changes_and_scale_sets_roll(plans):
     for vm in fleet_vms(plans["prod"], "lon-app"):
         # Azure cannot change these on a VM; ignoring the password would keep a rotated-away one forever.
         assert vm["options"]["replaceOnChanges"] == [
-            "storageProfile.imageReference", "osProfile.computerName", "osProfile.adminPassword"]
+            "storageProfile.imageReference", "osProfile.computerName", "osProfile.adminPassword",
+            "osProfile.windowsConfiguration.timeZone"]
         assert vm["options"]["ignoreChanges"] == []
         assert vm["inputs"]["networkProfile"]["networkInterfaces"][0]["deleteOption"] == "Detach"
         # Fixed names (the computer name is the machine's AD identity) do not allow create-first.
