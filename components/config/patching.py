@@ -20,7 +20,7 @@ from pydantic import Field
 from . import azure_rules as rules
 from .types import Model, PatchClassification, Region, WindowsTimeZone, _matches
 
-Start = Annotated[str, _matches(re.compile(rules.MAINTENANCE_START_PATTERN), "'yyyy-MM-dd HH:mm', such as 2027-01-02 02:00")]
+Start = Annotated[str, _matches(re.compile(rules.MAINTENANCE_START_PATTERN), "'yyyy-MM-dd HH:mm', such as 2026-01-03 02:00")]
 Duration = Annotated[str, _matches(re.compile(rules.IN_GUEST_PATCH_DURATION_PATTERN),
                                    "'HH:mm' from 01:30 to 03:55, the window Update Manager allows for guest patching")]
 Recurrence = Annotated[str, _matches(re.compile(rules.MAINTENANCE_RECURRENCE_PATTERN),
