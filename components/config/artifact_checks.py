@@ -28,8 +28,8 @@ def _downloads(config: StackConfig) -> Iterator[tuple[str, Any]]:
     for name, image in config.built_images.items():
         for where, steps in (("customize", image.customize),
                              ("validate.inVMValidations", image.validate_.in_vm_validations if image.validate_ else [])):
-            for i, step in enumerate(steps):
-                yield f"images.{name}.{where}[{i}]", step
+            for step in steps:  # named by its name, as every error line names a step (messages.py)
+                yield f"images.{name}.{where}[{step.name}]", step
 
 
 def artifact_checks(config: StackConfig, secrets_set: frozenset[str]) -> list[Problem]:

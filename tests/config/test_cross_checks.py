@@ -345,17 +345,19 @@ def test_a_patch_window_starting_more_than_a_week_ahead_is_refused():
     import datetime as dt
 
     from components.config.patch_checks import patch_window_checks
-    raw = with_("patching.window.start", "2099-01-03 02:00")
+    default = with_("patching.windows", {})  # dev states its region's window: take it out, so the default is used
+    raw = with_("patching.window.start", "2099-01-03 02:00", default)
     [refused] = [p for p in problems(raw) if "patching.window.start" in p]
     assert refused.startswith("Pulumi.dev.yaml: image-factory:patching.window.start = '2099-01-03 02:00': must be no "
                               "later than ")
     assert refused.endswith("give a past date, the window recurs from it")
     # Relative to the day of the run: a week ahead is accepted, a day more is not; a past date always is.
     start = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=7)
-    config = load_raw(with_("patching.window.start", f"{start.isoformat()} 02:00"))  # a week ahead: loads
+    config = load_raw(with_("patching.window.start", f"{start.isoformat()} 02:00", default))  # a week ahead: loads
     assert patch_window_checks(config, today=start - dt.timedelta(days=7)) == []
     assert [k for k, _, _ in patch_window_checks(config, today=start - dt.timedelta(days=8))] == ["patching.window.start"]
-    assert patch_window_checks(load_raw(with_("patching.window.start", "2026-01-03 02:00")), dt.date(2030, 1, 1)) == []
+    assert patch_window_checks(load_raw(with_("patching.window.start", "2026-01-03 02:00", default)),
+                               dt.date(2030, 1, 1)) == []
     # Per-region windows are named by region; automaticByOS has none to check.
     raw = with_("patching.windows", {"uksouth": {"start": "2099-01-03 02:00"}})
     assert any("patching.windows.uksouth.start = '2099-01-03 02:00'" in p for p in problems(raw))

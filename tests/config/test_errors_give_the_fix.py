@@ -50,7 +50,7 @@ def test_a_misspelt_secret_key_suggests_it_and_never_shows_the_value(key):
     lines = text_problems(DEV_TEXT + f"  {NS}:{key}: Hunter2-Secret!\n")
     assert len(lines) == 1 and "Hunter2" not in lines[0]
     assert lines[0].startswith(f"Pulumi.dev.yaml: {NS}:{key} = [secret]: is not a known key (did you mean adminPassword?)")
-    assert "allowed keys: adminPassword, adminUsername, artifactSasToken" in lines[0]
+    assert "allowed keys: acknowledge, adminPassword, adminUsername, artifactSasToken" in lines[0]
 
 
 def test_a_customizer_is_named_by_its_name():

@@ -23,7 +23,7 @@ F = "Pulumi.dev.yaml"
     ("  image-factory:protect: false", "   image-factory:protect: false",
      f"{F}:7:25: mapping values are not allowed here"),
     ('      zones: ["1", "2"]', "      zones: ['1, \"2\"]",
-     f"{F}:77:1: found unexpected end of stream while scanning a quoted scalar that starts at line 72, column 15"),
+     f"{F}:78:1: found unexpected end of stream while scanning a quoted scalar that starts at line 73, column 15"),
     ("  image-factory:protect: false", "  image-factory:protect: !bool false",
      f"{F}:7:26: the YAML tag '!bool' is not allowed in a stack file"),
     ("  image-factory:protect: false", "  image-factory:protect: !!python/object:os.system false",

@@ -55,7 +55,7 @@ def test_prods_template_bodies_hold_no_token_or_secret(plans):
 def test_use_sas_token_is_refused_with_the_identity_based_fix():
     text = _error(_images(useSasToken=True))
     # The key looks like a secret (sas, token), so even its `true` is hidden.
-    assert text == ("Pulumi.dev.yaml: image-factory:images.win2025-base.customize[4].useSasToken = [secret]: is no longer "
+    assert text == ("Pulumi.dev.yaml: image-factory:images.win2025-base.customize[app-prereqs-installer].useSasToken = [secret]: is no longer "
                     "supported: builds download as the build identity (Storage Blob Data Reader on "
                     "artifactStorageAccountId), so no SAS token is in a template; remove useSasToken and any token")
 
@@ -70,13 +70,13 @@ def test_a_token_left_in_secret_config_is_refused_without_printing_it():
 @pytest.mark.parametrize("query", [TOKEN, "sv=2024-11-04&se=2027-01-01&sp=r"])
 def test_a_sas_query_in_the_stack_file_is_refused_without_printing_it(query):
     text = _error(_images(sourceUri=f"https://example.blob.core.windows.net/s/a.ps1?{query}"))
-    assert "S3CR3T" not in text and "customize[4].sourceUri = " in text
+    assert "S3CR3T" not in text and "customize[app-prereqs-installer].sourceUri = " in text
     assert "must not carry a SAS token" in text and "Storage Blob Data Reader" in text
 
 
 def test_a_blob_download_needs_the_artifact_account_and_only_that_one():
     text = _error(_images(), account=None)
-    assert ("image-factory:images.win2025-base.customize[4].sourceUri = 'https://example.blob.core.windows.net/s/a.ps1': "
+    assert ("image-factory:images.win2025-base.customize[app-prereqs-installer].sourceUri = 'https://example.blob.core.windows.net/s/a.ps1': "
             "needs artifactStorageAccountId") in text
     text = _error(_images(), account=ACCOUNT.replace("/example", "/otheraccount"))
     assert "must be in the storage account artifactStorageAccountId names (otheraccount)" in text
@@ -88,4 +88,4 @@ def test_a_file_validator_downloads_as_the_identity_too():
     validator = one(_plan(images), TEMPLATE)["inputs"]["validate"]["inVMValidations"][-1]
     assert validator["type"] == "File" and validator["sourceUri"] == FILE_CUSTOMIZER["sourceUri"]
     images["win2025-base"]["validate"]["inVMValidations"][-1] = {**FILE_CUSTOMIZER, "useSasToken": True}
-    assert "validate.inVMValidations[1].useSasToken = [secret]: is no longer supported" in _error(images)
+    assert "validate.inVMValidations[app-prereqs-installer].useSasToken = [secret]: is no longer supported" in _error(images)

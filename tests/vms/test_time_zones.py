@@ -47,7 +47,7 @@ def test_a_patch_windows_time_zone_is_checked_by_the_same_table():
 def test_a_fleet_region_without_its_own_patch_window_is_stated_in_the_plan():
     from offline.plan import plan
 
-    text = dev_text('      uksouth: {start: "2027-01-02 02:00", duration: "03:00", recurEvery: 1Week Saturday, '
+    text = dev_text('      uksouth: {start: "2026-01-03 02:00", duration: "03:00", recurEvery: 1Week Saturday, '
                     'timeZone: UTC}\n', "      {}\n").replace("    windows:\n      {}\n", "    mode: scheduled\n")
     from tests.config.loading import load_text
     from components.config.loading import default_patch_windows
