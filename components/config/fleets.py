@@ -114,6 +114,21 @@ class Fleet(Model):
     os_disk: OsDisk = OsDisk()
     subnet_id: Optional[SubnetId] = None
     domain_join: Optional[DomainJoin] = None
+    rollout_batch: Optional[int] = Field(
+        default=None, ge=1, le=rules.MAX_FLEET_COUNT,
+        description="vms mode only: how many VMs one wave of an image rollout replaces (1 to the fleet's count). "
+                    "Unset: one zone at a time when zones are given, else one VM at a time. Each wave starts only "
+                    "when the previous wave's VMs run and their health extension reports (docs/lifecycle.md). "
+                    "Effect on a running stack: nothing until the next image change (the order of replacements).")
+
+    def waves(self) -> list[list[int]]:
+        """The VM positions each rollout wave replaces, in order: by zone (the round-robin of _zone), or
+        consecutive batches of rollout_batch."""
+        if self.rollout_batch is None and self.zones:
+            return [[i for i in range(self.count) if i % len(self.zones) == z]
+                    for z in range(min(len(self.zones), self.count))]
+        size = self.rollout_batch or 1
+        return [list(range(start, min(start + size, self.count))) for start in range(0, self.count, size)]
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -121,6 +136,10 @@ class Fleet(Model):
             raise ValueError("give exactly one of image or managedImage")
         if self.image_version and not self.image:
             raise ValueError("imageVersion pins a version of image; it needs image")
+        if self.rollout_batch is not None and self.mode == "scaleset":
+            raise ValueError("rolloutBatch is for mode vms: a scale set rolls by its Rolling upgrade policy (20% a batch)")
+        if self.rollout_batch is not None and self.rollout_batch > self.count:
+            raise ValueError(f"rolloutBatch ({self.rollout_batch}) must not exceed count ({self.count})")
         return self
 
 
