@@ -10,6 +10,7 @@ from components.images.build_identity import BuildIdentity
 from components.images.gallery import ImageGallery
 from components.images.image_template import ImageTemplate
 from components.images.layering import build_order, layer_source, source_groups
+from components.images.promotion import promoted_images
 from components.images.replica_plan import replica_plan
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
@@ -58,7 +59,11 @@ for name in build_order(built):  # a layered image after the image it builds on,
         source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures),
         program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None),
         sas_token=secret("artifactSasToken"))
-versions = image_versions(config.images, gallery.definitions, templates)
+# 4b. What another stack built and this one copies (prod promotes dev's versions): no Image Builder here for these.
+promoted = promoted_images(config.promoted_images, gallery.definitions, resource_group_name=gallery.resource_group.name,
+                           gallery_name=gallery.gallery.name, location=config.location, protect=config.protect,
+                           replicas=replica_plan(config.promoted_images, config.fleets), names=names)
+versions = image_versions(config.images, gallery.definitions, templates, promoted)
 
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(
@@ -72,6 +77,7 @@ pulumi.export("galleryId", gallery.gallery.id)
 pulumi.export("imageDefinitionIds", {name: d.id for name, d in gallery.definitions.items()})
 pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.items()})
 pulumi.export("imageVersions", versions)
+pulumi.export("imageReplicas", replicas)  # per built image, region -> replica count: what a promoting stack copies from
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})

@@ -119,7 +119,8 @@ async def _resolve(value: Any) -> Any:
 _BATCH_SETITEMS = pickle._Pickler._batch_setitems
 
 
-def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: dict | None = None) -> dict:
+def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: dict | None = None,
+         stack_outputs: dict | None = None) -> dict:
     project = project_name()
     pickle._Pickler._batch_setitems = _BATCH_SETITEMS
     runtime_config.set_all_config(config, secret_keys)
@@ -128,7 +129,7 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: d
     # error) would be awaited, and raised, by the next run.
     runtime_settings.SETTINGS.rpc_manager = RPCManager()
     runtime_settings.SETTINGS.outputs = set()
-    mocks = AzureMocks(replicas)
+    mocks = AzureMocks(replicas, stack_outputs)
     monitor = RecordingMonitor(mocks)
     warnings = _WarningLog()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor, logger=warnings)
@@ -183,14 +184,32 @@ def _cancel_pending() -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
+def referenced_stacks(config: dict[str, str]) -> list[str]:
+    """The stacks this one reads through a StackReference: images.<name>.promote.fromStack (last segment)."""
+    try:
+        images = json.loads(config.get(f"{project_name()}:images", "{}"))
+    except ValueError:
+        return []
+    found = {str(i["promote"].get("fromStack", "")).rsplit("/", 1)[-1]
+             for i in images.values() if isinstance(i, dict) and isinstance(i.get("promote"), dict)}
+    return sorted(found - {""})
+
+
 def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
-         text: str | bytes | None = None, replicas: dict[str, list[str]] | None = None) -> dict:
+         text: str | bytes | None = None, replicas: dict[str, list[str]] | None = None,
+         stack_outputs: dict[str, dict] | None = None, _planning: tuple[str, ...] = ()) -> dict:
     """The plan document of one stack (text: the stack file's content instead of the file). Each call
     runs in a fresh context: Pulumi's runtime state (config, root stack, settings) lives in context
     variables, so runs cannot leak into each other. replicas: what Azure would answer about existing
-    image versions (see AzureMocks)."""
+    image versions (see AzureMocks). stack_outputs: {stack: its outputs} for the stacks this one
+    references (`pulumi stack output --json`); a referenced stack not given is planned offline here,
+    and its plan's outputs answer (what is unknown before its `pulumi up` stays unknown)."""
     config, secret_keys = stack_config(stack, overrides, secrets, text)
-    doc = contextvars.Context().run(_run, stack, config, secret_keys, replicas)
+    outputs = dict(stack_outputs or {})
+    for other in referenced_stacks(config):
+        if other not in outputs and other not in (*_planning, stack) and other in stack_names():
+            outputs[other] = plan(other, _planning=(*_planning, stack))["outputs"]
+    doc = contextvars.Context().run(_run, stack, config, secret_keys, replicas, outputs)
     # Added after the first version of the format (consumers of the original keys are unaffected): how
     # long `pulumi up` of this stack is estimated to take, and whether dynamic providers would queue.
     doc["criticalPath"], doc["longWaits"] = critical_path(doc), long_waits(doc)
@@ -262,9 +281,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text")
+    parser.add_argument("--stack-outputs", action="append", default=[], metavar="STACK=FILE",
+                        help="a referenced stack's outputs (pulumi stack output --json) instead of its offline plan")
     args = parser.parse_args(argv)
+    given = {}
+    for item in args.stack_outputs:
+        name, _, path = item.partition("=")
+        try:
+            given[name] = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as error:
+            print(f"error: --stack-outputs {item}: cannot read the outputs of stack {name} ({error}): give "
+                  "STACK=FILE with the JSON of `pulumi stack output --json --stack STACK`", file=sys.stderr)
+            return 2
     try:
-        doc = plan(args.stack)
+        doc = plan(args.stack, **({"stack_outputs": given} if given else {}))
     except pulumi.RunError as error:
         print(f"error: the stack configuration is not valid:\n{error}", file=sys.stderr)
         return 2

@@ -27,7 +27,8 @@ def schema_dir() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _cached_plan(stack: str) -> dict:
-    return plan(stack)
+    from tests.graph import plan_stack
+    return plan_stack(stack)
 
 
 @pytest.fixture(params=stack_names())
@@ -38,4 +39,5 @@ def stack_plan(request) -> dict:
 
 @pytest.fixture
 def plans() -> dict[str, dict]:
-    return {name: _cached_plan(name) for name in stack_names()}
+    from tests.graph import BUILDS
+    return {name: _cached_plan(name) for name in [*stack_names(), BUILDS]}

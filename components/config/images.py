@@ -223,6 +223,26 @@ class Pinned(Model):
     regions: list[Region] = Field(min_length=1)
 
 
+class Promote(Model):
+    """Copy a version another stack built (its stack outputs, through a StackReference) into this stack's
+    gallery, instead of building: prod runs exactly the bits dev tested (docs/lifecycle.md)."""
+
+    from_stack: Annotated[str, Field(
+        min_length=1, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$",
+        description="The stack that builds this image: its name in this project (dev), or organization/project/"
+                    "stack. Its outputs imageDefinitionIds and imageVersions say what it built. Effect: nothing "
+                    "by itself (where the copy comes from).")]
+    version: Annotated[str, Field(
+        pattern=r"^(current|[0-9]+\.[0-9]+\.[0-9]+)$",
+        description="The version to copy, as major.minor.patch (reviewed: the diff names it), or `current`: "
+                    "whatever the stack exports now (the diff then shows the version it resolves to). Effect: a "
+                    "new version is a new copy in this gallery, and every fleet booting it is replaced, wave "
+                    "by wave.")]
+    end_of_life: Optional[IsoDate] = Field(
+        default=None, description="The copy's end-of-life date (publishingProfile.endOfLifeDate). With protect, "
+                                  "Azure refuses to delete the copy before it (safetyProfile). Effect: in place.")
+
+
 class Image(Model):
     description: str = ""
     identifier: Identifier
@@ -238,6 +258,9 @@ class Image(Model):
     recommended: Recommended = Recommended()
     end_of_life: Optional[IsoDate] = None
     pinned: Optional[Pinned] = None
+    promote: Optional[Promote] = Field(
+        default=None, description="Copy this image's version from the stack that builds it, instead of building "
+                                  "it here (no Image Builder in this stack for it); see Promote.")
     # Versions of this image's definition that fleets pin with imageVersion, each with the regions it is
     # replicated to.
     existing_versions: dict[Version, list[Region]] = {}
@@ -266,6 +289,8 @@ class Image(Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"customizer names must be unique, repeated: {', '.join(dupes)}")
+        if self.promote and self.pinned:
+            raise ValueError("give one of promote (copy another stack's version) or pinned (boot an existing one)")
         regions = [r.name for r in self.regions]
         if len(set(regions)) != len(regions):
             raise ValueError("each region may appear once in regions")

@@ -1,4 +1,5 @@
 from tests.graph import ASSIGNMENT, BUILD, DEFINITION, IDENTITY, REPLICAS, ROLE, TEMPLATE, counts, depends_on, each, one, parent_name, resources, stack_value, under
+from tests.graph import BUILDS, plan_stack
 from offline.plan import plan
 
 
@@ -55,10 +56,10 @@ def test_assignment_is_a_service_principal_on_the_gallery_group_with_the_documen
 
 def test_prod_replicates_zone_redundant_to_london_and_new_york(plans):
     # The template distributes to the home region; New York gets its replicas from its own step.
-    for template in each(plans["prod"], TEMPLATE):
+    for template in each(plans[BUILDS], TEMPLATE):
         regions = template["inputs"]["distribute"][0]["targetRegions"]
         assert [(r["name"], r["storageAccountType"]) for r in regions] == [("uksouth", "Standard_ZRS")]
-    steps = {r["name"]: r["inputs"]["target_regions"] for r in resources(plans["prod"], REPLICAS)}
+    steps = {r["name"]: r["inputs"]["target_regions"] for r in resources(plans[BUILDS], REPLICAS)}
     assert [(t["name"], t["storage_account_type"]) for t in steps["win2025-base-replicas-eastus"]] == [
         ("eastus", "Standard_ZRS")]
     [dev] = resources(plans["dev"], TEMPLATE)
@@ -85,7 +86,7 @@ def test_new_base_image_trigger_is_optional_and_watches_the_template():
 
 
 def test_build_identity_reads_the_artifact_store_before_any_template_exists(plans):
-    prod = plans["prod"]
+    prod = plans[BUILDS]
     reader = one(prod, ASSIGNMENT, "artifact-reader")
     assert reader["inputs"]["scope"].endswith("/providers/Microsoft.Storage/storageAccounts/stcontosoartifacts")
     assert reader["inputs"]["roleDefinitionId"].endswith("/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")

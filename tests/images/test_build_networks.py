@@ -4,6 +4,8 @@ Image Builder refuses is one clear line before anything is registered."""
 
 from __future__ import annotations
 
+from tests.graph import BUILDS, plan_stack
+
 import pytest
 
 from components.config import azure_rules as rules
@@ -109,9 +111,9 @@ def test_a_subnet_id_must_be_a_subnet_id():
 
 
 def test_proxy_size_is_refused_for_a_private_build_in_an_isolated_network():
-    images = stack_value("prod", "image-factory:images")
+    images = stack_value(BUILDS, "image-factory:images")
     images["win2025-base"]["build"]["proxyVmSize"] = "Standard_A1_v2"
-    message = plan_error("prod", {"image-factory:images": images})
+    message = plan_error(BUILDS, {"image-factory:images": images})
     assert message == (
         "Pulumi.prod.yaml: image-factory:images.win2025-base.build.proxyVmSize = 'Standard_A1_v2': must not be set "
         "for a build with a container-instance subnet: no proxy VM is deployed then, and Image Builder refuses the "
@@ -119,21 +121,21 @@ def test_proxy_size_is_refused_for_a_private_build_in_an_isolated_network():
 
 
 def test_a_container_instance_subnet_needs_a_build_subnet():
-    network = stack_value("prod", "image-factory:network")
+    network = stack_value(BUILDS, "image-factory:network")
     del network["uksouth"]["buildSubnet"]
-    images = stack_value("prod", "image-factory:images")
+    images = stack_value(BUILDS, "image-factory:images")
     for image in images.values():
         image["build"].pop("private", None)
-    message = plan_error("prod", {"image-factory:network": network, "image-factory:images": images})
+    message = plan_error(BUILDS, {"image-factory:network": network, "image-factory:images": images})
     assert message == (
         "Pulumi.prod.yaml: image-factory:network.uksouth.containerInstanceSubnet = '10.30.3.0/27': needs buildSubnet: "
         "the container instance reaches the build VM there")
 
 
 def test_the_container_instance_subnet_must_not_overlap_the_others():
-    network = stack_value("prod", "image-factory:network")
+    network = stack_value(BUILDS, "image-factory:network")
     network["uksouth"]["containerInstanceSubnet"] = "10.30.2.0/27"
-    message = plan_error("prod", {"image-factory:network": network})
+    message = plan_error(BUILDS, {"image-factory:network": network})
     assert "buildSubnet 10.30.2.0/24 and containerInstanceSubnet 10.30.2.0/27 must not overlap" in message
 
 

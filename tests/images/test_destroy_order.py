@@ -9,6 +9,8 @@ on B, directly or through others". The order destroy needs:
 
 from __future__ import annotations
 
+from tests.graph import BUILDS, plan_stack
+
 from offline.plan import plan
 from tests.graph import (BUILD, DEFINITION, DEFINITION_VERSIONS, GALLERY, REPLICAS, TEMPLATE, VERSION, VM, by_urn,
                          each, one, parent_name, resources, stack_value, under)
@@ -44,7 +46,7 @@ def test_unprotected_stacks_have_one_version_cleanup_per_definition_under_the_ga
 
 
 def test_prod_keeps_its_versions(plans):
-    assert not resources(plans["prod"], DEFINITION_VERSIONS)
+    assert not resources(plans[BUILDS], DEFINITION_VERSIONS)
 
 
 def test_destroy_order_builds_and_templates_then_versions_then_definition(plans):

@@ -2,6 +2,7 @@ import pytest
 
 from components.images.replica_plan import derived_replicas
 from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, each, parent_name, resources, stack_value
+from tests.graph import BUILDS, plan_stack
 from offline.plan import plan
 
 
@@ -20,7 +21,7 @@ def _replicas(doc: dict) -> dict:
 
 def test_prod_replica_counts_follow_the_fleets(plans):
     # lon-web 80 VMs, nyc-web 120 on win2025-base; 6 + 6 app VMs on win2025-app.
-    assert _replicas(plans["prod"]) == {"win2025-base": {"uksouth": 2, "eastus": 3},
+    assert _replicas(plans[BUILDS]) == {"win2025-base": {"uksouth": 2, "eastus": 3},
                                         "win2025-app": {"uksouth": 1, "eastus": 1}}
 
 
@@ -39,7 +40,7 @@ def test_the_template_distributes_one_replica_to_the_home_region_only(stack_plan
 
 
 def test_each_region_gets_its_replicas_from_its_own_step(plans):
-    prod = plans["prod"]
+    prod = plans[BUILDS]
     steps = {r["name"]: [t["name"] for t in r["inputs"]["target_regions"]] for r in resources(prod, REPLICAS)}
     assert steps == {f"{image}-replicas-{region}": [region] for image in ("win2025-base", "win2025-app")
                      for region in ("uksouth", "eastus")}
@@ -51,11 +52,11 @@ def test_each_region_gets_its_replicas_from_its_own_step(plans):
 
 
 def test_scaling_a_fleet_changes_replicas_in_place_not_the_template(plans):
-    fleets = stack_value("prod", "image-factory:fleets")
+    fleets = stack_value(BUILDS, "image-factory:fleets")
     fleets["nyc-web"]["count"] = 200
-    scaled = plan("prod", overrides={"image-factory:fleets": fleets})
+    scaled = plan_stack(BUILDS, overrides={"image-factory:fleets": fleets})
     assert _replicas(scaled)["win2025-base"] == {"uksouth": 2, "eastus": 4}
-    before = {parent_name(t): t["inputs"]["imageTemplateName"] for t in resources(plans["prod"], TEMPLATE)}
+    before = {parent_name(t): t["inputs"]["imageTemplateName"] for t in resources(plans[BUILDS], TEMPLATE)}
     after = {parent_name(t): t["inputs"]["imageTemplateName"] for t in resources(scaled, TEMPLATE)}
     assert before == after
 
