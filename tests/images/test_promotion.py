@@ -46,12 +46,12 @@ def test_prods_time_to_a_running_fleet_is_the_copy_not_two_builds(plans):
     assert "win2025-app-promoted" in [link["name"] for link in path["path"]]
 
 
-def test_dev_builds_what_prod_used_to_build_and_exports_it(plans):
+def test_dev_builds_both_images_and_exports_them(plans):
     dev = plans["dev"]
     templates = {r["inputs"]["imageTemplateName"].rsplit("-", 1)[0] for r in resources(dev, TEMPLATE)}
     assert templates == {"it-win2025-base", "it-win2025-app"}
-    assert all(t["inputs"]["vmProfile"]["vnetConfig"]["subnetId"].endswith("/subnets/snet-build")
-               for t in resources(dev, TEMPLATE))
+    app = next(t for t in resources(dev, TEMPLATE) if t["name"] == "win2025-app-template")
+    assert app["inputs"]["source"]["type"] == "SharedImageVersion"  # layered on dev's base build
     assert set(dev["outputs"]["imageVersions"]) == {"win2025-base", "win2025-app"}
     assert dev["outputs"]["imageReplicas"] == {"win2025-base": {"uksouth": 1}, "win2025-app": {"uksouth": 1}}
 

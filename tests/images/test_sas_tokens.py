@@ -25,7 +25,7 @@ def _images(**step_extra) -> dict:
 
 def _template(images: dict, token: str | None = TOKEN) -> dict:
     secrets = {"image-factory:artifactSasToken": token} if token else None
-    return one(plan("dev", overrides={"image-factory:images": images}, secrets=secrets), TEMPLATE)["inputs"]
+    return one(plan("dev", overrides={"image-factory:images": images}, secrets=secrets), TEMPLATE, "win2025-base-template")["inputs"]
 
 
 def test_the_token_is_sent_as_a_secret_and_never_shown():
