@@ -41,3 +41,10 @@ def stack_plan(request) -> dict:
 def plans() -> dict[str, dict]:
     from tests.graph import BUILDS
     return {name: _cached_plan(name) for name in [*stack_names(), BUILDS]}
+
+
+@pytest.fixture(params=[*(s for s in stack_names() if s != "prod"), "prod-builds"])
+def building_plan(request) -> dict:
+    """The plan of each stack that builds images: the shipped ones but prod (which promotes dev's versions,
+    tests/images/test_promotion.py), and prod as it built them (tests/fixtures/Pulumi.prod-builds.yaml)."""
+    return _cached_plan(request.param)

@@ -38,6 +38,7 @@ def test_a_new_base_recipe_means_a_new_app_template(plans):
 def test_an_existing_version_can_be_the_source():
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["source"] = {"imageVersionId": VERSION_ID}
+    images.pop("win2025-app")
     [template] = resources(plan("dev", overrides={"image-factory:images": images}), TEMPLATE)
     assert template["inputs"]["source"] == {"type": "SharedImageVersion", "imageVersionId": VERSION_ID}
 

@@ -15,14 +15,14 @@ def test_build_sits_between_template_and_consumers(plans):
     assert build["inputs"]["template_name"] == template["inputs"]["imageTemplateName"]
     assert depends_on(dev, build, TEMPLATE) == [template]
     assert build["inputs"]["run_output_name"] == template["inputs"]["distribute"][0]["runOutputName"]
-    [replicas] = resources(dev, REPLICAS)
+    replicas = under(dev, REPLICAS, "win2025-base")
     assert depends_on(dev, replicas, BUILD) == [build]
     for vm in each(dev, VM):
         # template -> build -> replicas -> VM: a VM waits until its version has its replicas.
         assert depends_on(dev, vm, REPLICAS) == [replicas]
         # The version does not exist before the build: a preview cannot know it, and nothing guesses it.
         assert vm["inputs"]["storageProfile"]["imageReference"] == {"id": "[unknown]"}
-    assert dev["outputs"]["imageVersions"] == {"win2025-base": "[unknown]"}
+    assert dev["outputs"]["imageVersions"] == {"win2025-base": "[unknown]", "win2025-app": "[unknown]"}
 
 
 def test_build_waits_no_longer_than_the_template_allows(plans):

@@ -39,7 +39,7 @@ def test_each_fleet_resource_waits_for_its_regions_step_and_no_other_regions(pla
 def test_nics_do_not_wait_for_the_image(plans):
     # A NIC needs the subnet, not the image: it is created while the image builds, off the critical path.
     from tests.graph import BUILD, NIC, VM
-    for stack in ("dev", "prod"):
+    for stack in ("dev", BUILDS):
         doc = plans[stack]
         for nic in resources(doc, NIC):
             assert not [u for u in upstream(doc, nic) if u["type"] in (BUILD, REPLICAS)], nic["name"]
