@@ -59,25 +59,20 @@ for name in build_order(built):  # a layered image after the image it builds on,
         source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures),
         program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None),
         sas_token=secret("artifactSasToken"))
-# 4b. What another stack built and this one copies (prod promotes dev's versions): no Image Builder here for these.
-promoted = promoted_images(config.promoted_images, gallery.definitions, resource_group_name=gallery.resource_group.name,
-                           gallery_name=gallery.gallery.name, location=config.location, protect=config.protect,
-                           replicas=replica_plan(config.promoted_images, config.fleets), names=names)
-versions = image_versions(config.images, gallery.definitions, templates, promoted)
-
+# ... and copies of what another stack built (prod promotes dev's versions, through its stack outputs).
+versions = image_versions(config.images, gallery.definitions, templates, promoted_images(config, gallery, names))
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(
     name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
     admin_username=config.admin_username, patching=config.patching.mode,
     image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id))
     for name, fleet in config.fleets.items()}
-
 pulumi.export("resourceGroup", gallery.resource_group.name)
 pulumi.export("galleryId", gallery.gallery.id)
 pulumi.export("imageDefinitionIds", {name: d.id for name, d in gallery.definitions.items()})
 pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.items()})
 pulumi.export("imageVersions", versions)
-pulumi.export("imageReplicas", replicas)  # per built image, region -> replica count: what a promoting stack copies from
+pulumi.export("imageReplicas", replicas)  # per built image, region -> replicas: what a promoting stack reads
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})

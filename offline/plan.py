@@ -37,6 +37,7 @@ from .azure_types import azure_type
 from .critical_path import critical_path, long_waits, render
 from .graph import render_dot, render_mermaid
 from .mock_engine import AzureMocks, RecordingMonitor
+from .stack_refs import read_stack_outputs, referenced_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
 # A value the stack file holds encrypted (`secure: v1:...`): the offline plan cannot decrypt it and
@@ -184,17 +185,6 @@ def _cancel_pending() -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
-def referenced_stacks(config: dict[str, str]) -> list[str]:
-    """The stacks this one reads through a StackReference: images.<name>.promote.fromStack (last segment)."""
-    try:
-        images = json.loads(config.get(f"{project_name()}:images", "{}"))
-    except ValueError:
-        return []
-    found = {str(i["promote"].get("fromStack", "")).rsplit("/", 1)[-1]
-             for i in images.values() if isinstance(i, dict) and isinstance(i.get("promote"), dict)}
-    return sorted(found - {""})
-
-
 def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
          text: str | bytes | None = None, replicas: dict[str, list[str]] | None = None,
          stack_outputs: dict[str, dict] | None = None, _planning: tuple[str, ...] = ()) -> dict:
@@ -206,7 +196,7 @@ def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str,
     and its plan's outputs answer (what is unknown before its `pulumi up` stays unknown)."""
     config, secret_keys = stack_config(stack, overrides, secrets, text)
     outputs = dict(stack_outputs or {})
-    for other in referenced_stacks(config):
+    for other in referenced_stacks(config, project_name()):
         if other not in outputs and other not in (*_planning, stack) and other in stack_names():
             outputs[other] = plan(other, _planning=(*_planning, stack))["outputs"]
     doc = contextvars.Context().run(_run, stack, config, secret_keys, replicas, outputs)
@@ -284,15 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack-outputs", action="append", default=[], metavar="STACK=FILE",
                         help="a referenced stack's outputs (pulumi stack output --json) instead of its offline plan")
     args = parser.parse_args(argv)
-    given = {}
-    for item in args.stack_outputs:
-        name, _, path = item.partition("=")
-        try:
-            given[name] = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as error:
-            print(f"error: --stack-outputs {item}: cannot read the outputs of stack {name} ({error}): give "
-                  "STACK=FILE with the JSON of `pulumi stack output --json --stack STACK`", file=sys.stderr)
-            return 2
+    given, problem = read_stack_outputs(args.stack_outputs)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         doc = plan(args.stack, **({"stack_outputs": given} if given else {}))
     except pulumi.RunError as error:

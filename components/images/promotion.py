@@ -15,14 +15,14 @@ or `current` (what the building stack exports now: its `imageVersions` output).
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import compute
 
 from ..config.images import Image
 from ..naming import Names
-from .replica_plan import ReplicaCounts, target_regions
+from .replica_plan import ReplicaCounts, replica_plan, target_regions
 
 
 def stack_reference_name(from_stack: str) -> str:
@@ -46,8 +46,9 @@ def source_version_id(image_name: str, image: Image, ref: pulumi.StackReference)
 def _entry(outputs: object, image_name: str, key: str, ref: pulumi.StackReference) -> str:
     if not isinstance(outputs, dict) or image_name not in outputs:
         from ..config.loading import ConfigError
-        raise ConfigError(f"images.{image_name}.promote.fromStack: the stack's output {key} has no image "
-                          f"{image_name}: build it there first (its stack file's images), or promote another image")
+        raise ConfigError(f"Pulumi.{pulumi.get_stack()}.yaml: image-factory:images.{image_name}.promote.fromStack = "
+                          f"'{ref.name_hint}': that stack's output {key} has no image {image_name}: build it there "
+                          "first (its stack file's images, then pulumi up), or promote another image")
     return outputs[image_name]
 
 
@@ -93,16 +94,20 @@ class PromotedImage(pulumi.ComponentResource):
         self.register_outputs({"versionId": self.version_id, "sourceId": self.source_id})
 
 
-def promoted_images(images: Mapping[str, Image], definitions: Mapping[str, compute.GalleryImage], *,
-                    resource_group_name: pulumi.Input[str], gallery_name: pulumi.Input[str], location: str,
-                    replicas: Mapping[str, ReplicaCounts], protect: bool, names: Names) -> dict[str, PromotedImage]:
-    """A copy per promoted image, one StackReference per building stack."""
+def promoted_images(config: Any, gallery: Any, names: Names) -> dict[str, PromotedImage]:
+    """A copy per promoted image (config: the StackConfig; gallery: the ImageGallery), one StackReference per
+    building stack; replica counts from this stack's fleets, as for a build."""
+    images, definitions = config.promoted_images, gallery.definitions
+    resource_group_name, gallery_name = gallery.resource_group.name, gallery.gallery.name
+    location, protect = config.location, config.protect
+    replicas = replica_plan(images, config.fleets)
     refs: dict[str, pulumi.StackReference] = {}
     copies = {}
     for name, image in sorted(images.items()):
         stack = image.promote.from_stack
         if stack not in refs:
             refs[stack] = pulumi.StackReference(f"stack-{stack.replace('/', '-')}", stack_name=stack_reference_name(stack))
+            refs[stack].name_hint = stack  # type: ignore[attr-defined]  # for error lines
         copies[name] = PromotedImage(name, image, ref=refs[stack], definition=definitions[name],
                                      resource_group_name=resource_group_name, gallery_name=gallery_name,
                                      location=location, replicas=replicas[name], protect=protect, names=names)
