@@ -29,7 +29,6 @@ gallery = ImageGallery("gallery", location=config.location, gallery=config.galle
                        protect=config.protect, names=names)
 networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
                                  names=names) for region in config.network_regions}
-
 # 2. The fleets' credentials, and when they are patched.
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
 patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,

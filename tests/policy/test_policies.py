@@ -117,7 +117,7 @@ def test_build_identity_scope(plans):
 
 
 def test_no_managed_image_output_from_a_trusted_launch_source(plans):
-    doc, template = mutated(plans, "dev", TEMPLATE)
+    doc, template = mutated(plans, "dev", TEMPLATE, "win2025-base-template")
     template["inputs"]["distribute"].append({"type": "ManagedImage", "imageId": "/x", "location": "uksouth"})
     only(azure.MANAGED_IMAGE, doc, NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE)
 
@@ -131,7 +131,7 @@ def test_platform_patching_needs_a_customer_schedule(plans):
 def test_no_zones_or_zrs_where_the_region_has_none(plans):
     doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
     vm["inputs"]["location"] = "ukwest"
-    replicas = one(doc, REPLICAS)
+    replicas = one(doc, REPLICAS, "win2025-base-replicas-uksouth")
     replicas["inputs"]["target_regions"][0].update(name="ukwest", storage_account_type="Standard_ZRS")
     only(azure.ZONES, doc, "in ukwest, which has no availability zones", "Standard_ZRS in ukwest")
 
@@ -199,6 +199,7 @@ def outside_scopes_plan():
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["build"]["subnetId"] = f"{NET}/subnets/snet-aib"
     images["win2025-base"]["source"] = {"managedImageId": GOLDEN}
+    images.pop("win2025-app")  # one template: the base's
     return plan("dev", overrides={"image-factory:images": images})
 
 
