@@ -266,6 +266,12 @@ class Image(Model):
     existing_versions: dict[Version, list[Region]] = {}
     # A SourceImage trigger: Azure rebuilds when Microsoft publishes a new base image.
     rebuild_on_new_base_image: bool = False
+    rebuild: Optional[Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]] = Field(
+        default=None, description="The month's rebuild marker, YYYY-MM: part of the template's content hash (as "
+                                  "its `rebuild` tag), so a new month is a new template and a new build with the "
+                                  "month's updates. Bumped by .github/workflows/monthly-rebuild.yml in a pull "
+                                  "request (offline/rebuild_marker.py). Effect: rebuild image (then the fleets "
+                                  "that boot the new version are replaced, wave by wave).")
     # Also distribute the build as a managed image (for consumers that cannot use a gallery).
     managed_image: bool = False
     # Also distribute as a VHD in the staging storage account (a third distributor), for export.
