@@ -12,6 +12,7 @@ from components.images.image_template import ImageTemplate
 from components.images.layering import build_order, layer_source, source_groups
 from components.images.promotion import promoted_images
 from components.images.replica_plan import replica_plan
+from components.images.retention import retention_plan
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
 from components.vms.capture import ManagedImageCapture
@@ -33,7 +34,6 @@ networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.ge
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
 patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names,
                    resource_group=networks[region].resource_group) for region in config.patch_regions}
-
 # 3. The manual path: reference VM -> sysprep -> generalize -> managed image (-> gallery version, -> a build's source).
 captures = {name: ManagedImageCapture(
     name, capture, network=networks[capture.region], credentials=credentials, admin_username=config.admin_username,
@@ -58,7 +58,6 @@ for name in build_order(built):  # a layered image after the image it builds on,
         source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures),
         program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None),
         sas_token=secret("artifactSasToken"))
-# ... and copies of what another stack built (prod promotes dev's versions, through its stack outputs).
 versions = image_versions(config.images, gallery.definitions, templates, promoted_images(config, gallery, names))
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(
@@ -72,6 +71,7 @@ pulumi.export("imageDefinitionIds", {name: d.id for name, d in gallery.definitio
 pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.items()})
 pulumi.export("imageVersions", versions)
 pulumi.export("imageReplicas", replicas)  # per built image, region -> replicas: what a promoting stack reads
+pulumi.export("retention", retention_plan(config.images, config.fleets))  # per image: versions kept, to delete
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})

@@ -223,6 +223,17 @@ class Pinned(Model):
     regions: list[Region] = Field(min_length=1)
 
 
+class Retention(Model):
+    """Which versions of an image's definition to keep: the newest `keep`, and every version in use."""
+
+    keep: int = Field(ge=1, le=100, description="How many of the newest versions to keep (1-100), besides every "
+                                                "version a fleet boots (imageVersion) or the stack promotes or pins. "
+                                                "Effect: the others are listed for deletion (docs/lifecycle.md).")
+    existing: list[Version] = Field(default=[], description=(
+        "The versions the definition holds now (`az sig image-version list`), for the plan to show what retention "
+        "would delete; the offline plan has no Azure to ask. Effect: nothing in Azure (what the plan lists)."))
+
+
 class Promote(Model):
     """Copy a version another stack built (its stack outputs, through a StackReference) into this stack's
     gallery, instead of building: prod runs exactly the bits dev tested (docs/lifecycle.md)."""
@@ -258,6 +269,9 @@ class Image(Model):
     recommended: Recommended = Recommended()
     end_of_life: Optional[IsoDate] = None
     pinned: Optional[Pinned] = None
+    retention: Optional[Retention] = Field(
+        default=None, description="Keep the newest N versions and every version in use; the plan lists the rest, "
+                                  "to exclude from latest and then delete (see Retention).")
     promote: Optional[Promote] = Field(
         default=None, description="Copy this image's version from the stack that builds it, instead of building "
                                   "it here (no Image Builder in this stack for it); see Promote.")
