@@ -12,7 +12,7 @@ from components.images.image_template import ImageTemplate
 from components.images.layering import build_order, layer_source, source_groups
 from components.images.promotion import promoted_images
 from components.images.replica_plan import replica_plan
-from components.images.retention import retention_plan
+from components.images.retention import export_lifecycle
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
 from components.vms.capture import ManagedImageCapture
@@ -71,7 +71,7 @@ pulumi.export("imageDefinitionIds", {name: d.id for name, d in gallery.definitio
 pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.items()})
 pulumi.export("imageVersions", versions)
 pulumi.export("imageReplicas", replicas)  # per built image, region -> replicas: what a promoting stack reads
-pulumi.export("retention", retention_plan(config.images, config.fleets))  # per image: versions kept, to delete
+export_lifecycle(config.images, config.fleets)  # retention (versions kept, to delete), fleetVersions (drift)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})
 pulumi.export("egressIps", {region: n.egress_prefix for region, n in networks.items() if n.egress_prefix})

@@ -41,3 +41,30 @@ def retention_plan(images: Mapping[str, Image], fleets: Mapping[str, Fleet]) -> 
         plan[name] = {"keep": [v for v in existing if v in keep],
                       "delete": [v for v in existing if v not in keep]}
     return plan
+
+
+def fleet_versions(images: Mapping[str, Image], fleets: Mapping[str, Fleet]) -> dict[str, dict]:
+    """Drift, per fleet: the version it runs and the newest version of its image this stack knows of (the
+    versions it holds, pins or promotes), and whether it is behind. A version a build makes here is known
+    only after the build: `runs` is then None, and nothing is judged."""
+    found = {}
+    for fleet_name, fleet in sorted(fleets.items()):
+        image = images.get(fleet.image or "")
+        if image is None:
+            continue
+        current = image.pinned.version if image.pinned else (
+            image.promote.version if image.promote and image.promote.version != "current" else None)
+        runs = fleet.image_version or current
+        known = {*image.existing_versions, *(image.retention.existing if image.retention else []),
+                 *([current] if current else [])}
+        newest = max(known, key=_number) if known and current else None
+        found[fleet_name] = {"image": fleet.image, "runs": runs, "newest": newest,
+                             "behind": bool(runs and newest and _number(runs) < _number(newest))}
+    return found
+
+
+def export_lifecycle(images: Mapping[str, Image], fleets: Mapping[str, Fleet]) -> None:
+    """The stack outputs `retention` (per image: versions kept, versions to delete) and `fleetVersions` (drift)."""
+    import pulumi
+    pulumi.export("retention", retention_plan(images, fleets))
+    pulumi.export("fleetVersions", fleet_versions(images, fleets))

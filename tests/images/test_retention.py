@@ -20,3 +20,17 @@ def test_a_version_in_use_is_never_deleted():
     fleets["lon-web"]["imageVersion"] = "0.9.7"  # a canary fleet still boots an old version
     doc = plan("prod", overrides={"image-factory:images": images, "image-factory:fleets": fleets})
     assert doc["outputs"]["retention"]["win2025-base"] == {"keep": ["1.0.0", "0.9.7"], "delete": ["0.9.10", "0.9.8"]}
+
+
+def test_drift_flags_a_fleet_behind_its_images_newest_version(plans):
+    from offline.pr_report import behind_lines
+    assert plans["prod"]["outputs"]["fleetVersions"]["lon-web"] == {
+        "image": "win2025-base", "runs": "1.0.0", "newest": "1.0.0", "behind": False}
+    assert behind_lines(plans["prod"]) == []
+    images, fleets = stack_value("prod", "image-factory:images"), stack_value("prod", "image-factory:fleets")
+    images["win2025-base"]["existingVersions"] = {"0.9.10": ["uksouth"]}
+    fleets["lon-web"]["imageVersion"] = "0.9.10"
+    doc = plan("prod", overrides={"image-factory:images": images, "image-factory:fleets": fleets})
+    assert doc["outputs"]["fleetVersions"]["lon-web"]["behind"] is True
+    assert behind_lines(doc) == ["- :warning: fleet `lon-web` runs win2025-base 0.9.10; the newest version of its "
+                                 "image is 1.0.0: move it (fleets.lon-web.imageVersion) or say why it stays"]
