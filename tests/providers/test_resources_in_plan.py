@@ -28,16 +28,16 @@ def _dev() -> dict:
      "role-propagation"),
 ])
 def test_each_dynamic_resource_is_registered_with_its_args(type_, args, name):
-    [resource] = each(_dev(), type_)
-    assert resource["name"] == name and resource["custom"] is True
+    [resource] = [r for r in each(_dev(), type_) if r["name"] == name]  # the base image's (dev builds two)
+    assert resource["custom"] is True
     assert set(resource["inputs"]) == {f.name for f in dataclasses.fields(args)} | {"__provider"}
     assert resource["inputs"]["__provider"] == "[secret]"  # the pickled provider, as the engine keeps it
 
 
 def test_the_build_follows_its_template_and_the_replicas_follow_the_build():
     doc = _dev()
-    [build] = each(doc, BUILD)
-    [replicas] = each(doc, REPLICAS)
+    build = next(r for r in each(doc, BUILD) if r["name"] == "win2025-base-build")
+    replicas = next(r for r in each(doc, REPLICAS) if r["name"] == "win2025-base-replicas-uksouth")
     assert [t["type"] for t in depends_on(doc, build, TEMPLATE)] == [TEMPLATE]
     assert depends_on(doc, replicas, BUILD) == [build]
     assert replicas["inputs"]["target_regions"] == [
