@@ -10,8 +10,10 @@ from components.images.build_identity import BuildIdentity
 from components.images.gallery import ImageGallery
 from components.images.image_template import ImageTemplate
 from components.images.layering import build_order, layer_source, source_groups
+from components.images.promotion import promoted_images
 from components.images.replica_plan import replica_plan
 from components.images.vhd_import import VhdImport
+from components.images.retention import export_lifecycle
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
 from components.vms.capture import ManagedImageCapture
@@ -29,7 +31,6 @@ gallery = ImageGallery("gallery", location=config.location, gallery=config.galle
                        imports=config.imports, protect=config.protect, names=names)
 networks = {region: FleetNetwork(f"net-{region}", region, spec=config.network.get(region), bastion=config.bastion,
                                  names=names) for region in config.network_regions}
-
 # 2. The fleets' credentials, and when they are patched.
 credentials = AdminCredentials("admin", secret("adminPassword"), secret("domainJoinPassword"))
 patch_schedules = {region: PatchSchedule(f"patch-{region}", region, patching=config.patching, names=names, resource_group=
@@ -61,8 +62,7 @@ for name in build_order(built):  # a layered image after the image it builds on,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
         source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures, imports),
         program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None))
-versions = image_versions(config.images, gallery.definitions, templates)
-
+versions = image_versions(config.images, gallery.definitions, templates, promoted_images(config, gallery, names))
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(
     name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
@@ -70,12 +70,13 @@ fleets = {name: VmFleet(
     image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id,
                       imports))
     for name, fleet in config.fleets.items()}
-
 pulumi.export("resourceGroup", gallery.resource_group.name)
 pulumi.export("galleryId", gallery.gallery.id)
 pulumi.export("imageDefinitionIds", {name: d.id for name, d in gallery.definitions.items()})
 pulumi.export("imageTemplates", {name: t.template.name for name, t in templates.items()})
 pulumi.export("imageVersions", versions)
+pulumi.export("imageReplicas", replicas)  # per built image, region -> replicas: what a promoting stack reads
+export_lifecycle(config.images, config.fleets)  # retention (versions kept, to delete), fleetVersions (drift)
 pulumi.export("capturedImages", {name: c.image_id for name, c in captures.items()})
 pulumi.export("importedImages", {name: {"image": i.image_id, "version": i.version_id} for name, i in imports.items()})
 pulumi.export("fleetVmIds", {name: f.vm_ids for name, f in fleets.items()})

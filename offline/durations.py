@@ -73,6 +73,8 @@ TABLE: dict[str, Row] = {
     "generalize": Row(15, "nominal: sysprep, stop, deallocate, generalize", *CAPTURE),
     "managed image": Row(5, "nominal: capture of a generalized VM's disk", *CAPTURE),
     "gallery version from an image": Row(20, "nominal: a new version replicated to its region", *GALLERY),
+    "copy from another gallery, same region": Row(15, "nominal: a version created from another gallery's version "
+                                                      "in the region both galleries are in", *GALLERY),
     "network and other resources": Row(1, "nominal: a synchronous ARM create (resource group, VNet, subnet, NSG, NIC, "
                                           "NAT, public IP, identity, role, gallery, definition, lock, schedule)", *ARM),
     # Per GiB of data sent (only the ranges that hold data travel): 100 Mbit/s, an on-premises uplink's
@@ -150,7 +152,23 @@ def _upload(resource: dict, _index: dict[str, dict]) -> float:
     return _m("vhd upload, per GiB of data") * data / GIB
 
 
-SPECIAL: dict[str, Callable[[dict, dict], float]] = {BUILD: _build, REPLICAS: _replicas, UPLOAD_TOKEN: _upload}
+def _version(resource: dict, _index: dict[str, dict]) -> float:
+    """A gallery version: from a managed image (a capture's publish), or a copy of another gallery's version
+    (promotion), whose create ends when every target region has its replicas, copied in parallel."""
+    inputs = resource["inputs"]
+    source = str((inputs.get("storageProfile") or {}).get("source", {}).get("id", ""))
+    if "/galleries/" not in source.lower():
+        return _m("gallery version from an image")
+    home = region_key(inputs.get("location", ""))
+    return max(((_m("copy from another gallery, same region") if region_key(r["name"]) == home
+                 else _m("replication, another region")) +
+                (_m("more replicas in a region") if (r.get("regionalReplicaCount") or 1) > 1 else 0)
+                for r in (inputs.get("publishingProfile") or {}).get("targetRegions") or []),
+               default=_m("copy from another gallery, same region"))
+
+
+SPECIAL: dict[str, Callable[[dict, dict], float]] = {BUILD: _build, REPLICAS: _replicas, UPLOAD_TOKEN: _upload,
+                                                     "azure-native:compute:GalleryImageVersion": _version}
 
 
 def minutes(resource: dict, index: dict[str, dict]) -> float:

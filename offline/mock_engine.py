@@ -64,14 +64,30 @@ class AzureMocks(pulumi.runtime.Mocks):
     preview-time check of pinned versions. Offline nothing says, so a version not listed is taken to
     exist as the stack file states (with a replica in every region), which a real preview verifies."""
 
-    def __init__(self, replicas: dict[str, list[str]] | None = None):
+    def __init__(self, replicas: dict[str, list[str]] | None = None, stack_outputs: dict[str, dict] | None = None):
         super().__init__()
         self._replicas = {k.lower(): v for k, v in (replicas or {}).items()}
+        self._stack_outputs = stack_outputs or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ == STACK_REFERENCE:
+            return self._stack_reference(args.inputs["name"])
         if not args.custom:
             return "", args.inputs  # a component: nothing in Azure to answer for
         return azure_outputs(args.typ, args.inputs)
+
+    def _stack_reference(self, name: str) -> tuple[str, dict[str, Any]]:
+        """A StackReference answers with the referenced stack's outputs (offline: its own offline plan's, or
+        a file of them, see offline/plan.py); secrets stay out. What the referenced plan shows as "[unknown]" (a
+        version its `pulumi up` has not built yet) stays that text, which this plan shows alike: the engine's
+        unknown value cannot be used, since one unknown anywhere in a stack's outputs makes every output
+        of the reference unknown in a preview, the known definition IDs a pinned promotion needs too."""
+        stack = name.rsplit("/", 1)[-1]
+        if stack not in self._stack_outputs:
+            raise ValueError(f"the offline plan has no outputs of stack {name}: plan it (Pulumi.{stack}.yaml), or "
+                             f"give a file of its outputs (--stack-outputs {stack}=<pulumi stack output --json>)")
+        outputs = {k: v for k, v in self._stack_outputs[stack].items() if v != "[secret]"}
+        return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "azure-native:authorization:getClientConfig":
@@ -86,6 +102,9 @@ class AzureMocks(pulumi.runtime.Mocks):
             return {"id": vid, "name": a["galleryImageVersionName"], "location": regions[0],
                     "publishingProfile": {"targetRegions": [{"name": r} for r in regions]}}
         raise NotImplementedError(f"the offline plan has no mock for the function {args.token}")
+
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 @dataclass

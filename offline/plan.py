@@ -40,6 +40,7 @@ from .demo_vhd import ensure as ensure_demo_files
 from .mock_engine import AzureMocks, RecordingMonitor
 from .uploads import render as render_uploads
 from .uploads import uploads
+from .stack_refs import read_stack_outputs, referenced_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
 # A value the stack file holds encrypted (`secure: v1:...`): the offline plan cannot decrypt it and
@@ -122,7 +123,8 @@ async def _resolve(value: Any) -> Any:
 _BATCH_SETITEMS = pickle._Pickler._batch_setitems
 
 
-def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: dict | None = None) -> dict:
+def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: dict | None = None,
+         stack_outputs: dict | None = None) -> dict:
     project = project_name()
     pickle._Pickler._batch_setitems = _BATCH_SETITEMS
     runtime_config.set_all_config(config, secret_keys)
@@ -131,7 +133,7 @@ def _run(stack: str, config: dict[str, str], secret_keys: list[str], replicas: d
     # error) would be awaited, and raised, by the next run.
     runtime_settings.SETTINGS.rpc_manager = RPCManager()
     runtime_settings.SETTINGS.outputs = set()
-    mocks = AzureMocks(replicas)
+    mocks = AzureMocks(replicas, stack_outputs)
     monitor = RecordingMonitor(mocks)
     warnings = _WarningLog()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor, logger=warnings)
@@ -187,14 +189,21 @@ def _cancel_pending() -> None:
 
 
 def plan(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
-         text: str | bytes | None = None, replicas: dict[str, list[str]] | None = None) -> dict:
+         text: str | bytes | None = None, replicas: dict[str, list[str]] | None = None,
+         stack_outputs: dict[str, dict] | None = None, _planning: tuple[str, ...] = ()) -> dict:
     """The plan document of one stack (text: the stack file's content instead of the file). Each call
     runs in a fresh context: Pulumi's runtime state (config, root stack, settings) lives in context
     variables, so runs cannot leak into each other. replicas: what Azure would answer about existing
-    image versions (see AzureMocks)."""
+    image versions (see AzureMocks). stack_outputs: {stack: its outputs} for the stacks this one
+    references (`pulumi stack output --json`); a referenced stack not given is planned offline here,
+    and its plan's outputs answer (what is unknown before its `pulumi up` stays unknown)."""
     config, secret_keys = stack_config(stack, overrides, secrets, text)
     ensure_demo_files(ROOT)  # the onprem stack's tiny VHD, made where a clean clone has none
-    doc = contextvars.Context().run(_run, stack, config, secret_keys, replicas)
+    outputs = dict(stack_outputs or {})
+    for other in referenced_stacks(config, project_name()):
+        if other not in outputs and other not in (*_planning, stack) and other in stack_names():
+            outputs[other] = plan(other, _planning=(*_planning, stack))["outputs"]
+    doc = contextvars.Context().run(_run, stack, config, secret_keys, replicas, outputs)
     uploaded = uploads(doc, ROOT)  # before the estimate, which reads each upload's data
     # Added after the first version of the format (consumers of the original keys are unaffected): how
     # long `pulumi up` of this stack is estimated to take, and whether dynamic providers would queue.
@@ -271,9 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text")
+    parser.add_argument("--stack-outputs", action="append", default=[], metavar="STACK=FILE",
+                        help="a referenced stack's outputs (pulumi stack output --json) instead of its offline plan")
     args = parser.parse_args(argv)
+    given, problem = read_stack_outputs(args.stack_outputs)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     try:
-        doc = plan(args.stack)
+        doc = plan(args.stack, **({"stack_outputs": given} if given else {}))
     except pulumi.RunError as error:
         print(f"error: the stack configuration is not valid:\n{error}", file=sys.stderr)
         return 2

@@ -39,6 +39,13 @@ def _details(summary: str, body: str, lang: str = "") -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", f"```{lang}", body, "```", "", "</details>", ""]
 
 
+def behind_lines(doc: dict) -> list[str]:
+    """Drift: each fleet that runs an older version than the newest of its image (the `fleetVersions` output)."""
+    behind = {f: v for f, v in (doc["outputs"].get("fleetVersions") or {}).items() if v.get("behind")}
+    return [f"- :warning: fleet `{f}` runs {v['image']} {v['runs']}; the newest version of its image is "
+            f"{v['newest']}: move it (fleets.{f}.imageVersion) or say why it stays" for f, v in behind.items()]
+
+
 def report(stack: str, base: str) -> tuple[str, bool]:
     """(Markdown, whether it found a problem) for one stack."""
     from policy.offline import counts, results  # the pack lives beside offline/, and depends on it
@@ -65,6 +72,7 @@ def report(stack: str, base: str) -> tuple[str, bool]:
     for r in failed:
         lines += [f"- :x: `{r['policy']}` ([rule]({_link(r['doc'])})): {v['urn'].rsplit('::', 1)[-1]}: {v['message']}"
                   for v in r["violations"]]
+    lines += behind_lines(new)
     lines += [""] + _details("Offline plan", render_plan(new)) + _details("Graph", render_mermaid(new), "mermaid")
     text = "\n".join(lines)
     if len(text) > MAX_BODY:

@@ -29,7 +29,8 @@ def schema_dir() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _cached_plan(stack: str) -> dict:
-    return plan(stack)
+    from tests.graph import plan_stack
+    return plan_stack(stack)
 
 
 @pytest.fixture(params=stack_names())
@@ -40,4 +41,12 @@ def stack_plan(request) -> dict:
 
 @pytest.fixture
 def plans() -> dict[str, dict]:
-    return {name: _cached_plan(name) for name in stack_names()}
+    from tests.graph import BUILDS
+    return {name: _cached_plan(name) for name in [*stack_names(), BUILDS]}
+
+
+@pytest.fixture(params=[*(s for s in stack_names() if s != "prod"), "prod-builds"])
+def building_plan(request) -> dict:
+    """The plan of each stack that builds images: the shipped ones but prod (which promotes dev's versions,
+    tests/images/test_promotion.py), and prod as it built them (tests/fixtures/Pulumi.prod-builds.yaml)."""
+    return _cached_plan(request.param)

@@ -11,6 +11,19 @@ from components.config import strict_yaml
 from components.config.loading import ConfigError
 from offline.plan import ROOT, plan
 
+# tests/fixtures/Pulumi.prod-builds.yaml: prod as it was before promotion, building its images itself (privately,
+# layered, in two regions), planned as stack "prod". The image tests of builds use it; the shipped prod promotes.
+BUILDS = "prod-builds"
+BUILDS_FILE = ROOT / "tests" / "fixtures" / "Pulumi.prod-builds.yaml"
+
+
+def plan_stack(stack: str, **kwargs) -> dict:
+    """plan(), where BUILDS is the fixture file planned as prod."""
+    if stack == BUILDS:
+        return plan("prod", text=BUILDS_FILE.read_bytes(), **kwargs)
+    return plan(stack, **kwargs)
+
+
 # Type tokens as they appear in the plan.
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 BASTION = "azure-native:network:BastionHost"
@@ -40,13 +53,14 @@ VMSS = "azure-native:compute:VirtualMachineScaleSet"
 
 def stack_value(stack: str, key: str):
     """A fresh copy of one config value from a shipped stack file, for tests to modify."""
-    return copy.deepcopy(strict_yaml.parse((ROOT / f"Pulumi.{stack}.yaml").read_bytes(), stack)["config"][key])
+    path = BUILDS_FILE if stack == BUILDS else ROOT / f"Pulumi.{stack}.yaml"
+    return copy.deepcopy(strict_yaml.parse(path.read_bytes(), stack)["config"][key])
 
 
 def plan_error(stack: str, overrides: dict, **kwargs) -> str:
     """The text of the ConfigError that planning stack with overrides must raise."""
     with pytest.raises(ConfigError) as error:
-        plan(stack, overrides=overrides, **kwargs)
+        plan_stack(stack, overrides=overrides, **kwargs)
     return str(error.value)
 
 

@@ -222,7 +222,8 @@ def test_generated_names_per_region_of_a_two_region_stack():
     assert scopes[(east, "virtual machine")] == [("fleets.nyc", "vm-nyc-000"), ("captures.ref", "vm-ref-ref")]
     assert scopes[(east, "network interface")] == [("fleets.nyc", "nic-nyc-000"), ("captures.ref", "nic-ref-ref")]
     assert scopes[(east, "image")] == [("captures.ref", "img-captured-ref")]
-    assert scopes[("gallery gal_imgfactory_dev_uks", "image definition")] == [("images.win2025-base", "win2025-base")]
+    assert scopes[("gallery gal_imgfactory_dev_uks", "image definition")] == [
+        ("images.win2025-base", "win2025-base"), ("images.win2025-app", "win2025-app")]
 
 
 def test_generated_names_after_a_scale_set_and_of_published_captures():

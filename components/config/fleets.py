@@ -201,6 +201,22 @@ class Fleet(Model):
                     "Standard Time (New York). Changing it: replace VMs: Azure refuses a new time zone on an existing "
                     "VM; a scale set's model is updated in place and its instances take it as they roll.")
 
+    rollout_batch: Optional[int] = Field(
+        default=None, ge=1, le=rules.MAX_FLEET_COUNT,
+        description="vms mode only: how many VMs one wave of an image rollout replaces (1 to the fleet's count). "
+                    "Unset: one zone at a time when zones are given, else one VM at a time. Each wave starts only "
+                    "when the previous wave's VMs run and their health extension reports (docs/lifecycle.md). "
+                    "Changing it: nothing until the next image change (the order of replacements).")
+
+    def waves(self) -> list[list[int]]:
+        """The VM positions each rollout wave replaces, in order: by zone (the round-robin of _zone), or
+        consecutive batches of rollout_batch."""
+        if self.rollout_batch is None and self.zones:
+            return [[i for i in range(self.count) if i % len(self.zones) == z]
+                    for z in range(min(len(self.zones), self.count))]
+        size = self.rollout_batch or 1
+        return [list(range(start, min(start + size, self.count))) for start in range(0, self.count, size)]
+
     def patch_path(self, stack_mode: str) -> str:
         """What patches this fleet, as windows_profile.PatchMode: 'scheduled' (Update Manager) or 'automaticByOS'.
         Update Manager does not serve scale sets ("Unsupported workloads for Azure Update Manager",
@@ -215,6 +231,10 @@ class Fleet(Model):
             raise ValueError("give exactly one of image or managedImage")
         if self.image_version and not self.image:
             raise ValueError("imageVersion pins a version of image; it needs image")
+        if self.rollout_batch is not None and self.mode == "scaleset":
+            raise ValueError("rolloutBatch is for mode vms: a scale set rolls by its Rolling upgrade policy (20% a batch)")
+        if self.rollout_batch is not None and self.rollout_batch > self.count:
+            raise ValueError(f"rolloutBatch ({self.rollout_batch}) must not exceed count ({self.count})")
         return self
 
 

@@ -15,6 +15,7 @@ from .customizers import (Customizer, ErrorHandling, FileCustomizer, PowerShellC
                           PowerShellValidator, Validation, Validator, WindowsRestartCustomizer, WindowsUpdateCustomizer)
 from .types import (DefinitionId, IdentityId, ImageName, IsoDate, ManagedImageId, MarketplaceName, Model, Region, SourceVersion, SubnetId,
                     TagName, TagValue, Version, VersionId, VmSize, WorkloadName)
+from .lifecycle import Promote, Retention
 
 
 # --- Images ------------------------------------------------------------------------------------
@@ -238,6 +239,13 @@ class Image(Model):
         "The Hyper-V generation of the image definition: V2 (UEFI; needed for Trusted Launch) or V1 (BIOS), "
         "which a build on a generation 1 source (source.vhdImport of a V1 import) needs: Image Builder refuses a "
         "cross-generation source. Changing it: replace: the definition and its versions are recreated, and the fleets booting it."))
+    retention: Optional[Retention] = Field(
+        default=None, description="Keep the newest N versions and every version in use; the plan lists the rest, "
+                                  "to exclude from latest and then delete (see Retention). Changing it: nothing "
+                                  "in Azure yet (the plan lists what it would delete).")
+    promote: Optional[Promote] = Field(
+        default=None, description="Copy this image's version from the stack that builds it, instead of building "
+                                  "it here (no Image Builder in this stack for it). Changing it: see its keys.")
     # Versions of this image's definition that fleets pin with imageVersion, each with the regions it is
     # replicated to.
     existing_versions: dict[Version, list[Region]] = Field(default={}, description=(
@@ -253,6 +261,12 @@ class Image(Model):
                     "the source (a managed image or capture: Standard; a marketplace image: TrustedLaunchSupported; a "
                     "layer: its base's). Give it only for an imageVersionId source; it must match a source whose type "
                     "is known. Changing it: replace: the image definition is recreated (and the versions in it).")
+    rebuild: Optional[Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]] = Field(
+        default=None, description="The month's rebuild marker, YYYY-MM: part of the template's content hash (as "
+                                  "its `rebuild` tag), so a new month is a new template and a new build with the "
+                                  "month's updates. Bumped by .github/workflows/monthly-rebuild.yml in a pull "
+                                  "request (offline/rebuild_marker.py). Changing it: rebuild image (then the "
+                                  "fleets that boot the new version are replaced, wave by wave).")
     # Also distribute the build as a managed image (for consumers that cannot use a gallery).
     managed_image: bool = Field(default=False, description=(
         "Also distribute as a managed image; refused for marketplace sources (TrustedLaunchSupported): use "
@@ -282,6 +296,8 @@ class Image(Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"customizer names must be unique, repeated: {', '.join(dupes)}")
+        if self.promote and self.pinned:
+            raise ValueError("give one of promote (copy another stack's version) or pinned (boot an existing one)")
         regions = [r.name for r in self.regions]
         if len(set(regions)) != len(regions):
             raise ValueError("each region may appear once in regions")

@@ -138,4 +138,9 @@ class StackConfig(Model):
     @property
     def built_images(self) -> dict[str, Image]:
         """The images this stack builds with Image Builder (the others are pinned to a version)."""
-        return {name: image for name, image in self.images.items() if not image.pinned}
+        return {name: image for name, image in self.images.items() if not image.pinned and not image.promote}
+
+    @property
+    def promoted_images(self) -> dict[str, Image]:
+        """The images copied from the stack that builds them (images.<name>.promote)."""
+        return {name: image for name, image in self.images.items() if image.promote}

@@ -75,7 +75,8 @@ def _vnet_config(image: Image, refs: TemplateRefs) -> dict[str, Any]:
 def template_spec(image_name: str, image: Image, location: str, names: Names, refs: TemplateRefs) -> dict[str, Any]:
     """Every input of the template except NAME_DERIVED, in azure-native's snake_case input form."""
     # The user's artifact tags first: the program's own keys win (issue 9's tag rules refuse clashes).
-    tags = {**image.artifact_tags, "image": image_name}
+    # The rebuild marker is a tag so that it is in the content hash (a new month, a new template) and visible.
+    tags = {**image.artifact_tags, "image": image_name, **({"rebuild": image.rebuild} if image.rebuild else {})}
     shared: dict[str, Any] = {
         "type": "SharedImage",
         "gallery_image_id": refs.gallery_image_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from azure.mgmt.core.tools import parse_resource_id
-from typing import Mapping
+from typing import Any, Mapping
 
 import pulumi
 from pulumi_azure_native import compute
@@ -38,9 +38,11 @@ class FleetImage:
 
 
 def image_versions(images: Mapping[str, Image], definitions: Mapping[str, compute.GalleryImage],
-                   templates: Mapping[str, ImageTemplate]) -> dict[str, pulumi.Output[str]]:
-    """Each image's current version ID: the build's output, or the pinned version."""
+                   templates: Mapping[str, ImageTemplate],
+                   promoted: Mapping[str, Any] = {}) -> dict[str, pulumi.Output[str]]:
+    """Each image's current version ID: the build's output, the promoted copy (promotion.py), or the pinned version."""
     return {name: templates[name].version_id if name in templates
+            else promoted[name].version_id if name in promoted
             else pinned_version_id(image, definitions[name], image.pinned.version)
             for name, image in images.items()}
 

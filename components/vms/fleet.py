@@ -5,6 +5,14 @@ Rollout when the image changes:
   (pulumi-azure-native#1117), so each VM is replaced. The VM name and its Windows computer name are
   fixed (the computer name is the machine's identity in AD DS, and two live machines may not share
   it), so the names do not allow create-before-delete: the old VM goes first, one VM per resource.
+  So the fleet rolls in waves (Fleet.waves: a zone, or rollout_batch VMs, at a time). Each VM of a
+  wave gets the Application Health extension; every VM of wave k+1 dependsOn wave k's extensions.
+  An extension's create ends only when the VM runs and its guest agent has installed the handler
+  ("Azure virtual machine extensions and features", https://learn.microsoft.com/azure/virtual-machines/
+  extensions/overview), so wave k+1 is registered, and its old VMs deleted, only once wave k is back.
+  The edge is dependsOn only, no property of wave k+1 reads wave k: Pulumi's delete-before-replace
+  deletes first only the dependents whose *inputs* depend on the replaced resource, so replacing wave
+  k does not drag wave k+1 down with it (docs/lifecycle.md).
 - `scaleset` mode: the image is part of the scale set's model and changes in place; instances then
   roll by the Rolling upgrade policy (20% a batch, health-checked by the Application Health
   extension on RDP's port), so capacity never drops by more than a batch.
@@ -62,14 +70,48 @@ class VmFleet(pulumi.ComponentResource):
         if fleet.mode == "scaleset":
             self.vm_ids = [self._scale_set(fleet_name, prefix).id]
         else:
-            self.vm_ids = [self._vm(fleet_name, vm_index(i), prefix, i).id for i in range(fleet.count)]
+            self.vm_ids = self._waves(fleet_name, prefix)
         self.register_outputs({"vmIds": self.vm_ids})
+
+    def _waves(self, fleet_name: str, prefix: str) -> list[pulumi.Output[str]]:
+        """The VMs, wave by wave: each wave's VMs wait for the previous wave's health extensions."""
+        ids: dict[int, pulumi.Output[str]] = {}
+        healthy: list[pulumi.Resource] = []
+        for wave in self._fleet.waves():
+            gate = list(healthy)
+            healthy = []
+            for i in wave:
+                vm, last = self._vm(fleet_name, vm_index(i), prefix, i, after=gate)
+                ids[i] = vm.id
+                healthy.append(self._health(fleet_name, vm_index(i), vm, last))
+        return [ids[i] for i in sorted(ids)]
+
+    def _health(self, fleet_name: str, index: str, vm: compute.VirtualMachine,
+                last: pulumi.Resource) -> compute.VirtualMachineExtension:
+        """The wave's gate: the Application Health extension (tcp on RDP's port, as the scale sets'), after
+        the VM's other extension (Azure runs one extension operation on a VM at a time)."""
+        return compute.VirtualMachineExtension(
+            f"health-{fleet_name}-{index}",
+            vm_extension_name=HEALTH_EXTENSION["name"],
+            vm_name=vm.name,
+            resource_group_name=self._rg,
+            location=self._fleet.region,
+            publisher=HEALTH_EXTENSION["publisher"],
+            type=HEALTH_EXTENSION["type"],
+            type_handler_version=HEALTH_EXTENSION["type_handler_version"],
+            auto_upgrade_minor_version=True,
+            settings=HEALTH_EXTENSION["settings"],
+            tags=self._nic_tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[last] if last is not vm else None),
+        )
 
     def _zone(self, index: int) -> list[str] | None:
         zones = self._fleet.zones
         return [zones[index % len(zones)]] if zones else None  # round-robin across the zones given
 
-    def _vm(self, fleet_name: str, index: str, prefix: str, position: int) -> compute.VirtualMachine:
+    def _vm(self, fleet_name: str, index: str, prefix: str, position: int,
+            after: list[pulumi.Resource]) -> tuple[compute.VirtualMachine, pulumi.Resource]:
+        """The VM (replaced only after `after`, the previous wave's gates), and the last resource on it."""
         fleet = self._fleet
         nic = network.NetworkInterface(
             f"nic-{fleet_name}-{index}",
@@ -105,11 +147,11 @@ class VmFleet(pulumi.ComponentResource):
             # Azure refuses to change adminPassword, computerName or timeZone of an existing VM. Ignoring the
             # password would make every rebuilt VM keep the old (perhaps leaked) one; replacing is
             # honest: a new password or computer name means new VMs.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=after or None,
                                         replace_on_changes=[IMAGE_REFERENCE, COMPUTER_NAME, ADMIN_PASSWORD, TIME_ZONE]),
         )
         if fleet.domain_join:
-            compute.VirtualMachineExtension(
+            return vm, compute.VirtualMachineExtension(
                 f"join-{fleet_name}-{index}",
                 vm_extension_name="domain-join",
                 vm_name=vm.name,
@@ -118,7 +160,7 @@ class VmFleet(pulumi.ComponentResource):
                 **domain_join_extension(fleet.domain_join, self._join_password),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        return vm
+        return vm, vm
 
     def _scale_set(self, fleet_name: str, prefix: str) -> compute.VirtualMachineScaleSet:
         fleet = self._fleet

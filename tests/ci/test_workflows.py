@@ -26,8 +26,8 @@ def load(name: str) -> dict:
     return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
 
 
-def test_there_are_the_two_workflows():
-    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "preview.yml"]
+def test_there_are_the_three_workflows():
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "monthly-rebuild.yml", "preview.yml"]
 
 
 @pytest.mark.parametrize("schema, files", [("vendor.github-workflows", WORKFLOWS), ("vendor.github-actions", ACTIONS)])

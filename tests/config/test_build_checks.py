@@ -167,9 +167,10 @@ def test_which_sources_have_a_generation_unknown_offline(publisher, offer, sku, 
     assert unknown_generation(source) is unknown
 
 
-def test_a_single_image_has_nothing_to_build_on_and_a_pinned_ones_source_is_not_checked():
+def test_an_image_cannot_build_on_itself_and_a_pinned_ones_source_is_not_checked():
+    # dev's other image, the app image, is layered on the base: the only other image to build on.
     assert _lines(with_(f"images.{IMG}.source", {"image": IMG})) == [line(
-        f"images.{IMG}.source.image", f"'{IMG}'", "must be another image of this stack to build on: none")]
+        f"images.{IMG}.source.image", f"'{IMG}'", "must be another image of this stack to build on: win2025-app")]
     pinned = with_(f"images.{IMG}.pinned", {"version": "1.0.0", "regions": ["uksouth"]})
     assert _lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}, pinned)) == []  # not built here
     assert len(_lines(with_(f"images.{IMG}.source", {"sku": "2019-Datacenter"}))) == 1

@@ -257,7 +257,7 @@ def test_fleet_needs_a_subnet_or_a_network():
 
 def test_fleet_must_reference_a_known_image():
     raw = with_("fleets", {"lon-app": fleet(image="win2022-base")})
-    assert problems(raw) == [line("fleets.lon-app.image", "'win2022-base'", f"must be one of the images: {IMG}")]
+    assert problems(raw) == [line("fleets.lon-app.image", "'win2022-base'", f"must be one of the images: win2025-app, {IMG}")]
 
 
 def test_fleet_count_bounds():

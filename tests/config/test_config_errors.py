@@ -85,7 +85,7 @@ def test_several_cross_key_problems_give_one_line_each():
     assert problems(raw) == [
         line(f"images.{IMG}.regions", '["eastus"]',
              "must include the stack location uksouth: a gallery image version keeps a replica in the gallery's own region"),
-        line("fleets.z.image", "'nope'", f"must be one of the images: {IMG}"),
+        line("fleets.z.image", "'nope'", f"must be one of the images: win2025-app, {IMG}"),
         line("fleets.b.computerNamePrefix", "'abcdefghijklmn'",
              "must be at most 12 characters, so that the index fits Windows' 15-character computer name"),
     ]

@@ -79,7 +79,7 @@ def test_a_fleet_runs_where_its_image_replicates():
 
 def test_a_fleet_of_an_unknown_image_is_not_also_blamed_for_its_region():
     raw = with_("fleets", {"nyc": fleet(region="eastus", image="nope")})
-    assert problems(raw) == [line("fleets.nyc.image", "'nope'", f"must be one of the images: {IMG}")]
+    assert problems(raw) == [line("fleets.nyc.image", "'nope'", f"must be one of the images: win2025-app, {IMG}")]
 
 
 def test_a_fleet_without_subnet_needs_its_regions_network():
@@ -175,7 +175,7 @@ def test_a_capture_region_needs_a_network():
 def test_a_capture_publishes_to_a_known_image():
     raw = with_("captures", {"ref": {**CAPTURE, "publish": {"image": "nope", "version": "0.1.0"}}},
                 with_("network.uksouth", NET))
-    assert problems(raw) == [line("captures.ref.publish.image", "'nope'", f"must be one of the images: {IMG}")]
+    assert problems(raw) == [line("captures.ref.publish.image", "'nope'", f"must be one of the images: win2025-app, {IMG}")]
     raw["captures"]["ref"]["publish"]["image"] = IMG
     assert load_raw(raw).captures["ref"].publish.image == IMG
 

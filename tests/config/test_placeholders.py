@@ -1,8 +1,9 @@
-"""The committed prod stack holds placeholders (the firm's artifact store, a reviewed script's digest).
+"""The prod-builds fixture (prod as it built its images) holds placeholders (the firm's artifact store, a reviewed script's digest).
 The offline plan shows them; a real preview refuses them, one line each, before anything reaches Azure."""
 
 from __future__ import annotations
 
+from tests.graph import BUILDS, BUILDS_FILE, plan_stack
 import contextvars
 
 import pytest
@@ -22,9 +23,9 @@ PROD_LINES = [
 ]
 
 
-def _load_as_pulumi_would(stack: str, overrides: dict | None = None):
+def _load_as_pulumi_would(stack: str, overrides: dict | None = None, text: bytes | None = None):
     """load() with the stack's config as the engine hands it over, outside the offline plan."""
-    config, secret_keys = stack_config(stack, overrides)
+    config, secret_keys = stack_config(stack, overrides, text=text)
 
     def run():
         runtime_config.set_all_config(config, secret_keys)
@@ -35,18 +36,18 @@ def _load_as_pulumi_would(stack: str, overrides: dict | None = None):
 
 def test_a_real_preview_refuses_each_placeholder_of_the_prod_stack():
     with pytest.raises(ConfigError) as error:
-        _load_as_pulumi_would("prod")
+        _load_as_pulumi_would("prod", text=BUILDS_FILE.read_bytes())  # prod as it built (promotion needs neither)
     assert str(error.value).split("\n") == PROD_LINES
 
 
 def test_the_offline_plan_shows_them_and_plans():
-    doc = plan("prod")
+    doc = plan_stack(BUILDS)
     assert any(r["inputs"].get("scope", "").startswith(ZERO_SUB) for r in doc["resources"])
     expected = [f"{line} (the offline plan shows it; a real preview refuses it)" for line in PROD_LINES]
     # after them, what the program cannot see (a private-only Bastion's reach, tests/vms/test_network.py)
     assert [w for w in doc["warnings"] if "placeholder" in w] == expected
     assert f"    {expected[0]}\n" in render_text(doc).split("\nWarnings:\n")[1]
-    assert plan("dev")["warnings"] == []
+    assert plan("dev")["warnings"] == [] and not [w for w in plan("prod")["warnings"] if "placeholder" in w]
 
 
 def test_a_zero_subscription_anywhere_is_a_placeholder():

@@ -4,6 +4,8 @@ Image Builder refuses is one clear line before anything is registered."""
 
 from __future__ import annotations
 
+from tests.graph import BUILDS, plan_stack
+
 import pytest
 
 from components.config import azure_rules as rules
@@ -26,7 +28,10 @@ def _overrides(build: dict, network: dict | None) -> dict:
 
 
 def _dev(build: dict, network: dict | None = None) -> dict:
-    return plan("dev", overrides=_overrides(build, network))
+    overrides = _overrides(build, network)
+    if "image-factory:images" in overrides:
+        overrides["image-factory:images"].pop("win2025-app", None)  # one template to look at: the base's
+    return plan("dev", overrides=overrides)
 
 
 def _error(build: dict, network: dict | None = None) -> str:
@@ -113,9 +118,9 @@ def test_a_subnet_id_must_be_a_subnet_id():
 
 
 def test_proxy_size_is_refused_for_a_private_build_in_an_isolated_network():
-    images = stack_value("prod", "image-factory:images")
+    images = stack_value(BUILDS, "image-factory:images")
     images["win2025-base"]["build"]["proxyVmSize"] = "Standard_A1_v2"
-    message = plan_error("prod", {"image-factory:images": images})
+    message = plan_error(BUILDS, {"image-factory:images": images})
     assert message == (
         "Pulumi.prod.yaml: image-factory:images.win2025-base.build.proxyVmSize = 'Standard_A1_v2': must not be set "
         "for a build with a container-instance subnet: no proxy VM is deployed then, and Image Builder refuses the "
@@ -123,21 +128,21 @@ def test_proxy_size_is_refused_for_a_private_build_in_an_isolated_network():
 
 
 def test_a_container_instance_subnet_needs_a_build_subnet():
-    network = stack_value("prod", "image-factory:network")
+    network = stack_value(BUILDS, "image-factory:network")
     del network["uksouth"]["buildSubnet"]
-    images = stack_value("prod", "image-factory:images")
+    images = stack_value(BUILDS, "image-factory:images")
     for image in images.values():
         image["build"].pop("private", None)
-    message = plan_error("prod", {"image-factory:network": network, "image-factory:images": images})
+    message = plan_error(BUILDS, {"image-factory:network": network, "image-factory:images": images})
     assert message == (
         "Pulumi.prod.yaml: image-factory:network.uksouth.containerInstanceSubnet = '10.30.3.0/27': needs buildSubnet: "
         "the container instance reaches the build VM there")
 
 
 def test_the_container_instance_subnet_must_not_overlap_the_others():
-    network = stack_value("prod", "image-factory:network")
+    network = stack_value(BUILDS, "image-factory:network")
     network["uksouth"]["containerInstanceSubnet"] = "10.30.2.0/27"
-    message = plan_error("prod", {"image-factory:network": network})
+    message = plan_error(BUILDS, {"image-factory:network": network})
     assert "buildSubnet 10.30.2.0/24 and containerInstanceSubnet 10.30.2.0/27 must not overlap" in message
 
 
@@ -155,12 +160,12 @@ def test_two_stacks_in_one_network_hold_two_roles():
     # dev and prod building in the same spoke: role definitions are named (GUID and roleName) per stack, so
     # neither stack claims, or on destroy deletes, the other's.
     roles = {}
-    for stack in ("dev", "prod"):
+    for stack in ("dev", BUILDS):
         images = stack_value(stack, "image-factory:images")
         for image in images.values():
             image.setdefault("build", {}).pop("private", None)
             image["build"]["subnetId"] = BUILD_SUBNET
-        [role] = [r for r in resources(plan(stack, overrides={"image-factory:images": images}), ROLE)
+        [role] = [r for r in resources(plan_stack(stack, overrides={"image-factory:images": images}), ROLE)
                   if r["name"].startswith("network-role-")]
         roles[stack] = (role["inputs"]["roleDefinitionId"], role["inputs"]["roleName"])
-    assert roles["dev"][0] != roles["prod"][0] and roles["dev"][1] != roles["prod"][1]
+    assert roles["dev"][0] != roles[BUILDS][0] and roles["dev"][1] != roles[BUILDS][1]

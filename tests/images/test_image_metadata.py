@@ -39,8 +39,10 @@ def test_the_users_metadata_reaches_the_template(doc):
     shared, vhd = inputs["distribute"]
     assert shared["artifactTags"]["release"] == "2026.12" and shared["artifactTags"]["image"] == "win2025-base"
     assert shared["galleryImageId"].endswith("/images/win2025-base/versions/2.3.4") and "versioning" not in shared
+    # The month's rebuild marker (images.<name>.rebuild) is on what the build makes too: which month a version has.
     assert vhd == {"type": "VHD", "runOutputName": "win2025-base-vhd", "artifactTags": {"release": "2026.12",
-                                                                                       "image": "win2025-base"}}
+                                                                                       "image": "win2025-base",
+                                                                                       "rebuild": "2026-12"}}
 
 
 def test_the_template_conforms_to_azures_types(doc, schema_dir):

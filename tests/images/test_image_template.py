@@ -24,7 +24,7 @@ IMAGE = "win2025-base"
 
 
 def _template(overrides: dict) -> dict:
-    return one(plan("dev", overrides={**LEAN, **overrides}), TEMPLATE)["inputs"]
+    return one(plan("dev", overrides={**LEAN, **overrides}), TEMPLATE, f"{IMAGE}-template")["inputs"]
 
 
 def _leaves(node: Any, path: tuple = ()) -> Iterator[tuple]:

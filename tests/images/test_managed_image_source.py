@@ -63,6 +63,7 @@ def test_a_new_capture_recipe_is_a_new_template_and_its_publish_target_is_not(pl
 def test_an_existing_custom_source_is_read_where_it_lives(source, kind, key):
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["source"] = source
+    images.pop("win2025-app")
     doc = plan("dev", overrides={"image-factory:images": images, "image-factory:fleets": {}})
     [template] = resources(doc, TEMPLATE)
     given = next(iter(source.values()))

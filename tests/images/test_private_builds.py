@@ -3,6 +3,8 @@ networking role Microsoft documents on that network only, and the subnet set up 
 
 from __future__ import annotations
 
+from tests.graph import BUILDS, plan_stack
+
 
 from offline.plan import plan
 from tests.graph import (ASSIGNMENT, NSG, ROLE, ROLE_PROPAGATION, SUBNET, TEMPLATE, depends_on, one, plan_error,
@@ -16,7 +18,7 @@ def _build_subnet(doc: dict) -> dict:
 
 
 def test_prods_templates_build_in_its_own_build_subnet(plans):
-    doc = plans["prod"]
+    doc = plans[BUILDS]
     subnet = _build_subnet(doc)
     templates = resources(doc, TEMPLATE)
     assert len(templates) == 2
@@ -39,33 +41,33 @@ def _aci_subnet(doc: dict) -> dict:
 
 
 def test_the_container_instance_subnet_is_delegated_and_leaves_by_the_regions_egress(plans):
-    inputs = _aci_subnet(plans["prod"])["inputs"]
+    inputs = _aci_subnet(plans[BUILDS])["inputs"]
     assert inputs["addressPrefix"] == "10.30.3.0/27"
     assert inputs["delegations"] == [{"name": "container-groups",
                                       "serviceName": "Microsoft.ContainerInstance/containerGroups"}]
     assert inputs["defaultOutboundAccess"] is False and "natGateway" in inputs
     # ARM takes one subnet write per VNet at a time: it follows the build subnet.
-    assert _build_subnet(plans["prod"]) in depends_on(plans["prod"], _aci_subnet(plans["prod"]), SUBNET)
+    assert _build_subnet(plans[BUILDS]) in depends_on(plans[BUILDS], _aci_subnet(plans[BUILDS]), SUBNET)
 
 
 def test_the_container_instance_may_reach_the_build_vms_winrm_and_nothing_else(plans):
-    rules = {r["name"]: r for r in one(plans["prod"], NSG, "net-uksouth-nsg")["inputs"]["securityRules"]}
+    rules = {r["name"]: r for r in one(plans[BUILDS], NSG, "net-uksouth-nsg")["inputs"]["securityRules"]}
     rule = rules["allow-winrm-from-image-builder"]
     assert (rule["sourceAddressPrefix"], rule["destinationAddressPrefix"], rule["destinationPortRange"],
             rule["access"], rule["protocol"]) == ("10.30.3.0/27", "10.30.2.0/24", "5986", "Allow", "Tcp")
     # Below the deny of management from the VNet (300), which still closes the fleets' WinRM to it.
     assert rule["priority"] < rules["deny-management-from-vnet"]["priority"]
     # A region without isolated builds has no such rule.
-    eastus = one(plans["prod"], NSG, "net-eastus-nsg")["inputs"]["securityRules"]
+    eastus = one(plans[BUILDS], NSG, "net-eastus-nsg")["inputs"]["securityRules"]
     assert "allow-winrm-from-image-builder" not in {r["name"] for r in eastus}
 
 
 def test_without_a_container_instance_subnet_a_private_build_uses_the_proxy_vm():
-    network = stack_value("prod", "image-factory:network")
+    network = stack_value(BUILDS, "image-factory:network")
     del network["uksouth"]["containerInstanceSubnet"]
-    images = stack_value("prod", "image-factory:images")
+    images = stack_value(BUILDS, "image-factory:images")
     images["win2025-app"]["build"]["proxyVmSize"] = "Standard_A2_v2"
-    doc = plan("prod", overrides={"image-factory:network": network, "image-factory:images": images})
+    doc = plan_stack(BUILDS, overrides={"image-factory:network": network, "image-factory:images": images})
     vnets = {t["name"]: t["inputs"]["vmProfile"]["vnetConfig"] for t in resources(doc, TEMPLATE)}
     assert {k: set(v) for k, v in vnets.items()} == {"win2025-base-template": {"subnetId"},
                                                     "win2025-app-template": {"subnetId", "proxyVmSize"}}
@@ -81,14 +83,14 @@ def test_without_a_container_instance_subnet_a_private_build_uses_the_proxy_vm()
 
 
 def test_the_build_subnet_is_set_up_as_image_builder_needs(plans):
-    inputs = _build_subnet(plans["prod"])["inputs"]
+    inputs = _build_subnet(plans[BUILDS])["inputs"]
     assert inputs["privateLinkServiceNetworkPolicies"] == "Disabled"  # the proxy VM's Private Link service
     assert inputs["defaultOutboundAccess"] is False and "natGateway" in inputs  # explicit egress
     assert inputs["networkSecurityGroup"]["id"].endswith("/nsg-imgfactory-prod-uks")
 
 
 def test_the_identity_may_join_the_build_network_and_nothing_more(plans):
-    doc = plans["prod"]
+    doc = plans[BUILDS]
     role = one(doc, ROLE, "network-role")["inputs"]
     join = one(doc, ASSIGNMENT, "network-join")["inputs"]
     vnet = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-imgfactory-fleet-prod-uks" \
@@ -118,7 +120,7 @@ def test_a_private_build_needs_a_build_subnet():
 
 
 def test_the_build_subnet_must_not_overlap_the_others():
-    network = stack_value("prod", "image-factory:network")
+    network = stack_value(BUILDS, "image-factory:network")
     network["uksouth"]["buildSubnet"] = "10.30.1.128/25"
-    message = plan_error("prod", {"image-factory:network": network})
+    message = plan_error(BUILDS, {"image-factory:network": network})
     assert "buildSubnet 10.30.1.128/25 and workloadSubnet 10.30.1.0/24 must not overlap" in message

@@ -39,7 +39,7 @@ def _error(images: dict, **kwargs) -> str:
 
 def test_the_download_uri_is_sent_as_written_and_the_identity_may_read_the_account():
     doc = _plan(_images())
-    inputs = one(doc, TEMPLATE)["inputs"]
+    inputs = one(doc, TEMPLATE, "win2025-base-template")["inputs"]
     assert inputs["customize"][-1]["sourceUri"] == FILE_CUSTOMIZER["sourceUri"]  # no token, not even a secret
     assert "useSasToken" not in inputs["customize"][-1]
     reader = one(doc, ASSIGNMENT, "artifact-reader")["inputs"]

@@ -10,6 +10,7 @@ import re
 from offline import durations
 from offline.critical_path import critical_path, long_waits, simulate
 from offline.plan import plan, render_text
+from tests.graph import BUILDS
 from tests.graph import REPLICAS, resources, stack_value
 
 ROLE_PROPAGATION = "pulumi-python:dynamic/role_propagation:RolePropagation"
@@ -51,24 +52,26 @@ def test_each_link_starts_when_the_one_before_it_ends(stack_plan):
 
 
 def test_prod_path_runs_through_the_build_and_one_version_update_at_a_time(plans):
-    path = plans["prod"]["criticalPath"]["path"]
+    path = plans[BUILDS]["criticalPath"]["path"]
     names = [link["name"] for link in path]
     # The app image is layered on the base (issue 12): its build follows the base's, so the longest chain
     # runs through both builds and ends at a New York app VM.
-    assert names[-6:] == ["win2025-base-build", "win2025-app-template", "win2025-app-build",
-                          "win2025-app-replicas-uksouth", "win2025-app-replicas-eastus", "vm-nyc-app-005"]
+    at = names.index("win2025-base-build")
+    assert names[at:at + 6] == ["win2025-base-build", "win2025-app-template", "win2025-app-build",
+                                "win2025-app-replicas-uksouth", "win2025-app-replicas-eastus", "vm-nyc-app-003"]
+    assert names[-1] == "health-nyc-app-005"  # then the fleet's waves, one after another
     # eastus's step has no dependency on uksouth's: it waits for the version's lock (one update at a time).
-    assert path[-2]["startsAfter"] == "the version's lock"
+    assert path[at + 4]["startsAfter"] == "the version's lock"
     # London's fleets run before New York's replicas have landed: they wait for their own region only.
-    ready = plans["prod"]["criticalPath"]["fleetsReady"]
-    assert max(ready["lon-app"], ready["lon-web"]) < ready["nyc-app"] == plans["prod"]["criticalPath"]["minutes"]
-    build = next(r for r in resources(plans["prod"], "pulumi-python:dynamic/image_build:ImageBuild")
+    ready = plans[BUILDS]["criticalPath"]["fleetsReady"]
+    assert max(ready["lon-app"], ready["lon-web"]) < ready["nyc-app"] == plans[BUILDS]["criticalPath"]["minutes"]
+    build = next(r for r in resources(plans[BUILDS], "pulumi-python:dynamic/image_build:ImageBuild")
                  if r["name"] == "win2025-base-build")
-    index = {r["urn"]: r for r in plans["prod"]["resources"]}
+    index = {r["urn"]: r for r in plans[BUILDS]["resources"]}
     t = durations.TABLE
     assert durations.minutes(build, index) == (t["windows build"].minutes + t["boot optimization"].minutes
                                                + t["distribution, home region"].minutes)
-    eastus = next(r for r in resources(plans["prod"], REPLICAS) if r["name"] == "win2025-base-replicas-eastus")
+    eastus = next(r for r in resources(plans[BUILDS], REPLICAS) if r["name"] == "win2025-base-replicas-eastus")
     assert durations.minutes(eastus, index) == (t["replication, another region"].minutes
                                                 + t["more replicas in a region"].minutes)
 
@@ -110,7 +113,7 @@ def test_bench_reports_each_stacks_critical_path_beside_its_timings(plans):
     from offline import bench
     facts = bench.plan_facts("prod")
     assert facts == {"resources": len(plans["prod"]["resources"]), "minutes": plans["prod"]["criticalPath"]["minutes"],
-                     "ends": "vm-nyc-app-005", "queues": False}
+                     "ends": "health-nyc-app-005", "queues": False}
 
 
 def test_the_design_notes_table_matches_the_plans(plans):

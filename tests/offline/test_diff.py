@@ -14,22 +14,22 @@ from offline.diff import diff_plans, render_text
 from offline.plan import ROOT, plan, render_json
 from offline.replacement import replace_reasons
 from tests.conftest import _cached_plan
-from tests.graph import TEMPLATE, one, stack_value
+from tests.graph import BUILDS, TEMPLATE, one, plan_stack, stack_value
 
 
 @pytest.fixture(scope="module")
 def changed_prod():
     """prod with a new build VM for win2025-app (a new recipe) and a new identifier for win2025-base's
     definition (which Azure cannot change in place, on a protected resource)."""
-    images = stack_value("prod", "image-factory:images")
+    images = stack_value(BUILDS, "image-factory:images")
     images["win2025-app"]["build"]["vmSize"] = "Standard_D16ds_v5"
     images["win2025-base"]["identifier"]["sku"] = "datacenter-azure-edition-base-v2"
-    return plan("prod", overrides={"images": images})
+    return plan_stack(BUILDS, overrides={"images": images})
 
 
 @pytest.fixture(scope="module")
 def prod_diff(changed_prod):
-    return diff_plans(_cached_plan("prod"), changed_prod)
+    return diff_plans(_cached_plan(BUILDS), changed_prod)
 
 
 def texts(diff: dict, level: str) -> list[str]:
@@ -75,7 +75,7 @@ def test_the_text_puts_the_consequences_first_and_shows_each_property(prod_diff)
 def test_an_in_place_update_of_a_template_is_an_error():
     old = _cached_plan("dev")
     new = copy.deepcopy(old)
-    one(new, TEMPLATE)["inputs"]["tags"]["extra"] = "x"  # same name, new content: what must never happen
+    one(new, TEMPLATE, "win2025-base-template")["inputs"]["tags"]["extra"] = "x"  # same name, new content: what must never happen
     diff = diff_plans(old, new)
     assert [c["action"] for c in diff["changes"]] == ["update"]
     assert texts(diff, "error")[0].startswith("in-place update of image template it-win2025-base-")
@@ -127,7 +127,7 @@ def test_the_docs_example_comment_is_what_the_offline_job_writes(changed_prod, m
     from offline import pr_report
 
     monkeypatch.setattr(pr_report, "plan", lambda stack: changed_prod)
-    monkeypatch.setattr(pr_report, "plan_at", lambda ref, stack: _cached_plan("prod"))
+    monkeypatch.setattr(pr_report, "plan_at", lambda ref, stack: _cached_plan(BUILDS))
     text, problem = pr_report.report("prod", "origin/main")
     summary = text[:text.index("<details>")].rstrip()
     assert problem and summary in (ROOT / "docs/diff.md").read_text(), "docs/diff.md's example comment is stale"

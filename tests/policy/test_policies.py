@@ -13,6 +13,7 @@ import pytest
 from components.config.azure_rules import NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE
 from policy import POLICIES, azure, firm, pack_config
 from policy.offline import main as policy_main
+from tests.graph import BUILDS
 
 CONFIG = pack_config.load(POLICIES)  # policy/firm-config.json, as `make policy` and a real preview read it
 from tests.graph import GALLERY, NIC, REPLICAS, TEMPLATE, VM, one, resources
@@ -49,7 +50,7 @@ def test_no_public_ip_on_a_nic(plans):
 
 
 def test_no_public_ip_on_a_scale_set(plans):
-    doc = copy.deepcopy(plans["prod"])
+    doc = copy.deepcopy(plans[BUILDS])
     vmss = one(doc, "azure-native:compute:VirtualMachineScaleSet", "vmss-lon-web")
     config = vmss["inputs"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]
     config["ipConfigurations"][0]["publicIPAddressConfiguration"] = {"name": "pip"}
@@ -99,7 +100,7 @@ def test_required_tags(plans):
 
 
 def test_customizer_checksums(plans):
-    doc = copy.deepcopy(plans["prod"])
+    doc = copy.deepcopy(plans[BUILDS])
     template = next(t for t in resources(doc, TEMPLATE) if any(s["type"] == "File" for s in t["inputs"]["customize"]))
     del next(s for s in template["inputs"]["customize"] if s["type"] == "File")["sha256Checksum"]
     template["inputs"]["customize"].append({"type": "PowerShell", "name": "remote", "scriptUri": "https://x/y.ps1"})
@@ -107,19 +108,19 @@ def test_customizer_checksums(plans):
 
 
 def test_prod_protected(plans):
-    doc, gallery = mutated(plans, "prod", GALLERY)
+    doc, gallery = mutated(plans, BUILDS, GALLERY)
     gallery["options"]["protect"] = False
     only(firm.PROD_PROTECTED, doc, "gallery is not protected")
 
 
 def test_build_identity_scope(plans):
-    doc, assignment = mutated(plans, "prod", "azure-native:authorization:RoleAssignment", "role-assignment")
+    doc, assignment = mutated(plans, BUILDS, "azure-native:authorization:RoleAssignment", "role-assignment")
     assignment["inputs"]["scope"] = "/subscriptions/11111111-2222-3333-4444-555555555555"
     only(firm.IDENTITY_SCOPE, doc, "beyond the stack's own resource groups")
 
 
 def test_no_managed_image_output_from_a_trusted_launch_source(plans):
-    doc, template = mutated(plans, "dev", TEMPLATE)
+    doc, template = mutated(plans, "dev", TEMPLATE, "win2025-base-template")
     template["inputs"]["distribute"].append({"type": "ManagedImage", "imageId": "/x", "location": "uksouth"})
     only(azure.MANAGED_IMAGE, doc, NO_MANAGED_IMAGE_FROM_TRUSTED_LAUNCH_SOURCE)
 
@@ -133,13 +134,13 @@ def test_platform_patching_needs_a_customer_schedule(plans):
 def test_no_zones_or_zrs_where_the_region_has_none(plans):
     doc, vm = mutated(plans, "dev", VM, "vm-dev-app-000")
     vm["inputs"]["location"] = "ukwest"
-    replicas = one(doc, REPLICAS)
+    replicas = one(doc, REPLICAS, "win2025-base-replicas-uksouth")
     replicas["inputs"]["target_regions"][0].update(name="ukwest", storage_account_type="Standard_ZRS")
     only(azure.ZONES, doc, "in ukwest, which has no availability zones", "Standard_ZRS in ukwest")
 
 
 def test_replica_counts(plans):
-    doc = copy.deepcopy(plans["prod"])
+    doc = copy.deepcopy(plans[BUILDS])
     # One replica step per region (issue 11): each asks for its own region only.
     steps = {r["name"]: r for r in resources(doc, REPLICAS)}
     [uk] = steps["win2025-base-replicas-uksouth"]["inputs"]["target_regions"]
@@ -180,8 +181,8 @@ def test_crossguard_arguments_become_plan_resources_with_unknowns_marked():
 
 
 def test_the_artifact_store_is_allowed_only_for_reading_blobs(plans):
-    assert firm.IDENTITY_SCOPE.evaluate(plans["prod"]["resources"]) == []  # Storage Blob Data Reader there
-    doc, reader = mutated(plans, "prod", "azure-native:authorization:RoleAssignment", "artifact-reader")
+    assert firm.IDENTITY_SCOPE.evaluate(plans[BUILDS]["resources"]) == []  # Storage Blob Data Reader there
+    doc, reader = mutated(plans, BUILDS, "azure-native:authorization:RoleAssignment", "artifact-reader")
     contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"  # Azure built-in Contributor
     reader["inputs"]["roleDefinitionId"] = reader["inputs"]["roleDefinitionId"].rsplit("/", 1)[0] + "/" + contributor
     only(firm.IDENTITY_SCOPE, doc, "stcontosoartifacts, beyond the stack's own resource groups")
@@ -201,6 +202,7 @@ def outside_scopes_plan():
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["build"]["subnetId"] = f"{NET}/subnets/snet-aib"
     images["win2025-base"]["source"] = {"managedImageId": GOLDEN}
+    images.pop("win2025-app")  # one template: the base's
     # No fleet: an image built from a managed image is Standard, which Trusted Launch fleets cannot boot (issue 21).
     return plan("dev", overrides={"image-factory:images": images, "image-factory:fleets": {}})
 
@@ -234,8 +236,8 @@ def test_there_only_with_microsofts_actions_and_only_where_a_template_uses_it(ou
      "proxyVmSize must not be set for a build with a container-instance subnet"),
 ])
 def test_a_vnet_config_image_builder_refuses(plans, vnet_config, fragment):
-    assert azure.VNET_CONFIG.evaluate(plans["prod"]["resources"]) == []  # prod's isolated builds pass
-    doc = copy.deepcopy(plans["prod"])
+    assert azure.VNET_CONFIG.evaluate(plans[BUILDS]["resources"]) == []  # prod's isolated builds pass
+    doc = copy.deepcopy(plans[BUILDS])
     resources(doc, TEMPLATE)[0]["inputs"]["vmProfile"]["vnetConfig"] = vnet_config
     only(azure.VNET_CONFIG, doc, fragment)
 
@@ -251,7 +253,7 @@ def test_a_managed_image_source_in_another_subscription(outside_scopes_plan):
 
 
 def test_a_vnet_config_without_subnet_ids_is_a_policy_line_not_a_crash(plans):
-    doc = copy.deepcopy(plans["prod"])
+    doc = copy.deepcopy(plans[BUILDS])
     resources(doc, TEMPLATE)[0]["inputs"]["vmProfile"]["vnetConfig"] = {"subnetId": "not-an-id",
                                                                          "containerInstanceSubnetId": f"{NET}/subnets/aci"}
     only(azure.VNET_CONFIG, doc, "containerInstanceSubnetId must be a subnet of subnetId's virtual network")

@@ -11,7 +11,7 @@ import pytest
 
 from components.providers import definition_versions, image_build, role_propagation, subnet_release, version_replicas
 from offline.plan import plan
-from tests.graph import BUILD, REPLICAS, TEMPLATE, depends_on, each
+from tests.graph import BUILD, BUILDS, REPLICAS, TEMPLATE, depends_on, each, plan_stack
 
 
 @functools.lru_cache(maxsize=None)
@@ -21,7 +21,7 @@ def _dev() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _prod() -> dict:
-    return plan("prod")
+    return plan_stack(BUILDS)  # prod as it built privately (isolated builds): the shipped prod promotes
 
 
 @pytest.mark.parametrize("type_, args, name", [
@@ -32,19 +32,20 @@ def _prod() -> dict:
     ("pulumi-python:dynamic/role_propagation:RolePropagation", role_propagation.RolePropagationArgs,
      "role-propagation"),
     ("pulumi-python:dynamic/subnet_release:SubnetRelease", subnet_release.SubnetReleaseArgs,
-     "net-uksouth-snet-build-aci-release"),  # isolated builds: prod's
+     "net-uksouth-snet-build-aci-release"),  # isolated builds: the prod-builds fixture's
 ])
 def test_each_dynamic_resource_is_registered_with_its_args(type_, args, name):
-    [resource] = each(_prod() if type_.endswith(":SubnetRelease") else _dev(), type_)
-    assert resource["name"] == name and resource["custom"] is True
+    [resource] = [r for r in each(_prod() if type_.endswith(":SubnetRelease") else _dev(), type_)
+                  if r["name"] == name]  # the base image's (dev builds two)
+    assert resource["custom"] is True
     assert set(resource["inputs"]) == {f.name for f in dataclasses.fields(args)} | {"__provider"}
     assert resource["inputs"]["__provider"] == "[secret]"  # the pickled provider, as the engine keeps it
 
 
 def test_the_build_follows_its_template_and_the_replicas_follow_the_build():
     doc = _dev()
-    [build] = each(doc, BUILD)
-    [replicas] = each(doc, REPLICAS)
+    build = next(r for r in each(doc, BUILD) if r["name"] == "win2025-base-build")
+    replicas = next(r for r in each(doc, REPLICAS) if r["name"] == "win2025-base-replicas-uksouth")
     assert [t["type"] for t in depends_on(doc, build, TEMPLATE)] == [TEMPLATE]
     assert depends_on(doc, replicas, BUILD) == [build]
     assert replicas["inputs"]["target_regions"] == [

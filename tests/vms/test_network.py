@@ -3,6 +3,7 @@ import json
 import re
 
 from tests.graph import BASTION, NIC, NSG, SUBNET, VM, VMSS, depends_on, resources, stack_value, under
+from tests.graph import BUILDS, plan_stack
 from offline.plan import plan
 
 NAT_GATEWAY = "azure-native:network:NatGateway"
@@ -43,7 +44,7 @@ def workload_subnets(doc: dict) -> list[dict]:
 
 
 def test_rdp_and_winrm_reach_prod_fleets_only_from_the_bastion_subnet(plans):
-    prod = plans["prod"]
+    prod = plans[BUILDS]
     nsgs = {n["inputs"]["location"]: n for n in resources(prod, NSG)}
     assert set(nsgs) == {"uksouth", "eastus"}
     for region, bastion_host_ip, other_vm in (("uksouth", "10.30.255.5", "10.30.1.9"),
@@ -108,9 +109,9 @@ def test_every_fleet_subnet_has_an_explicit_egress_path(stack_plan):
 
 
 def test_nat_gateways_are_zonal_where_the_region_has_zones_with_a_zone_redundant_prefix(plans):
-    for nat in resources(plans["prod"], NAT_GATEWAY):
+    for nat in resources(plans[BUILDS], NAT_GATEWAY):
         assert nat["inputs"]["zones"] == ["1"]
-        [prefix] = depends_on(plans["prod"], nat, PREFIX)
+        [prefix] = depends_on(plans[BUILDS], nat, PREFIX)
         assert prefix["inputs"]["zones"] == ["1", "2", "3"] and prefix["inputs"]["prefixLength"] == 30
     doc = plan("dev", overrides={
         "image-factory:network": {"ukwest": {"addressSpace": "10.21.0.0/16", "workloadSubnet": "10.21.1.0/24"}},
@@ -152,7 +153,7 @@ def test_hub_egress_routes_everything_to_the_firewall_and_creates_no_public_ip()
 
 
 def test_prod_has_private_only_bastion_in_both_regions(plans):
-    prod = plans["prod"]
+    prod = plans[BUILDS]
     bastions = {b["inputs"]["location"]: b["inputs"] for b in resources(prod, BASTION)}
     assert set(bastions) == {"uksouth", "eastus"}
     for b in bastions.values():

@@ -4,6 +4,7 @@ region's readiness and for nothing of the image's that targets another region.""
 import pytest
 
 from tests.graph import FLEET, REPLICAS, mentions, resources, upstream
+from tests.graph import BUILDS, plan_stack
 
 PROD_REGIONS = ("uksouth", "eastus")
 
@@ -14,7 +15,7 @@ def _fleet_resources(doc: dict, region: str) -> list[dict]:
 
 
 def test_no_uksouth_fleet_resource_waits_for_anything_that_targets_eastus(plans):
-    prod = plans["prod"]
+    prod = plans[BUILDS]
     london = _fleet_resources(prod, "uksouth")
     assert len(london) > 10
     for resource in london:
@@ -24,7 +25,7 @@ def test_no_uksouth_fleet_resource_waits_for_anything_that_targets_eastus(plans)
 
 @pytest.mark.parametrize("region, other", [("eastus", "uksouth"), ("uksouth", "eastus")])
 def test_each_fleet_resource_waits_for_its_regions_step_and_no_other_regions(plans, region, other):
-    prod = plans["prod"]
+    prod = plans[BUILDS]
     fleet_resources = _fleet_resources(prod, region)
     assert len(fleet_resources) > 10
     for resource in fleet_resources:
@@ -38,7 +39,7 @@ def test_each_fleet_resource_waits_for_its_regions_step_and_no_other_regions(pla
 def test_nics_do_not_wait_for_the_image(plans):
     # A NIC needs the subnet, not the image: it is created while the image builds, off the critical path.
     from tests.graph import BUILD, NIC, VM
-    for stack in ("dev", "prod"):
+    for stack in ("dev", BUILDS):
         doc = plans[stack]
         for nic in resources(doc, NIC):
             assert not [u for u in upstream(doc, nic) if u["type"] in (BUILD, REPLICAS)], nic["name"]
