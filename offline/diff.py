@@ -94,6 +94,7 @@ def _change(action: str, r: dict, old: dict | None, props: dict | None = None, r
             "oldAzureName": azure_label(old)[1] if old else None,
             "component": (r.get("parent") or "").rsplit("::", 1)[-1],
             "protected": bool(old and old.get("options", {}).get("protect")),
+            "retained": bool(old and old.get("options", {}).get("retainOnDelete")),
             "properties": props or {}, "replaceReasons": reasons or [], "restartReasons": restarts or [],
             "replaceOrder": order,
             # a create-first replacement that keeps its Azure ID: azure-native refuses to create it
@@ -157,6 +158,9 @@ def consequences(changes: list[dict], before: dict, after: dict) -> list[dict]:
             say("error", f"protected {c['azureType']} {c['oldAzureName']} would be {verb}: Pulumi refuses while it "
                          "is protected (`pulumi state unprotect` on its URN first), and fleets and versions depend on it",
                 acknowledge={"resource": c["oldAzureName"]})
+        if c["retained"] and c["action"] in ("replace", "delete"):  # retain_on_delete: Pulumi forgets, Azure keeps
+            say("info", f"{c['azureType']} {c['oldAzureName']} leaves the stack but stays in Azure (retainOnDelete): "
+                        "what still boots it keeps running; retention deletes it once nothing does")
         if c["sameAzureId"] and c["type"] not in FLEET_TYPES:  # a fleet's own: fleet_impact says it
             say("error", f"{c['azureType']} {c['azureName']} would be replaced create-first under the same name "
                          f"({', '.join(r.split(':', 1)[0] for r in c['replaceReasons'])}): azure-native refuses to "

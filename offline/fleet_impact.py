@@ -137,9 +137,12 @@ def _vms(f: FleetChanges) -> list[dict]:
                            acknowledge=True),
                     "otherwise": "stage it with `pulumi up --target` on a few VMs at a time"})
     elif len(waves) > 1:
+        order = "; ".join(f"wave {k + 1}: {_names(sorted(n for n in down if f.wave.get(n, 0) == w))}"
+                          for k, w in enumerate(waves))
         out.append(_say("warning", f.name, f"{len(down)} of {len(staying)} VM(s) recreated or restarted{because} in "
-                                           f"{len(waves)} waves, at most {at_once} at a time: at least "
-                                           f"{len(staying) - at_once} keep running"))
+                                           f"{len(waves)} waves, at most {at_once} at a time, each once the one "
+                                           f"before runs and reports healthy: at least {len(staying) - at_once} keep "
+                                           f"running ({order})"))
     else:
         if by["replace"]:
             out.append(_say("warning", f.name, f"{len(by['replace'])} of {len(staying)} VM(s) recreated at once, each "

@@ -8,34 +8,19 @@ rolls out; the graph itself is the source, so what is printed is what the engine
 
 from __future__ import annotations
 
-VM = "azure-native:compute:VirtualMachine"
-EXTENSION = "azure-native:compute:VirtualMachineExtension"
-FLEET = "image-factory:fleet:VmFleet"
+from .fleet_impact import VM, _in_fleet, _waves
 
 
 def fleet_waves(doc: dict) -> dict[str, list[list[str]]]:
-    """{fleet name: [[VM names of wave 1], [wave 2], ...]} for every fleet of single VMs."""
-    index = {r["urn"]: r for r in doc["resources"]}
-    fleets = {u: r["name"] for u, r in index.items() if r["type"] == FLEET}
-    found: dict[str, dict[tuple, list[str]]] = {}
-    for r in doc["resources"]:
-        if r["type"] == VM and r["parent"] in fleets:
-            gates = tuple(sorted(d for d in r["dependsOn"] if index[d]["type"] == EXTENSION))
-            found.setdefault(fleets[r["parent"]], {}).setdefault(gates, []).append(r["inputs"].get("vmName", r["name"]))
-    # A wave's gates are the previous wave's extensions: waves are ordered by how many come before them.
+    """{fleet name: [[VM names of wave 1], [wave 2], ...]} for every fleet of single VMs: the waves the diff
+    counts (offline/fleet_impact.py's, one computation for both)."""
+    after = {r["urn"]: r for r in doc["resources"]}
+    fleets = sorted({r["parent"].rsplit("::", 1)[-1] for r in doc["resources"] if r["type"] == VM and _in_fleet(r)})
     result = {}
-    for fleet, by_gate in sorted(found.items()):
-        depth = {gates: _depth(gates, index) for gates in by_gate}
-        result[fleet] = [sorted(by_gate[g]) for g in sorted(by_gate, key=lambda g: depth[g])]
+    for fleet in fleets:
+        wave = _waves(after, fleet)
+        result[fleet] = [sorted(n for n, w in wave.items() if w == k) for k in sorted(set(wave.values()))]
     return result
-
-
-def _depth(gates: tuple, index: dict[str, dict]) -> int:
-    """How many waves come before one that waits for `gates`."""
-    if not gates:
-        return 0
-    vm = next(index[d] for d in index[gates[0]]["dependsOn"] if index[d]["type"] == VM)
-    return 1 + _depth(tuple(sorted(d for d in vm["dependsOn"] if index[d]["type"] == EXTENSION)), index)
 
 
 def describe(doc: dict) -> list[str]:

@@ -86,8 +86,12 @@ class PromotedImage(pulumi.ComponentResource):
             safety_profile={"allow_deletion_of_replicated_locations": False,
                             "block_deletion_before_end_of_life": bool(eol)} if protect else None,
             tags=names.tags(image=image_name),
-            # A replica count per region, in a large prod fleet, outlasts the provider's default.
-            opts=pulumi.ResourceOptions(parent=self, protect=protect,
+            # A replica count per region, in a large prod fleet, outlasts the provider's default. Not `protect`:
+            # the next promotion replaces this resource (the version name is part of its ID), create-first, and
+            # protect would refuse every promotion. In prod the old version leaves the state but stays in Azure
+            # (retain_on_delete): VMs of a rollout's last waves still boot it, and Azure refuses its delete before
+            # its end of life anyway; retention deletes it once nothing boots it (docs/lifecycle.md).
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=protect,
                                         custom_timeouts=pulumi.CustomTimeouts(create="3h", update="3h")),
         )
         self.version_id = self.version.id

@@ -4,6 +4,7 @@ per fleet, from one classification that the summary, the resource list and the e
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections import Counter
 
@@ -17,20 +18,25 @@ from offline.diff_text import WIDTH, show_pair
 from offline.durations import TABLE
 from offline.plan import plan, stack_names
 from tests.conftest import _cached_plan
-from tests.graph import stack_value
+from tests.graph import BUILDS, plan_stack, stack_value
+
+@functools.lru_cache(maxsize=None)
+def _builds() -> dict:
+    return plan_stack(BUILDS)
+
 
 NEW_CUSTOMIZER = {"type": "PowerShell", "name": "set-locale", "inline": ["Set-WinSystemLocale en-GB"]}
 
 
 def _fleets(**changes):
-    fleets = stack_value("prod", "image-factory:fleets")
+    fleets = stack_value(BUILDS, "image-factory:fleets")
     for name, values in changes.items():
         fleets[name.replace("_", "-")].update(values)
     return {"fleets": fleets}
 
 
 def _images(edit):
-    images = stack_value("prod", "image-factory:images")
+    images = stack_value(BUILDS, "image-factory:images")
     edit(images)
     return {"images": images}
 
@@ -40,26 +46,30 @@ LAYERED = {"description": "Windows Server 2025 with SQL Server client tools, on 
            "source": {"image": "win2025-base"}, "build": {"vmSize": "Standard_D8ds_v5", "private": True},
            "customize": [{"type": "PowerShell", "name": "sql-tools", "inline": ["Write-Output sql-tools"]}],
            "regions": [{"name": "uksouth", "storageAccountType": "Standard_ZRS"}], "versioning": {"major": 1}}
+AT_ONCE = {"rolloutBatch": 6}
 NEW_FLEET = {"region": "uksouth", "image": "win2025-base", "count": 2, "size": "Standard_D4s_v5", "zones": ["1", "2"]}
 
 EDITS = {
     "scale down": _fleets(lon_app={"count": 4}),
     "scale set in": _fleets(lon_web={"count": 60}),
-    "resize": _fleets(lon_app={"size": "Standard_D8s_v5"}, lon_web={"size": "Standard_D4s_v5"}),
-    "admin username": {"adminUsername": "opsadmin"},
-    "customizer insert": _images(lambda i: i["win2025-app"]["customize"].insert(1, NEW_CUSTOMIZER)),
+    # rolloutBatch 6: every VM of the fleet in one wave, at once (the default is a zone at a time, issue 20)
+    "resize": _fleets(lon_app={"size": "Standard_D8s_v5", "rolloutBatch": 6}, lon_web={"size": "Standard_D4s_v5"}),
+    "admin username": {"adminUsername": "opsadmin", **_fleets(lon_app=AT_ONCE, nyc_app=AT_ONCE)},
+    "customizer insert": {**_images(lambda i: i["win2025-app"]["customize"].insert(1, NEW_CUSTOMIZER)),
+                          **_fleets(lon_app=AT_ONCE, nyc_app=AT_ONCE)},
+    "customizer in waves": _images(lambda i: i["win2025-app"]["customize"].insert(1, NEW_CUSTOMIZER)),
     "region add": _images(lambda i: i["win2025-base"]["regions"].append(
         {"name": "ukwest", "storageAccountType": "Standard_LRS"})),
     "layered image": _images(lambda i: i.update({"win2025-sql": LAYERED})),
-    "fleet add": {"fleets": {**stack_value("prod", "image-factory:fleets"), "lon-batch": NEW_FLEET}},
+    "fleet add": {"fleets": {**stack_value(BUILDS, "image-factory:fleets"), "lon-batch": NEW_FLEET}},
 }
 
 
 @pytest.fixture(scope="module")
 def edited():
-    """Each everyday edit of prod, diffed against the shipped prod."""
-    return {name: diff_plans(_cached_plan("prod"), plan("prod", overrides=overrides))
-            for name, overrides in EDITS.items()}
+    """Each everyday edit of prod as it builds its own images (the prod-builds fixture: the shipped prod
+    promotes dev's, tests/images/test_promotion.py), diffed against it."""
+    return {name: diff_plans(_builds(), plan_stack(BUILDS, overrides=overrides)) for name, overrides in EDITS.items()}
 
 
 def texts(diff: dict, level: str) -> list[str]:
@@ -144,7 +154,7 @@ def test_a_new_customizer_is_one_added_item_and_rebuilds(edited):
     assert customize["customize[name=set-locale]"][0] is None
     assert customize["customize[name=set-locale]"][1]["inline"] == NEW_CUSTOMIZER["inline"]
     # what this change's `pulumi up` costs: the rebuild, its replicas and the app fleets, not a new stack
-    assert 60 < diff["estimate"]["minutes"] < _cached_plan("prod")["criticalPath"]["minutes"]
+    assert 60 < diff["estimate"]["minutes"] < _builds()["criticalPath"]["minutes"]
     assert [link["name"] for link in diff["estimate"]["path"]][:2] == ["win2025-app-template", "win2025-app-build"]
 
 
@@ -184,7 +194,7 @@ ACK = {"fleet": "lon-app", "reason": "CHG0012345: Saturday window agreed with th
 
 @pytest.fixture(scope="module")
 def customizer_plan():
-    return plan("prod", overrides=EDITS["customizer insert"])
+    return plan_stack(BUILDS, overrides=EDITS["customizer insert"])
 
 
 def _acked(doc: dict, acks: list[dict]) -> dict:
@@ -194,9 +204,9 @@ def _acked(doc: dict, acks: list[dict]) -> dict:
 
 
 def test_an_acknowledged_fleet_is_a_warning_and_the_other_fleet_stays_an_error(customizer_plan):
-    head = plan("prod", overrides={**EDITS["customizer insert"], "acknowledge": [ACK]})
+    head = plan_stack(BUILDS, overrides={**EDITS["customizer insert"], "acknowledge": [ACK]})
     assert head["acknowledgements"] == [ACK]  # the stack file's key, as the program validated it
-    diff = diff_plans(_cached_plan("prod"), head)
+    diff = diff_plans(_builds(), head)
     lon = next(c for c in diff["consequences"] if c["text"].startswith("fleet lon-app"))
     assert lon["level"] == "warning" and lon["acknowledged"] == ACK["reason"]
     assert lon["text"] == ("fleet lon-app: 6 VM(s) recreated at once, each deleted before its replacement is created "
@@ -207,14 +217,14 @@ def test_an_acknowledged_fleet_is_a_warning_and_the_other_fleet_stays_an_error(c
 
 def test_an_acknowledgement_the_change_does_not_need_is_an_error(customizer_plan):
     stale = {"fleet": "lon-web", "reason": "typo"}
-    diff = diff_plans(_cached_plan("prod"), _acked(customizer_plan, [stale]))
+    diff = diff_plans(_builds(), _acked(customizer_plan, [stale]))
     assert ("Pulumi.prod.yaml: image-factory:acknowledge names fleet lon-web, but this change does not need it "
             "(nothing of fleet lon-web is taken down, replaced or deleted): remove the entry, or fix its name"
             ) in texts(diff, "error")
 
 
 def test_an_acknowledgement_from_an_earlier_change_counts_no_more(customizer_plan):
-    diff = diff_plans(_acked(_cached_plan("prod"), [ACK]), _acked(customizer_plan, [ACK]))
+    diff = diff_plans(_acked(_builds(), [ACK]), _acked(customizer_plan, [ACK]))
     assert any(t.startswith("fleet lon-app: 6 VM(s) recreated at once") for t in texts(diff, "error"))
     assert ("Pulumi.prod.yaml: image-factory:acknowledge still names fleet lon-app from an earlier change; it counts "
             "no more: remove it") in texts(diff, "info")
@@ -222,12 +232,12 @@ def test_an_acknowledgement_from_an_earlier_change_counts_no_more(customizer_pla
 
 def test_an_acknowledgement_names_one_thing_and_why():
     with pytest.raises(ConfigError) as error:
-        plan("prod", overrides={"acknowledge": [{"fleet": "lon-app", "resource": "win2025-base", "reason": "x"}]})
+        plan_stack(BUILDS, overrides={"acknowledge": [{"fleet": "lon-app", "resource": "win2025-base", "reason": "x"}]})
     assert "image-factory:acknowledge[0]" in str(error.value) and "exactly one of fleet or resource" in str(error.value)
 
 
 def test_make_diff_exits_1_on_an_error_and_0_once_acknowledged(monkeypatch, capsys, customizer_plan):
-    monkeypatch.setattr(diff_cli, "plan_at", lambda ref, stack: _cached_plan("prod"))
+    monkeypatch.setattr(diff_cli, "plan_at", lambda ref, stack: _builds())
     monkeypatch.setattr(diff_cli, "plan", lambda stack: customizer_plan)
     assert diff_cli.main(["--base", "origin/main", "--stack", "prod"]) == 1
     assert "ERROR: fleet lon-app" in capsys.readouterr().out
@@ -265,6 +275,9 @@ def _dev_vms_replaced(chain: bool) -> dict:
     vms = sorted((r for r in new["resources"] if r["type"].endswith(":VirtualMachine")), key=lambda r: r["name"])
     for r in vms:
         r["inputs"]["osProfile"]["adminUsername"] = "opsadmin"
+    extensions = {r["urn"] for r in new["resources"] if r["type"].endswith(":VirtualMachineExtension")}
+    for r in vms:  # no waves: no VM waits for another's health extension (dev plans waves: issue 20)
+        r["dependsOn"] = [d for d in r["dependsOn"] if d not in extensions]
     if chain:  # a second wave: the later VM waits for the first (what a rollout in waves would plan)
         vms[1]["dependsOn"] = sorted(vms[1]["dependsOn"] + [vms[0]["urn"]])
     return diff_plans(old, new)
@@ -276,4 +289,16 @@ def test_vms_recreated_together_take_the_fleet_down_vms_in_waves_do_not():
     assert texts(waves, "error") == []
     [warning] = texts(waves, "warning")
     assert warning.startswith("fleet dev-app: 2 of 2 VM(s) recreated or restarted (osProfile.adminUsername")
-    assert warning.endswith(" in 2 waves, at most 1 at a time: at least 1 keep running")
+    assert " in 2 waves, at most 1 at a time, each once the one before runs and reports healthy: at least 1 keep " \
+           "running (wave 1: vm-dev-app-000; wave 2: vm-dev-app-001)" in warning
+
+
+def test_a_rebuilt_image_rolls_a_vms_fleet_in_waves_that_the_diff_names(edited):
+    # prod's fleets span zones 1-3: a wave a zone, so the change is a warning, never the whole fleet at once
+    diff = edited["customizer in waves"]
+    assert not [t for t in texts(diff, "error") if t.startswith("fleet ")]
+    [lon] = [t for t in texts(diff, "warning") if t.startswith("fleet lon-app:")]
+    assert lon.endswith("in 3 waves, at most 2 at a time, each once the one before runs and reports healthy: at least "
+                        "4 keep running (wave 1: vm-lon-app-000, vm-lon-app-003; wave 2: vm-lon-app-001, vm-lon-app-004; "
+                        "wave 3: vm-lon-app-002, vm-lon-app-005)")
+    assert "vm-lon-app-005" in " ".join(link["name"] for link in diff["estimate"]["path"]) or diff["estimate"]["minutes"] > 0

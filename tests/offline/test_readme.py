@@ -106,9 +106,9 @@ def _edit(**changes):
 
 
 CUSTOMIZER = {"type": "PowerShell", "name": "install-monitoring-agent", "inline": ["Write-Output agent"]}
-APP = {"identifier": {"publisher": "ContosoFinance", "offer": "WindowsServer2025", "sku": "datacenter-azure-edition-app"},
+SQL = {"identifier": {"publisher": "ContosoFinance", "offer": "WindowsServer2025", "sku": "datacenter-azure-edition-sql"},
        "source": {"image": "win2025-base"},
-       "customize": [{"type": "PowerShell", "name": "app-runtime", "inline": ["Write-Output app"]}], "regions": ["uksouth"]}
+       "customize": [{"type": "PowerShell", "name": "sql-prereqs", "inline": ["Write-Output sql"]}], "regions": ["uksouth"]}
 RECIPES = {
     "customizer": lambda: _edit(**{"images__win2025-base__customize": lambda node, key: node[key].insert(1, CUSTOMIZER)}),
     "fleet": lambda: _edit(**{"fleets__dev-web": {"region": "uksouth", "image": "win2025-base", "count": 3,
@@ -116,7 +116,7 @@ RECIPES = {
     "region": lambda: _edit(**{"images__win2025-base__regions": lambda node, key: node[key].append({"name": "eastus"}),
                                "network__eastus": {"addressSpace": "10.21.0.0/16", "workloadSubnet": "10.21.1.0/24"},
                                "fleets__dev-nyc": {"region": "eastus", "image": "win2025-base", "count": 2}}),
-    "layered": lambda: _edit(**{"images__win2025-app": APP}),
+    "layered": lambda: _edit(**{"images__win2025-sql": SQL}),
     "size": lambda: _edit(**{"fleets__dev-app__size": "Standard_D4s_v5"}),
     "admin": lambda: _edit(adminUsername="opsadmin"),
 }
