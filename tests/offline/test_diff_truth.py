@@ -301,4 +301,3 @@ def test_a_rebuilt_image_rolls_a_vms_fleet_in_waves_that_the_diff_names(edited):
     assert lon.endswith("in 3 waves, at most 2 at a time, each once the one before runs and reports healthy: at least "
                         "4 keep running (wave 1: vm-lon-app-000, vm-lon-app-003; wave 2: vm-lon-app-001, vm-lon-app-004; "
                         "wave 3: vm-lon-app-002, vm-lon-app-005)")
-    assert "vm-lon-app-005" in " ".join(link["name"] for link in diff["estimate"]["path"]) or diff["estimate"]["minutes"] > 0
