@@ -12,8 +12,8 @@ from components.images.image_template import ImageTemplate
 from components.images.layering import build_order, layer_source, source_groups
 from components.images.promotion import promoted_images
 from components.images.replica_plan import replica_plan
-from components.images.vhd_import import VhdImport
 from components.images.retention import export_lifecycle
+from components.images.vhd_import import VhdImport
 from components.naming import Names
 from components.vms.boot_image import fleet_image, image_versions
 from components.vms.capture import ManagedImageCapture
@@ -62,7 +62,9 @@ for name in build_order(built):  # a layered image after the image it builds on,
         identity=identity, replicas=replicas[name], version_cleanup=gallery.version_cleanup.get(name),
         source=layer_source(built[name], config.images, templates, gallery.definitions, names, captures, imports),
         program_subnets=(home.build_subnet_id, home.container_instance_subnet_id) if home else (None, None))
-versions = image_versions(config.images, gallery.definitions, templates, promoted_images(config, gallery, names))
+promoted = promoted_images(config, gallery, names)  # prod: copies of what dev built, through a StackReference
+versions = image_versions(config.images, gallery.definitions, templates, promoted)
+
 # 5. The fleets, each booting the image its config names, taken from what produced it.
 fleets = {name: VmFleet(
     name, fleet, network=networks[fleet.region], credentials=credentials, names=names,
@@ -70,6 +72,7 @@ fleets = {name: VmFleet(
     image=fleet_image(fleet, config.images, gallery.definitions, versions, templates, captures, subscription_id,
                       imports))
     for name, fleet in config.fleets.items()}
+
 pulumi.export("resourceGroup", gallery.resource_group.name)
 pulumi.export("galleryId", gallery.gallery.id)
 pulumi.export("imageDefinitionIds", {name: d.id for name, d in gallery.definitions.items()})

@@ -77,3 +77,16 @@ def render_dot(doc: dict) -> str:
     lines += [f"  {a} -> {b};" for a, b in _edges(doc, ids)]
     lines.append("}")
     return "\n".join(lines)
+
+
+def render_components(doc: dict) -> str:
+    """The components and what each waits for: the README's overview (`make plan FORMAT=mermaid` draws every
+    resource). An edge a -> b: a resource of b depends on one of a; each node counts its resources."""
+    ids, groups = _nodes(doc)
+    of = {r["urn"]: g for g, members in enumerate(groups.values()) for r in members}
+    lines = ["flowchart LR"]
+    lines += [f'  c{g}["{_text(component)}<br/>{len(members)} resource(s)"]'
+              for g, (component, members) in enumerate(groups.items())]
+    edges = sorted({(of[d], of[r["urn"]]) for r in doc["resources"] if r["urn"] in of
+                    for d in r["dependsOn"] if d in of and of[d] != of[r["urn"]]})
+    return "\n".join(lines + [f"  c{a} --> c{b}" for a, b in edges])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .graph import render_mermaid
+from .graph import render_components
 from .plan import ROOT, plan
 
 README = ROOT / "README.md"
@@ -19,7 +19,7 @@ STACK = "dev"
 
 
 def block(doc: dict) -> str:
-    return f"{START}\n```mermaid\n{render_mermaid(doc)}\n```\n{END}"
+    return f"{START}\n```mermaid\n{render_components(doc)}\n```\n{END}"
 
 
 def with_picture(readme: str, doc: dict) -> str:

@@ -16,6 +16,7 @@ from .customizers import (Customizer, ErrorHandling, FileCustomizer, PowerShellC
 from .types import (DefinitionId, IdentityId, ImageName, IsoDate, ManagedImageId, MarketplaceName, Model, Region, SourceVersion, SubnetId,
                     TagName, TagValue, Version, VersionId, VmSize, WorkloadName)
 from .lifecycle import Promote, Retention
+from .recommended import Range, Recommended  # noqa: F401 (re-exported)
 
 
 # --- Images ------------------------------------------------------------------------------------
@@ -83,24 +84,6 @@ class Identifier(Model):
         "The image definition's offer. Changing it: replace, as for publisher."))
     sku: Annotated[str, Field(min_length=1, max_length=rules.IDENTIFIER_OFFER_SKU_MAX)] = Field(description=(
         "The image definition's SKU. Changing it: replace, as for publisher."))
-
-
-class Range(Model):
-    min: int = Field(ge=1, le=rules.INT32_MAX, description="The smallest recommended value. Changing it: in place.")
-    max: int = Field(ge=1, le=rules.INT32_MAX, description="The largest recommended value. Changing it: in place.")
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        return self
-
-
-class Recommended(Model):
-    v_cpus: Optional[Range] = Field(default=None, alias="vCPUs", description=(
-        "Recommended vCPUs, `{min, max}`. Changing it: in place (the image definition)."))
-    memory_gb: Optional[Range] = Field(default=None, alias="memoryGB", description=(
-        "Recommended memory in GB, `{min, max}`. Changing it: in place (the image definition)."))
 
 
 class Build(Model):

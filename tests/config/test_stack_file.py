@@ -23,7 +23,7 @@ F = "Pulumi.dev.yaml"
     ("  image-factory:protect: false", "   image-factory:protect: false",
      f"{F}:7:25: mapping values are not allowed here"),
     ('      zones: ["1", "2"]', "      zones: ['1, \"2\"]",
-     f"{F}:115:1: found unexpected end of stream while scanning a quoted scalar that starts at line 114, column 15"),
+     f"{F}:120:1: found unexpected end of stream while scanning a quoted scalar that starts at line 115, column 15"),
     ("  image-factory:protect: false", "  image-factory:protect: !bool false",
      f"{F}:7:26: the YAML tag '!bool' is not allowed in a stack file"),
     ("  image-factory:protect: false", "  image-factory:protect: !!python/object:os.system false",
@@ -52,14 +52,14 @@ def test_a_duplicate_key_is_an_error_not_last_one_wins():
                                   "  image-factory:protect: true")) == [
         f"{F}:8:3: duplicate key 'image-factory:protect' (first at line 7, column 3): one key, one value"]
     assert text_problems(dev_text("      count: 2", "      count: 2\n      count: 20")) == [
-        f"{F}:113:7: duplicate key 'count' (first at line 112, column 7): one key, one value"]
+        f"{F}:114:7: duplicate key 'count' (first at line 113, column 7): one key, one value"]
 
 
 def test_the_program_reads_the_stack_file_strictly_where_it_can_see_it(tmp_path):
     # Under `pulumi up` the CLI has parsed the file already (last key wins): the program reads it too.
     (tmp_path / f"Pulumi.dev.yaml").write_text(dev_text("      count: 2", "      count: 2\n      count: 20"))
     assert stack_file_problems("dev", tmp_path) == [
-        f"{F}:113:7: duplicate key 'count' (first at line 112, column 7): one key, one value"]
+        f"{F}:114:7: duplicate key 'count' (first at line 113, column 7): one key, one value"]
     assert stack_file_problems("nofile", tmp_path) == []  # no file: the engine's values are all there is
 
 
@@ -144,7 +144,8 @@ def test_a_secret_looking_key_inside_an_object_is_hidden_in_every_dump():
     assert text_problems(text) == [
         line("fleets.dev-app.apiKey", "[secret]",
              "is not a known key; allowed keys: computerNamePrefix, count, domainJoin, encryptionAtHost, image, "
-             "imageVersion, licenseType, managedImage, mode, osDisk, region, rolloutBatch, size, subnetId, zones")]
+             "imageVersion, licenseType, managedImage, mode, osDisk, patching, region, rolloutBatch, size, subnetId, "
+             "timeZone, zones")]
     text = dev_text("    cost-centre: it-platform-dev", "    api-key: [Hunter2-Hunter2]")
     assert text_problems(text) == [line("tags.api-key", "[secret]", "must be text")]
 
@@ -216,4 +217,4 @@ def test_the_plan_command_prints_yaml_problems_not_a_traceback(capsys, monkeypat
     monkeypatch.setattr(offline_plan, "plan", lambda stack: real_plan(stack, text=broken))
     assert offline_plan.main(["--stack", "dev"]) == 2
     assert capsys.readouterr().err == ("error: the stack configuration is not valid:\n"
-                                       f"{F}:113:7: duplicate key 'count' (first at line 112, column 7): one key, one value\n")
+                                       f"{F}:114:7: duplicate key 'count' (first at line 113, column 7): one key, one value\n")

@@ -100,7 +100,7 @@ def test_build_identity_reads_the_artifact_store_before_any_template_exists(plan
 
 def test_the_networking_role_is_assignable_at_the_vnets_group_and_assigned_on_the_vnet_only(plans):
     # issue 21 item 2: assignableScopes take management groups, subscriptions or resource groups.
-    doc = plans["prod"]
+    doc = plans[BUILDS]
     role = one(doc, ROLE, "network-role")["inputs"]
     join = one(doc, ASSIGNMENT, "network-join")["inputs"]
     vnet = join["scope"]

@@ -11,7 +11,7 @@ def test_every_image_gets_a_trusted_launch_capable_windows_definition(stack_plan
             "Windows", "Generalized", generation, "x64")
         # A definition built from a managed image (a normal source) is normal: no SecurityType (issue 21 item 1);
         # so is a V1 one: Trusted Launch needs generation 2.
-        built_from_managed_image = any(t["inputs"]["source"]["type"] == "ManagedImage" for t in each(stack_plan, TEMPLATE)
+        built_from_managed_image = any(t["inputs"]["source"]["type"] == "ManagedImage" for t in resources(stack_plan, TEMPLATE)
                                        if t["urn"].split("::")[-1] == f"{d['name'][len('def-'):]}-template")
         if built_from_managed_image or generation == "V1":
             assert not i.get("features")

@@ -29,7 +29,9 @@ def test_prod_runs_no_image_builder_and_copies_devs_versions(plans):
             "uksouth": "Standard_ZRS", "eastus": "Standard_ZRS"}
         assert i["safetyProfile"] == {"allowDeletionOfReplicatedLocations": False, "blockDeletionBeforeEndOfLife": True}
         assert i["publishingProfile"]["endOfLifeDate"] == "2027-06-30T00:00:00Z"
-        assert copy["options"]["protect"]
+        # retained, not protected: the next promotion replaces it create-first, and the old version stays in
+        # Azure for the VMs still booting it (components/images/promotion.py)
+        assert copy["options"]["retainOnDelete"] and not copy["options"]["protect"]
     # Replica counts from prod's fleets: 6 + 80 VMs boot the base in London, 6 + 120 in New York.
     base = {r["name"]: r["regionalReplicaCount"] for r in copies["win2025-base"]["inputs"]["publishingProfile"]["targetRegions"]}
     assert base == {"uksouth": 2, "eastus": 3}

@@ -12,7 +12,7 @@ import pytest
 from components.config.loading import ConfigError
 from offline.plan import plan
 from tests.config.loading import FILE_CUSTOMIZER
-from tests.graph import ASSIGNMENT, TEMPLATE, one, stack_value, under
+from tests.graph import BUILDS, ASSIGNMENT, TEMPLATE, one, stack_value, under
 
 TOKEN = "sv=2024-11-04&ss=b&srt=o&sp=r&se=2027-01-01&sig=S3CR3Tsignature%3D"
 ACCOUNT = ("/subscriptions/12345678-0000-0000-0000-000000000000/resourceGroups/rg-artifacts/providers/"
@@ -47,7 +47,7 @@ def test_the_download_uri_is_sent_as_written_and_the_identity_may_read_the_accou
 
 
 def test_prods_template_bodies_hold_no_token_or_secret(plans):
-    body = json.dumps(under(plans["prod"], TEMPLATE, "win2025-app")["inputs"])
+    body = json.dumps(under(plans[BUILDS], TEMPLATE, "win2025-app")["inputs"])
     assert "[secret]" not in body and "sig=" not in body
     assert "https://stcontosoartifacts.blob.core.windows.net/images/app-prereqs-3.4.1.ps1" in body
 
@@ -85,7 +85,7 @@ def test_a_blob_download_needs_the_artifact_account_and_only_that_one():
 def test_a_file_validator_downloads_as_the_identity_too():
     images = stack_value("dev", "image-factory:images")
     images["win2025-base"]["validate"]["inVMValidations"].append(FILE_CUSTOMIZER)
-    validator = one(_plan(images), TEMPLATE)["inputs"]["validate"]["inVMValidations"][-1]
+    validator = one(_plan(images), TEMPLATE, "win2025-base-template")["inputs"]["validate"]["inVMValidations"][-1]
     assert validator["type"] == "File" and validator["sourceUri"] == FILE_CUSTOMIZER["sourceUri"]
     images["win2025-base"]["validate"]["inVMValidations"][-1] = {**FILE_CUSTOMIZER, "useSasToken": True}
     assert "validate.inVMValidations[app-prereqs-installer].useSasToken = [secret]: is no longer supported" in _error(images)

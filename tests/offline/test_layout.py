@@ -31,4 +31,4 @@ def test_product_files_stay_under_300_lines(path):
 
 def test_main_fits_on_one_screen():
     # 80 lines until the import step (issue 22: VHD -> disk -> upload -> image) took its own six.
-    assert len((ROOT / "__main__.py").read_text().splitlines()) <= 86
+    assert len((ROOT / "__main__.py").read_text().splitlines()) <= 90  # four sources of images now: builds, captures, imports (issue 22), promotions (issue 20)

@@ -14,7 +14,7 @@ import pytest
 
 from policy import POLICIES, firm, pack_config
 from policy.offline import main as policy_main, render_text, results
-from tests.graph import TEMPLATE, VM, one, resources
+from tests.graph import BUILDS, TEMPLATE, VM, one, resources
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = pack_config.load(POLICIES)
@@ -88,7 +88,7 @@ def test_a_policy_that_does_not_apply_says_so(plans):
 
 
 def test_a_placeholder_checksum_is_not_a_pass(plans):
-    found = {r["policy"]: r for r in results(plans["prod"], CONFIG)}
+    found = {r["policy"]: r for r in results(plans[BUILDS], CONFIG)}
     checksums = found["customizer-checksums"]
     assert checksums["status"] == "placeholder" and not checksums["violations"]
     text = render_text("prod", list(found.values()))
@@ -99,7 +99,7 @@ def test_a_placeholder_checksum_is_not_a_pass(plans):
 
 
 def test_a_real_checksum_passes(plans):
-    doc = copy.deepcopy(plans["prod"])
+    doc = copy.deepcopy(plans[BUILDS])
     for template in resources(doc, TEMPLATE):
         for step in template["inputs"]["customize"]:
             if step.get("sha256Checksum") == "0" * 64:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 from policy import platform
-from tests.graph import VM, VMSS, one
+from tests.graph import BUILDS, VM, VMSS, one
 
 
 def _messages(policy, doc) -> list[str]:
@@ -23,7 +23,7 @@ def test_a_vm_without_encryption_at_host_is_reported(plans):
 
 
 def test_a_role_assignable_at_a_vnet_is_reported(plans):
-    doc = copy.deepcopy(plans["prod"])
+    doc = copy.deepcopy(plans[BUILDS])
     role = one(doc, "azure-native:authorization:RoleDefinition", "network-role")
     vnet = one(doc, "azure-native:authorization:RoleAssignment", "network-join")["inputs"]["scope"]
     assert _messages(platform.ASSIGNABLE_SCOPES, doc) == []
@@ -33,7 +33,7 @@ def test_a_role_assignable_at_a_vnet_is_reported(plans):
 
 
 def test_a_sas_token_in_a_template_body_is_reported(plans):
-    doc = copy.deepcopy(plans["prod"])
+    doc = copy.deepcopy(plans[BUILDS])
     template = next(r for r in doc["resources"] if r["type"] == platform.TEMPLATE and "win2025-app" in r["urn"])
     assert _messages(platform.NO_SAS_IN_TEMPLATE, doc) == []
     [index] = [i for i, s in enumerate(template["inputs"]["customize"]) if s["type"] == "File"]

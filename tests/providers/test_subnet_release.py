@@ -14,7 +14,7 @@ from tests.fakes import clock as fake_clock
 from tests.fakes.clock import Clock
 from tests.fakes.fake_arm import FAST_RETRY, SUBSCRIPTION, FakeArm
 from tests.fakes.fake_network import NetworkFake
-from tests.graph import SUBNET, TEMPLATE, depends_on, each
+from tests.graph import BUILDS, SUBNET, TEMPLATE, depends_on, each
 
 
 def provider(fake: FakeArm) -> SubnetReleaseProvider:
@@ -98,7 +98,7 @@ RELEASE = "pulumi-python:dynamic/subnet_release:SubnetRelease"
 
 def test_in_the_plan_the_template_reaches_the_aci_subnet_only_through_the_release(plans):
     # Destroy runs in reverse: template, then the release (waits for the link), then the subnet.
-    doc = plans["prod"]
+    doc = plans[BUILDS]
     [release] = each(doc, RELEASE)
     [aci_subnet] = depends_on(doc, release, SUBNET)
     assert aci_subnet["inputs"]["subnetName"] == "snet-build-aci"

@@ -185,7 +185,7 @@ def test_default_outbound_access_is_sent_at_creation_only_and_every_egressing_su
 def test_the_container_instance_subnet_can_be_admitted_by_a_firewalled_artifact_store(plans):
     # Item 5: a service endpoint on the container-instance subnet, named in an output; not IP allow-listing.
     from tests.graph import resources
-    doc = plans["prod"]
+    doc = plans[BUILDS]
     [aci] = [s for s in resources(doc, "azure-native:network:Subnet") if s["name"].endswith("snet-build-aci")]
     assert aci["inputs"]["serviceEndpoints"] == [{"service": "Microsoft.Storage"}]
     [subnet_id] = doc["outputs"]["artifactStoreSubnets"]
