@@ -12,9 +12,10 @@ your own generalized VHD's path in the stack file (docs/hyperv.md).
 
 from __future__ import annotations
 
-import struct
 import sys
 from pathlib import Path
+
+from components.images.vhd_format import make_footer
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -23,32 +24,10 @@ DEMO_FILES = {"onprem/ws2016-gen1.vhd": 20 * MIB}
 _MARKER = b"image-factory demo disk: not bootable; replace it with your generalized VHD (docs/hyperv.md)"
 
 
-def _geometry(size: int) -> bytes:
-    """Cylinders, heads, sectors per track, as the specification's appendix computes them."""
-    sectors = min(size // 512, 65535 * 16 * 255)
-    if sectors >= 65535 * 16 * 63:
-        spt, heads = 255, 16
-        cth = sectors // spt
-    else:
-        spt = 17
-        cth = sectors // spt
-        heads = max((cth + 1023) // 1024, 4)
-        if cth >= heads * 1024 or heads > 16:
-            spt, heads = 31, 16
-            cth = sectors // spt
-        if cth >= heads * 1024:
-            spt, heads = 63, 16
-            cth = sectors // spt
-    return struct.pack(">HBB", cth // heads, heads, spt)
-
-
 def footer(size: int) -> bytes:
-    body = (b"conectix" + struct.pack(">II", 2, 0x00010000) + struct.pack(">Q", 0xFFFFFFFFFFFFFFFF)
-            + struct.pack(">I", 0) + b"ifdm" + struct.pack(">I", 0x00010000) + b"Wi2k"
-            + struct.pack(">QQ", size, size) + _geometry(size) + struct.pack(">I", 2))
-    unique = bytes(range(16))  # fixed, so that every clone makes the same file
-    checksum = ~sum(body + unique) & 0xFFFFFFFF
-    return (body + struct.pack(">I", checksum) + unique).ljust(512, b"\0")
+    """The footer of a fixed VHD of `size`, by the VHD specification (components/images/vhd_format.py), with
+    a fixed unique ID, so that every clone makes the same file (and the same fingerprint)."""
+    return make_footer(size, uuid=bytes(range(16)))
 
 
 def write(path: Path, size: int) -> None:
