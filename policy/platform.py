@@ -63,13 +63,11 @@ def _sas_in_template(r: dict):
         return
     steps = [("customize", s) for s in r["inputs"].get("customize") or []]
     steps += [("validate.inVMValidations", s) for s in get(r["inputs"], "validate.inVMValidations") or []]
-    counters: dict[str, int] = {}
-    for where, step in steps:
-        i = counters[where] = counters.get(where, -1) + 1
+    for where, step in steps:  # a step by its name, as every other line names it (issue 19)
         for field in ("sourceUri", "scriptUri"):
             uri = step.get(field)
             if uri == SECRET or (isinstance(uri, str) and rules.SAS_QUERY.search(uri)):
-                yield (f"{where}[{i}].{field} carries a SAS token (or a secret): the template body is readable by anyone "
+                yield (f"{where}[{step.get('name')}].{field} carries a SAS token (or a secret): the template body is readable by anyone "
                        "who can read the template, and a rotated token is an update Image Builder refuses; download as "
                        "the build identity (Storage Blob Data Reader on artifactStorageAccountId)")
 

@@ -39,7 +39,8 @@ def test_a_sas_token_in_a_template_body_is_reported(plans):
     [index] = [i for i, s in enumerate(template["inputs"]["customize"]) if s["type"] == "File"]
     template["inputs"]["customize"][index]["sourceUri"] += "?sv=2024-11-04&se=2027-01-01&sig=abc"
     [message] = _messages(platform.NO_SAS_IN_TEMPLATE, doc)
-    assert message.startswith(f"customize[{index}].sourceUri carries a SAS token")
+    name = template["inputs"]["customize"][index]["name"]
+    assert message.startswith(f"customize[{name}].sourceUri carries a SAS token")
     template["inputs"]["customize"][index]["sourceUri"] = "[secret]"
     assert len(_messages(platform.NO_SAS_IN_TEMPLATE, doc)) == 1
 
