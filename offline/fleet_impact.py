@@ -135,14 +135,18 @@ def _vms(f: FleetChanges) -> list[dict]:
             what.append(f"{len(by['restart'])} VM(s) restarted at once to resize")
         out.append({**_say("error", f.name, f"{' and '.join(what)}{because}: the fleet is down while they are",
                            acknowledge=True),
-                    "otherwise": "stage it with `pulumi up --target` on a few VMs at a time"})
+                    "otherwise": f"let it roll in waves (fleets.{f.name}.rolloutBatch smaller than its count, or "
+                                 "zones), or stage it with `pulumi up --target` on a few VMs at a time"})
     elif len(waves) > 1:
+        # A replaced VM's health extension is replaced with it, so the next wave waits for the new VM to report
+        # healthy; a restart leaves the extension as it was, so the next wave waits for the update to finish only.
+        gate = ("each once the one before runs and reports healthy" if by["replace"]
+                else "each once the one before has restarted")
         order = "; ".join(f"wave {k + 1}: {_names(sorted(n for n in down if f.wave.get(n, 0) == w))}"
                           for k, w in enumerate(waves))
         out.append(_say("warning", f.name, f"{len(down)} of {len(staying)} VM(s) recreated or restarted{because} in "
-                                           f"{len(waves)} waves, at most {at_once} at a time, each once the one "
-                                           f"before runs and reports healthy: at least {len(staying) - at_once} keep "
-                                           f"running ({order})"))
+                                           f"{len(waves)} waves, at most {at_once} at a time, {gate}: at least "
+                                           f"{len(staying) - at_once} keep running ({order})"))
     else:
         if by["replace"]:
             out.append(_say("warning", f.name, f"{len(by['replace'])} of {len(staying)} VM(s) recreated at once, each "
