@@ -129,3 +129,20 @@ def test_boot_optimization_counts_the_35_minutes_microsoft_states():
     # issue 21 item 11: "about 35 minutes for a 127 GB Windows image"; the table used to assume 10.
     row = durations.TABLE["boot optimization"]
     assert row.minutes == 35 and row.title == "VM optimization for gallery images with Azure VM Image Builder"
+
+
+def test_the_design_notes_nominal_figures_are_the_duration_table():
+    # docs/design.md repeats the table's figures in words: each pair below must agree with offline/durations.py.
+    from offline.plan import ROOT
+    text = " ".join((ROOT / "docs" / "design.md").read_text().split())
+    said = {"Windows build": "windows build", "boot optimization +": "boot optimization",
+            "distribution to the home region": "distribution, home region",
+            "replication to another region": "replication, another region", "role propagation": "role propagation",
+            "template": "image template", "Bastion host": "bastion host", "scale set": "scale set",
+            "generalize": "generalize", "managed image": "managed image",
+            "gallery version from an image": "gallery version from an image",
+            "copy from another gallery": "copy from another gallery, same region",
+            "VHD upload": "vhd upload, per GiB of data"}
+    for words, key in said.items():
+        figure = f"{durations.TABLE[key].minutes:g}"
+        assert f"{words} {figure}" in text or f"{words}{figure}" in text, f"docs/design.md: {words} {figure}"
